@@ -1,0 +1,191 @@
+//! `pipeline bench`: ingest throughput and peak memory on a large synthetic county,
+//! side by side with DuckDB's own CSV → Parquet copy of the same files.
+//!
+//! Each side runs in a child process so that its peak memory (max RSS) is its own.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use pension::synth::{generate, SynthConfig};
+use pension::warehouse::Manifest;
+
+/// Measure ingest on a synthetic county of --persons (generated once into
+/// WORK/county-N-sS and reused): our validating ingest of every file, and as the
+/// reference DuckDB's read_csv → COPY TO parquet (zstd, no validation) of the
+/// UTF-8 CSV files (DuckDB cannot read GB18030 or XLSX without extensions).
+/// Build with --release for meaningful figures.
+#[derive(clap::Args)]
+pub struct Args {
+    #[arg(long, default_value_t = 1_000_000)]
+    persons: u32,
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+    /// Working folder for the county, warehouses and results.
+    #[arg(long, default_value = "bench-work")]
+    work: PathBuf,
+}
+
+/// Hidden: the reference side, run as a child process.
+#[derive(clap::Args)]
+pub struct ReferenceArgs {
+    #[arg(long)]
+    out: PathBuf,
+    files: Vec<PathBuf>,
+}
+
+struct Measured {
+    wall: Duration,
+    max_rss_kb: u64,
+}
+
+/// Runs a child and reports its wall time and peak RSS (from wait4's rusage).
+fn run_measured(cmd: &mut Command) -> anyhow::Result<Measured> {
+    let start = Instant::now();
+    let child = cmd.stdout(Stdio::null()).spawn().context("starting the child")?;
+    let pid = child.id() as libc::pid_t;
+    let mut status: libc::c_int = 0;
+    // SAFETY: a zeroed rusage is a valid out-parameter; wait4 reaps exactly our
+    // child, which std will not wait for again (the Child is dropped unwaited).
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let wall = start.elapsed();
+    if r != pid {
+        bail!("waiting for the child failed");
+    }
+    if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
+        bail!("the child failed (status {status})");
+    }
+    Ok(Measured {
+        wall,
+        max_rss_kb: usage.ru_maxrss as u64,
+    })
+}
+
+fn is_utf8_csv(path: &Path) -> bool {
+    let csv = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv") || e.eq_ignore_ascii_case("txt"));
+    let Ok(bytes) = std::fs::read(path) else {
+        return false;
+    };
+    csv && std::str::from_utf8(&bytes).is_ok()
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    std::fs::create_dir_all(&args.work)?;
+    let county = args.work.join(format!("county-{}-s{}", args.persons, args.seed));
+    if !county.join("_truth").is_dir() {
+        println!("generating a {}-person county into {} …", args.persons, county.display());
+        let t = Instant::now();
+        let cfg = SynthConfig {
+            persons: args.persons,
+            seed: args.seed,
+            ..SynthConfig::default()
+        };
+        generate(&cfg, &county)?;
+        println!("  synth: {:.1} s", t.elapsed().as_secs_f64());
+    }
+    let exe = std::env::current_exe()?;
+    let (inputs, _) = pension::ingest::expand_paths(std::slice::from_ref(&county));
+    let total_bytes: u64 = inputs.iter().filter_map(|p| p.metadata().ok()).map(|m| m.len()).sum();
+
+    // Ours: the full validating ingest of every file.
+    let ours_wh = args.work.join("warehouse-ours");
+    let _ = std::fs::remove_dir_all(&ours_wh);
+    let ours = run_measured(
+        Command::new(&exe)
+            .arg("--warehouse")
+            .arg(&ours_wh)
+            .arg("ingest")
+            .arg("--skip-bad-files")
+            .arg(&county),
+    )?;
+    let manifest = Manifest::load(&ours_wh)?;
+    let ours_rows: u64 = manifest.files.iter().map(|f| f.rows_read).sum();
+
+    // Ours again on exactly the reference's files, for a like-for-like ratio.
+    let utf8: Vec<PathBuf> = inputs.iter().filter(|p| is_utf8_csv(p)).cloned().collect();
+    let utf8_bytes: u64 = utf8.iter().filter_map(|p| p.metadata().ok()).map(|m| m.len()).sum();
+    let subset_wh = args.work.join("warehouse-subset");
+    let _ = std::fs::remove_dir_all(&subset_wh);
+    let subset = run_measured(
+        Command::new(&exe)
+            .arg("--warehouse")
+            .arg(&subset_wh)
+            .arg("ingest")
+            .arg("--skip-bad-files")
+            .args(&utf8),
+    )?;
+    let subset_rows: u64 = Manifest::load(&subset_wh)?.files.iter().map(|f| f.rows_read).sum();
+
+    let ref_out = args.work.join("reference-out");
+    let _ = std::fs::remove_dir_all(&ref_out);
+    let reference = run_measured(
+        Command::new(&exe)
+            .arg("bench-reference")
+            .arg("--out")
+            .arg(&ref_out)
+            .args(&utf8),
+    )?;
+
+    let mb = |b: u64| b as f64 / 1e6;
+    let line = |name: &str, files: usize, bytes: u64, rows: u64, m: &Measured| {
+        let s = m.wall.as_secs_f64();
+        format!(
+            "{name:<44} {files:>6} {:>9.1} {:>12} {:>8.1} {:>12.0} {:>8.1} {:>9.0}",
+            mb(bytes),
+            rows,
+            s,
+            rows as f64 / s,
+            mb(bytes) / s,
+            m.max_rss_kb as f64 / 1024.0
+        )
+    };
+    let mut report = String::new();
+    report.push_str(&format!(
+        "ingest bench: {} persons (seed {}), {} files, {:.1} MB; {} cores\n",
+        args.persons,
+        args.seed,
+        inputs.len(),
+        mb(total_bytes),
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    ));
+    report.push_str(&format!(
+        "{:<44} {:>6} {:>9} {:>12} {:>8} {:>12} {:>8} {:>9}\n",
+        "run", "files", "MB", "rows", "seconds", "rows/s", "MB/s", "peak MiB"
+    ));
+    report.push_str(&line("pipeline ingest (all files, validating)", inputs.len(), total_bytes, ours_rows, &ours));
+    report.push('\n');
+    report.push_str(&line("pipeline ingest (UTF-8 CSV subset)", utf8.len(), utf8_bytes, subset_rows, &subset));
+    report.push('\n');
+    report.push_str(&line("DuckDB read_csv → parquet (same subset)", utf8.len(), utf8_bytes, subset_rows, &reference));
+    report.push('\n');
+    report.push_str(&format!(
+        "throughput ratio (ours / DuckDB, same files): {:.2}×  (goal ≥ 0.5×; peak memory goal ≤ 4096 MiB)\n",
+        reference.wall.as_secs_f64() / subset.wall.as_secs_f64()
+    ));
+    print!("{report}");
+    let path = args.work.join("bench-ingest.txt");
+    std::fs::File::create(&path)?.write_all(report.as_bytes())?;
+    println!("(written to {})", path.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// DuckDB's own CSV → Parquet, one COPY per file, no validation.
+pub fn run_reference(args: ReferenceArgs) -> anyhow::Result<ExitCode> {
+    std::fs::create_dir_all(&args.out)?;
+    let conn = duckdb::Connection::open_in_memory()?;
+    for (i, f) in args.files.iter().enumerate() {
+        let sql = format!(
+            "COPY (SELECT * FROM read_csv({}, header = true)) TO {} (FORMAT parquet, COMPRESSION zstd)",
+            pension::warehouse::lit(&f.to_string_lossy()),
+            pension::warehouse::lit(&args.out.join(format!("{i:05}.parquet")).to_string_lossy())
+        );
+        conn.execute_batch(&sql)
+            .with_context(|| format!("DuckDB reference on {}", f.display()))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,15 @@
+//! One module per subcommand.
+
+pub mod bench;
+pub mod demo;
+pub mod ingest;
+pub mod sql;
+pub mod status;
+pub mod synth;
+
+use anyhow::Context;
+use pension::schema::Catalog;
+
+pub fn catalog() -> anyhow::Result<Catalog> {
+    Catalog::load_default().context("loading the input kinds (schemas/)")
+}

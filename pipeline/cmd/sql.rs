@@ -1,0 +1,34 @@
+//! `pipeline sql`: any DuckDB SQL over the warehouse.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use pension::query::{self, Format};
+use pension::warehouse::{connect, Warehouse};
+
+/// Run DuckDB SQL over the warehouse. Every input kind is a view by its kind name
+/// (enrollment, payout, id_registry, …; registries show their newest snapshot,
+/// `<kind>_all` every snapshot), plus `quarantine` and `ingest_file`.
+///
+/// Example: pipeline sql --format csv "SELECT month, sum(total_amount) FROM payout GROUP BY 1 ORDER BY 1"
+#[derive(clap::Args)]
+pub struct Args {
+    /// Output: an aligned table, CSV with a header (for scripts and Excel), or JSON.
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
+    /// The SQL query.
+    query: String,
+}
+
+pub fn run(wh_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
+    let catalog = super::catalog()?;
+    let wh = Warehouse::open_read(wh_dir)
+        .with_context(|| format!("opening the warehouse {}", wh_dir.display()))?;
+    let conn = connect(&wh, &catalog)?;
+    let (schema, batches) = query::query(&conn, &args.query)
+        .context("running the query (list the tables with `pipeline status`)")?;
+    let mut out = std::io::stdout().lock();
+    query::write(schema, &batches, args.format, &mut out)?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,22 @@
+//! `pipeline status`: what the warehouse holds.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use pension::warehouse::{connect, Warehouse};
+
+/// Show tables (rows and date ranges), files ingested (kind, SHA-256, rows, when)
+/// and quarantined rows by reason.
+#[derive(clap::Args)]
+pub struct Args {}
+
+pub fn run(wh_dir: &Path, _args: Args) -> anyhow::Result<ExitCode> {
+    let catalog = super::catalog()?;
+    let wh = Warehouse::open_read(wh_dir)
+        .with_context(|| format!("opening the warehouse {}", wh_dir.display()))?;
+    let conn = connect(&wh, &catalog)?;
+    let mut out = std::io::stdout().lock();
+    pension::status::print(&wh, &catalog, &conn, &mut out)?;
+    Ok(ExitCode::SUCCESS)
+}

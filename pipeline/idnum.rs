@@ -1,0 +1,149 @@
+//! Citizen ID numbers (公民身份号码) per GB 11643-1999.
+//!
+//! 18 characters: 6-digit region code, 8-digit birth date, 3-digit sequence
+//! (odd = male), and a check character from ISO 7064 MOD 11-2. Legacy 15-digit
+//! numbers carry a 6-digit `YYMMDD` birth date of the 1900s and no check character;
+//! they are upgraded by inserting `19` and computing the check character.
+
+use chrono::NaiveDate;
+
+const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+const CHECK: [u8; 11] = *b"10X98765432";
+
+/// Province-level region codes (the first two digits) that exist.
+const PROVINCES: [u8; 34] = [
+    11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51,
+    52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82,
+];
+
+/// The check character for the first 17 digits (ASCII digits expected).
+pub fn check_char(first17: &[u8]) -> char {
+    let sum: u32 = first17
+        .iter()
+        .zip(WEIGHTS)
+        .map(|(d, w)| (d - b'0') as u32 * w)
+        .sum();
+    CHECK[(sum % 11) as usize] as char
+}
+
+/// What is wrong with an ID number, in words a clerk can act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdProblem {
+    Length(usize),
+    NotDigits,
+    Region(String),
+    BirthDate(String),
+    CheckChar { expected: char, found: char },
+}
+
+impl std::fmt::Display for IdProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            IdProblem::Length(n) => write!(f, "has {n} characters, expected 18 (or legacy 15)"),
+            IdProblem::NotDigits => write!(f, "contains characters other than digits and a final X"),
+            IdProblem::Region(r) => write!(f, "region code {r} does not exist"),
+            IdProblem::BirthDate(d) => write!(f, "birth date {d} is impossible"),
+            IdProblem::CheckChar { expected, found } => {
+                write!(f, "check character is {found}, expected {expected} (校验码错误)")
+            }
+        }
+    }
+}
+
+/// A checked ID number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdNumber {
+    /// The 18-character form (upgraded from 15 digits when needed); for a malformed
+    /// number this is the cleaned text as given, so it can still be matched.
+    pub normalized: String,
+    /// The original text when it differed from `normalized` (15-digit legacy form).
+    pub legacy15: Option<String>,
+    pub problem: Option<IdProblem>,
+}
+
+impl IdNumber {
+    pub fn birth_date(&self) -> Option<NaiveDate> {
+        if self.normalized.len() != 18 {
+            return None;
+        }
+        NaiveDate::parse_from_str(&self.normalized[6..14], "%Y%m%d").ok()
+    }
+    /// `M` or `F` from the sequence digit (odd = male).
+    pub fn sex(&self) -> Option<char> {
+        let d = self.normalized.as_bytes().get(16)?;
+        d.is_ascii_digit()
+            .then(|| if (d - b'0') % 2 == 1 { 'M' } else { 'F' })
+    }
+}
+
+/// Folds full-width ASCII (`１２３`, `Ｘ`) to half-width and strips whitespace of
+/// both widths. Used for every code-like field, not only ID numbers.
+pub fn fold_width(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_whitespace() && *c != '\u{3000}' && *c != '\u{feff}')
+        .map(|c| match c {
+            '\u{ff01}'..='\u{ff5e}' => char::from_u32(c as u32 - 0xfee0).unwrap_or(c),
+            _ => c,
+        })
+        .collect()
+}
+
+/// Cleans, upgrades and checks an ID number.
+pub fn parse(raw: &str) -> IdNumber {
+    let clean = fold_width(raw).to_ascii_uppercase();
+    let bytes = clean.as_bytes();
+    let (normalized, legacy15) = if bytes.len() == 15 && bytes.iter().all(u8::is_ascii_digit) {
+        let mut first17 = String::with_capacity(18);
+        first17.push_str(&clean[..6]);
+        first17.push_str("19");
+        first17.push_str(&clean[6..]);
+        let c = check_char(first17.as_bytes());
+        first17.push(c);
+        (first17, Some(clean.clone()))
+    } else {
+        (clean.clone(), None)
+    };
+    let problem = problem_of(&normalized);
+    IdNumber {
+        normalized,
+        legacy15,
+        problem,
+    }
+}
+
+fn problem_of(id: &str) -> Option<IdProblem> {
+    let b = id.as_bytes();
+    if b.len() != 18 {
+        return Some(IdProblem::Length(id.chars().count()));
+    }
+    if !b[..17].iter().all(u8::is_ascii_digit) || !(b[17].is_ascii_digit() || b[17] == b'X') {
+        return Some(IdProblem::NotDigits);
+    }
+    let province = (b[0] - b'0') * 10 + (b[1] - b'0');
+    if !PROVINCES.contains(&province) {
+        return Some(IdProblem::Region(id[..6].to_string()));
+    }
+    let birth = &id[6..14];
+    match NaiveDate::parse_from_str(birth, "%Y%m%d") {
+        Ok(d) if d.year_ce().1 >= 1880 && d <= chrono::Local::now().date_naive() => {}
+        _ => return Some(IdProblem::BirthDate(birth.to_string())),
+    }
+    let expected = check_char(&b[..17]);
+    if b[17] as char != expected {
+        return Some(IdProblem::CheckChar {
+            expected,
+            found: b[17] as char,
+        });
+    }
+    None
+}
+
+use chrono::Datelike;
+
+/// Builds a valid 18-digit number (for the synthetic county and tests).
+pub fn make(region: &str, birth: NaiveDate, sequence: u16) -> String {
+    let mut s = format!("{region}{}{:03}", birth.format("%Y%m%d"), sequence % 1000);
+    let c = check_char(s.as_bytes());
+    s.push(c);
+    s
+}

@@ -1,0 +1,174 @@
+//! Typed columns → polars DataFrame → Parquet (zstd; money DECIMAL(18,2), dates DATE).
+
+use std::path::Path;
+
+use polars::prelude::*;
+
+use super::validate::{Accepted, Cell, OutType, Quarantined};
+
+/// Lineage constants of one file, added to every stored row.
+#[derive(Debug, Clone)]
+pub struct Lineage {
+    pub file: String,
+    pub file_seq: i64,
+    pub run: String,
+}
+
+/// Column-wise accumulation of accepted rows.
+pub struct Builder {
+    columns: Vec<(String, OutType)>,
+    cells: Vec<Vec<Cell>>,
+    lines: Vec<i64>,
+}
+
+impl Builder {
+    pub fn new(columns: Vec<(String, OutType)>) -> Builder {
+        let cells = columns.iter().map(|_| Vec::new()).collect();
+        Builder {
+            columns,
+            cells,
+            lines: Vec::new(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    pub fn push(&mut self, row: Accepted) {
+        debug_assert_eq!(row.cells.len(), self.cells.len());
+        self.lines.push(row.line as i64);
+        for (col, cell) in self.cells.iter_mut().zip(row.cells) {
+            col.push(cell);
+        }
+    }
+
+    /// Builds the frame and empties the builder.
+    pub fn take_frame(&mut self, lineage: &Lineage) -> PolarsResult<DataFrame> {
+        let n = self.lines.len();
+        let mut out = Vec::with_capacity(self.columns.len() + 4);
+        for ((name, ty), cells) in self.columns.iter().zip(self.cells.iter_mut()) {
+            out.push(typed_column(name, *ty, std::mem::take(cells))?);
+        }
+        out.push(Column::new("_file".into(), vec![lineage.file.as_str(); n]));
+        out.push(Column::new("_line".into(), std::mem::take(&mut self.lines)));
+        out.push(Column::new("_file_seq".into(), vec![lineage.file_seq; n]));
+        out.push(Column::new("_run".into(), vec![lineage.run.as_str(); n]));
+        DataFrame::new(n, out)
+    }
+}
+
+fn typed_column(name: &str, ty: OutType, cells: Vec<Cell>) -> PolarsResult<Column> {
+    let name: PlSmallStr = name.into();
+    Ok(match ty {
+        OutType::Text => {
+            let v: Vec<Option<String>> = cells
+                .into_iter()
+                .map(|c| match c {
+                    Cell::Text(s) => Some(s),
+                    _ => None,
+                })
+                .collect();
+            Column::new(name, v)
+        }
+        OutType::Int => {
+            let v: Vec<Option<i64>> = cells
+                .into_iter()
+                .map(|c| match c {
+                    Cell::Int(i) => Some(i),
+                    _ => None,
+                })
+                .collect();
+            Column::new(name, v)
+        }
+        OutType::Bool => {
+            let v: Vec<Option<bool>> = cells
+                .into_iter()
+                .map(|c| match c {
+                    Cell::Bool(b) => Some(b),
+                    _ => None,
+                })
+                .collect();
+            Column::new(name, v)
+        }
+        OutType::Date => Int32Chunked::from_iter_options(
+            name,
+            cells.into_iter().map(|c| match c {
+                Cell::Days(d) => Some(d),
+                _ => None,
+            }),
+        )
+        .into_date()
+        .into_series()
+        .into_column(),
+        OutType::Money | OutType::Rate => {
+            let (precision, scale) = if ty == OutType::Money { (18, 2) } else { (9, 4) };
+            Int128Chunked::from_iter_options(
+                name,
+                cells.into_iter().map(|c| match c {
+                    Cell::Fixed(v) => Some(v),
+                    _ => None,
+                }),
+            )
+            .into_decimal(precision, scale)?
+            .into_series()
+            .into_column()
+        }
+    })
+}
+
+/// The quarantine rows of one file.
+pub fn quarantine_frame(
+    kind: &str,
+    rows: &[Quarantined],
+    lineage: &Lineage,
+) -> PolarsResult<DataFrame> {
+    let n = rows.len();
+    let codes: Vec<String> = rows
+        .iter()
+        .map(|q| {
+            let mut c: Vec<&str> = q.reasons.iter().map(|r| r.code).collect();
+            c.dedup();
+            c.join(",")
+        })
+        .collect();
+    let reasons: Vec<String> = rows
+        .iter()
+        .map(|q| {
+            q.reasons
+                .iter()
+                .map(|r| r.message.as_str())
+                .collect::<Vec<_>>()
+                .join(" | ")
+        })
+        .collect();
+    let columns = vec![
+        Column::new("kind".into(), vec![kind; n]),
+        Column::new("file".into(), vec![lineage.file.as_str(); n]),
+        Column::new("line".into(), rows.iter().map(|q| q.line as i64).collect::<Vec<_>>()),
+        Column::new("raw".into(), rows.iter().map(|q| q.raw.as_str()).collect::<Vec<_>>()),
+        Column::new("reason_codes".into(), codes),
+        Column::new("reasons".into(), reasons),
+        Column::new("_file_seq".into(), vec![lineage.file_seq; n]),
+        Column::new("_run".into(), vec![lineage.run.as_str(); n]),
+    ];
+    DataFrame::new(n, columns)
+}
+
+pub fn write_parquet(df: &mut DataFrame, path: &Path) -> Result<(), String> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    let err = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+    let mut file = std::fs::File::create(path).map_err(|e| err(&e))?;
+    ParquetWriter::new(&mut file)
+        .with_compression(ParquetCompression::Zstd(None))
+        .finish(df)
+        .map_err(|e| err(&e))?;
+    // Durable before the manifest that makes it visible is written.
+    file.sync_all().map_err(|e| err(&e))
+}

@@ -1,0 +1,508 @@
+//! Ingest: input files → validated, typed Parquet in the warehouse, every row either
+//! accepted or quarantined with its reasons.
+//!
+//! Reading is streamed (one batch of rows at a time); validation of a batch runs in
+//! parallel; accepted rows are written per partition (month or year) so a month's
+//! queries read a month's files.
+
+pub mod decode;
+pub mod detect;
+pub mod frame;
+pub mod source;
+pub mod validate;
+pub mod value;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::schema::{Catalog, Schema};
+use crate::warehouse::{FileEntry, Refusal, RunEntry, Transaction, Warehouse, WarehouseError};
+use frame::{Builder, Lineage};
+use source::Source;
+use validate::{Cell, Outcome, Quarantined, Validator};
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error(transparent)]
+    Warehouse(#[from] WarehouseError),
+    #[error("{path}: {message}")]
+    Write { path: PathBuf, message: String },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct IngestOptions {
+    /// Skip header detection: every file is this kind.
+    pub kind: Option<String>,
+    /// Commit the readable files even if some are refused (default: refuse all).
+    pub skip_bad_files: bool,
+    /// Draw a progress bar for long files.
+    pub progress: bool,
+    /// Test hook, see `Transaction::fail_point`.
+    pub fail_at: Option<String>,
+    /// The command line, recorded in the run.
+    pub command: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum FileStatus {
+    Ingested { seq: u64 },
+    /// Byte-identical to a file already in the warehouse.
+    Unchanged { seq: u64, ingested_at: String },
+    Refused(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct FileReport {
+    pub source: PathBuf,
+    pub kind: Option<String>,
+    pub status: FileStatus,
+    pub encoding: Option<String>,
+    pub rows_read: u64,
+    pub accepted: u64,
+    pub quarantined: u64,
+    pub flagged: u64,
+    /// The first few reasons, `line N: message`.
+    pub first_reasons: Vec<String>,
+    pub extra_columns: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct IngestReport {
+    pub run_id: String,
+    pub files: Vec<FileReport>,
+    /// False when nothing was written (nothing new, or refused files in strict mode).
+    pub committed: bool,
+    /// Files in the given folders that are not inputs (wrong extension, `_` prefix).
+    pub ignored: Vec<PathBuf>,
+}
+
+impl IngestReport {
+    pub fn refused(&self) -> impl Iterator<Item = &FileReport> {
+        self.files
+            .iter()
+            .filter(|f| matches!(f.status, FileStatus::Refused(_)))
+    }
+}
+
+/// Rows validated together (in parallel).
+const BATCH_ROWS: usize = 65_536;
+/// Accepted rows per Parquet file before a partition is flushed.
+const ROWS_PER_PART: usize = 262_144;
+/// How many reasons a file report keeps for display.
+const SHOWN_REASONS: usize = 5;
+
+/// Expands folders (recursively, sorted). Names starting with `_` or `.` are not
+/// inputs (the synthetic county's answer key lives in `_truth/`).
+pub fn expand_paths(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<PathBuf>) {
+    let mut inputs = Vec::new();
+    let mut ignored = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            for f in crate::warehouse::walk(p) {
+                let rel = f.strip_prefix(p).unwrap_or(&f);
+                let hidden = rel.components().any(|c| {
+                    let s = c.as_os_str().to_string_lossy();
+                    s.starts_with('_') || s.starts_with('.')
+                });
+                if hidden || !source::is_input_file(&f) {
+                    ignored.push(f);
+                } else {
+                    inputs.push(f);
+                }
+            }
+        } else {
+            inputs.push(p.clone());
+        }
+    }
+    (inputs, ignored)
+}
+
+pub fn sha256_file(path: &Path) -> Result<(String, u64), std::io::Error> {
+    let mut f = std::fs::File::open(path)?;
+    let mut h = Sha256::new();
+    let n = std::io::copy(&mut f, &mut h)?;
+    Ok((format!("{:x}", h.finalize()), n))
+}
+
+fn now() -> String {
+    chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+/// Ingests files and folders in one transaction.
+pub fn ingest(
+    wh: &mut Warehouse,
+    catalog: &Catalog,
+    paths: &[PathBuf],
+    opts: &IngestOptions,
+) -> Result<IngestReport, IngestError> {
+    let started = now();
+    let forced = match &opts.kind {
+        Some(k) => Some(catalog.get(k).map_err(WarehouseError::from)?),
+        None => None,
+    };
+    let (inputs, ignored) = expand_paths(paths);
+    let mut tx = wh.begin()?;
+    if opts.fail_at.is_some() {
+        tx.fail_at = opts.fail_at.clone();
+    }
+    let mut reports = Vec::new();
+    for (i, path) in inputs.iter().enumerate() {
+        if i == 1 {
+            if let Err(e) = tx.fail_point("after_first_file") {
+                tx.abort();
+                return Err(e.into());
+            }
+        }
+        match ingest_file(&mut tx, catalog, forced, path, opts) {
+            Ok(r) => reports.push(r),
+            Err(e) => {
+                tx.abort();
+                return Err(e);
+            }
+        }
+    }
+    let refused: Vec<Refusal> = reports
+        .iter()
+        .filter_map(|r| match &r.status {
+            FileStatus::Refused(reason) => Some(Refusal {
+                source: r.source.display().to_string(),
+                reason: reason.clone(),
+            }),
+            _ => None,
+        })
+        .collect();
+    let new_files: Vec<u64> = reports
+        .iter()
+        .filter_map(|r| match r.status {
+            FileStatus::Ingested { seq } => Some(seq),
+            _ => None,
+        })
+        .collect();
+    let run_id = tx.run_id.clone();
+    if (!refused.is_empty() && !opts.skip_bad_files) || new_files.is_empty() {
+        tx.abort();
+        return Ok(IngestReport {
+            run_id,
+            files: reports,
+            committed: false,
+            ignored,
+        });
+    }
+    let run = RunEntry {
+        run_id: run_id.clone(),
+        command: opts.command.clone(),
+        started_at: started,
+        finished_at: now(),
+        files: new_files,
+        unchanged: reports
+            .iter()
+            .filter(|r| matches!(r.status, FileStatus::Unchanged { .. }))
+            .map(|r| r.source.display().to_string())
+            .collect(),
+        refused,
+    };
+    tx.commit(wh, run)?;
+    Ok(IngestReport {
+        run_id,
+        files: reports,
+        committed: true,
+        ignored,
+    })
+}
+
+fn refused(path: &Path, kind: Option<&str>, reason: String) -> FileReport {
+    FileReport {
+        source: path.to_path_buf(),
+        kind: kind.map(str::to_string),
+        status: FileStatus::Refused(reason),
+        encoding: None,
+        rows_read: 0,
+        accepted: 0,
+        quarantined: 0,
+        flagged: 0,
+        first_reasons: Vec::new(),
+        extra_columns: Vec::new(),
+    }
+}
+
+fn ingest_file(
+    tx: &mut Transaction,
+    catalog: &Catalog,
+    forced: Option<&Schema>,
+    path: &Path,
+    opts: &IngestOptions,
+) -> Result<FileReport, IngestError> {
+    let (sha, bytes) = sha256_file(path).map_err(|source| IngestError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if let Some(prev) = tx.manifest.by_sha(&sha) {
+        let mut r = refused(path, Some(&prev.kind), String::new());
+        r.status = FileStatus::Unchanged {
+            seq: prev.seq,
+            ingested_at: prev.ingested_at.clone(),
+        };
+        return Ok(r);
+    }
+    let counter = Arc::new(AtomicU64::new(0));
+    let mut src = match Source::open(path, counter.clone()) {
+        Ok(s) => s,
+        Err(e) => return Ok(refused(path, None, e.to_string())),
+    };
+    let file_name = path.file_name().map_or(String::new(), |n| n.to_string_lossy().into_owned());
+    let (schema, map) = match forced {
+        Some(s) => {
+            let m = detect::map_header(s, &src.header);
+            if !m.missing_required.is_empty() {
+                let reason = format!(
+                    "{}: missing required column(s) {} for kind {}",
+                    path.display(),
+                    m.missing_required.join(", "),
+                    s.kind
+                );
+                return Ok(refused(path, Some(&s.kind), reason));
+            }
+            (s, m)
+        }
+        None => match detect::detect(catalog, &src.header, &file_name) {
+            Ok(found) => found,
+            Err(msg) => {
+                let reason = format!("{} (header on line {}): {msg}", path.display(), src.header_line);
+                return Ok(refused(path, None, reason));
+            }
+        },
+    };
+    let seq = tx.take_seq();
+    let lineage = Lineage {
+        file: path.display().to_string(),
+        file_seq: seq as i64,
+        run: tx.run_id.clone(),
+    };
+    let validator = Validator::new(schema, &map, catalog);
+    let bar = progress_bar(opts.progress, bytes, &file_name);
+    let mut sink = Sink::new(schema, lineage.clone());
+    let mut batch = Vec::with_capacity(BATCH_ROWS);
+    let mut read_error = None;
+    loop {
+        let next = src.next_row();
+        let end = next.is_none();
+        match next {
+            Some(Ok(row)) => batch.push(row),
+            Some(Err(e)) => read_error = Some(e.to_string()),
+            None => {}
+        }
+        if batch.len() == BATCH_ROWS || end || read_error.is_some() {
+            let outcomes: Vec<Outcome> = batch.par_iter().map(|r| validator.check(r)).collect();
+            batch.clear();
+            sink.take(outcomes, tx)?;
+            if let Some(b) = &bar {
+                b.set_position(counter.load(Ordering::Relaxed));
+            }
+        }
+        if end || read_error.is_some() {
+            break;
+        }
+    }
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    if let Some(msg) = read_error {
+        tx.unstage(&sink.staged);
+        return Ok(refused(path, Some(&schema.kind), msg));
+    }
+    let (parts, quarantine_part) = sink.finish(tx)?;
+    let entry = FileEntry {
+        seq,
+        run_id: tx.run_id.clone(),
+        kind: schema.kind.clone(),
+        source: path.display().to_string(),
+        sha256: sha,
+        bytes,
+        encoding: src.encoding().to_string(),
+        rows_read: sink.read,
+        accepted: sink.accepted,
+        quarantined: sink.quarantined.len() as u64,
+        flagged: sink.flagged,
+        extra_columns: map.extra.iter().map(|(_, n)| n.clone()).collect(),
+        ingested_at: now(),
+        parts,
+        quarantine_part,
+    };
+    // Nothing is lost: every row read is accepted or quarantined.
+    assert_eq!(entry.rows_read, entry.accepted + entry.quarantined, "row accounting");
+    let report = FileReport {
+        source: path.to_path_buf(),
+        kind: Some(schema.kind.clone()),
+        status: FileStatus::Ingested { seq },
+        encoding: Some(entry.encoding.clone()),
+        rows_read: entry.rows_read,
+        accepted: entry.accepted,
+        quarantined: entry.quarantined,
+        flagged: entry.flagged,
+        first_reasons: sink.first_reasons(),
+        extra_columns: entry.extra_columns.clone(),
+    };
+    tx.manifest.files.push(entry);
+    Ok(report)
+}
+
+fn progress_bar(enabled: bool, bytes: u64, name: &str) -> Option<indicatif::ProgressBar> {
+    if !enabled || bytes < 8 << 20 {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(bytes);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg:30!} [{bar:30}] {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} eta {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.set_message(name.to_string());
+    Some(bar)
+}
+
+/// Where validated rows go: per-partition builders flushed to staged Parquet, and
+/// the quarantine list.
+struct Sink<'a> {
+    schema: &'a Schema,
+    lineage: Lineage,
+    partition_index: Option<usize>,
+    builders: BTreeMap<String, Builder>,
+    part_counter: BTreeMap<String, usize>,
+    staged: Vec<String>,
+    quarantined: Vec<Quarantined>,
+    read: u64,
+    accepted: u64,
+    flagged: u64,
+    flags_index: usize,
+    cols: Vec<(String, validate::OutType)>,
+}
+
+impl<'a> Sink<'a> {
+    fn new(schema: &'a Schema, lineage: Lineage) -> Sink<'a> {
+        let cols = validate::output_columns(schema);
+        let partition_index = schema
+            .partition
+            .as_ref()
+            .and_then(|p| cols.iter().position(|(n, _)| n == p));
+        let flags_index = cols
+            .iter()
+            .position(|(n, _)| n == validate::FLAGS_COLUMN)
+            .expect("flags column always present");
+        Sink {
+            schema,
+            lineage,
+            partition_index,
+            builders: BTreeMap::new(),
+            part_counter: BTreeMap::new(),
+            staged: Vec::new(),
+            quarantined: Vec::new(),
+            read: 0,
+            accepted: 0,
+            flagged: 0,
+            flags_index,
+            cols,
+        }
+    }
+
+    fn partition_key(&self, cells: &[Cell]) -> String {
+        match self.partition_index.map(|i| &cells[i]) {
+            Some(Cell::Days(d)) => value::from_epoch_days(*d).format("%Y-%m").to_string(),
+            Some(Cell::Int(y)) => y.to_string(),
+            _ => String::new(),
+        }
+    }
+
+    fn take(&mut self, outcomes: Vec<Outcome>, tx: &mut Transaction) -> Result<(), IngestError> {
+        for o in outcomes {
+            self.read += 1;
+            match o {
+                Outcome::Accepted(row) => {
+                    self.accepted += 1;
+                    if row.cells[self.flags_index] != Cell::Null {
+                        self.flagged += 1;
+                    }
+                    let key = self.partition_key(&row.cells);
+                    let cols = &self.cols;
+                    let b = self
+                        .builders
+                        .entry(key.clone())
+                        .or_insert_with(|| Builder::new(cols.clone()));
+                    b.push(row);
+                    if b.len() >= ROWS_PER_PART {
+                        self.flush(&key, tx)?;
+                    }
+                }
+                Outcome::Quarantined(q) => self.quarantined.push(q),
+            }
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self, key: &str, tx: &mut Transaction) -> Result<(), IngestError> {
+        let Some(b) = self.builders.get_mut(key) else {
+            return Ok(());
+        };
+        if b.is_empty() {
+            return Ok(());
+        }
+        let n = self.part_counter.entry(key.to_string()).or_insert(0);
+        let dir = if key.is_empty() {
+            format!("tables/{}", self.schema.kind)
+        } else {
+            format!("tables/{}/{key}", self.schema.kind)
+        };
+        let rel = format!("{dir}/f{:06}-{:03}.parquet", self.lineage.file_seq, n);
+        *n += 1;
+        let path = tx.stage(&rel);
+        self.staged.push(rel);
+        let mut df = b.take_frame(&self.lineage).map_err(|e| IngestError::Write {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        frame::write_parquet(&mut df, &path).map_err(|message| IngestError::Write { path, message })
+    }
+
+    /// Flushes every partition and writes the quarantine file.
+    fn finish(&mut self, tx: &mut Transaction) -> Result<(Vec<String>, Option<String>), IngestError> {
+        let keys: Vec<String> = self.builders.keys().cloned().collect();
+        for k in keys {
+            self.flush(&k, tx)?;
+        }
+        let parts = self.staged.clone();
+        if self.quarantined.is_empty() {
+            return Ok((parts, None));
+        }
+        let rel = format!("quarantine/f{:06}.parquet", self.lineage.file_seq);
+        let path = tx.stage(&rel);
+        let mut df = frame::quarantine_frame(&self.schema.kind, &self.quarantined, &self.lineage)
+            .map_err(|e| IngestError::Write {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+        frame::write_parquet(&mut df, &path).map_err(|message| IngestError::Write { path, message })?;
+        self.staged.push(rel.clone());
+        Ok((parts, Some(rel)))
+    }
+
+    fn first_reasons(&self) -> Vec<String> {
+        self.quarantined
+            .iter()
+            .take(SHOWN_REASONS)
+            .map(|q| {
+                let msgs: Vec<&str> = q.reasons.iter().map(|r| r.message.as_str()).collect();
+                format!("line {}: {}", q.line, msgs.join("; "))
+            })
+            .collect()
+    }
+}

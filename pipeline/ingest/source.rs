@@ -1,0 +1,258 @@
+//! The one place that opens input files: CSV/TXT in UTF-8 or GB18030 (detected),
+//! and XLSX (first sheet). Everything downstream sees rows of text cells with their
+//! line numbers.
+
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+use calamine::{Data, Reader};
+
+use super::decode::{EncodingSeen, LineDecoder};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("{path}: cannot open the file: {source}")]
+    Open {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Unreadable { path: PathBuf, message: String },
+    #[error("{path} line {line}: cannot read the CSV text: {message}")]
+    Csv {
+        path: PathBuf,
+        line: u64,
+        message: String,
+    },
+}
+
+/// One data row: the 1-based line (CSV) or row number (XLSX) and its cells.
+#[derive(Debug, Clone)]
+pub struct RawRow {
+    pub line: u64,
+    pub cells: Vec<String>,
+}
+
+impl RawRow {
+    /// The row as CSV text, for the quarantine table.
+    pub fn raw_text(&self) -> String {
+        let mut w = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(Vec::new());
+        // Writing to a Vec cannot fail.
+        let _ = w.write_record(&self.cells);
+        let bytes = w.into_inner().unwrap_or_default();
+        String::from_utf8_lossy(&bytes).trim_end().to_string()
+    }
+}
+
+enum Inner {
+    Csv(csv::StringRecordsIntoIter<Box<dyn Read + Send>>),
+    Xlsx(std::vec::IntoIter<RawRow>),
+}
+
+/// An opened input: its header and a stream of rows.
+pub struct Source {
+    pub path: PathBuf,
+    seen: Option<Arc<EncodingSeen>>,
+    pub header: Vec<String>,
+    pub header_line: u64,
+    inner: Inner,
+}
+
+pub fn is_xlsx(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("xlsx") || e.eq_ignore_ascii_case("xlsm"))
+}
+
+/// Files this tool reads (others in a folder are skipped and reported).
+pub fn is_input_file(path: &Path) -> bool {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    ["csv", "txt", "xlsx", "xlsm"]
+        .iter()
+        .any(|x| ext.eq_ignore_ascii_case(x))
+}
+
+impl Source {
+    /// Opens a file; `progress` counts bytes read (CSV only).
+    pub fn open(path: &Path, progress: Arc<AtomicU64>) -> Result<Source, SourceError> {
+        if is_xlsx(path) {
+            open_xlsx(path)
+        } else {
+            open_csv(path, progress)
+        }
+    }
+
+    /// How the file was decoded: `utf8`, `utf8-bom`, `gb18030`, `mixed` or `xlsx`.
+    pub fn encoding(&self) -> &'static str {
+        self.seen.as_ref().map_or("xlsx", |s| s.label())
+    }
+
+    /// The next row, skipping rows whose cells are all empty.
+    pub fn next_row(&mut self) -> Option<Result<RawRow, SourceError>> {
+        loop {
+            let row = match &mut self.inner {
+                Inner::Xlsx(rows) => rows.next().map(Ok),
+                Inner::Csv(records) => records.next().map(|r| {
+                    r.map(|rec| RawRow {
+                        line: rec.position().map_or(0, |p| p.line()),
+                        cells: rec.iter().map(str::to_string).collect(),
+                    })
+                    .map_err(|e| SourceError::Csv {
+                        path: self.path.clone(),
+                        line: e.position().map_or(0, |p| p.line()),
+                        message: e.to_string(),
+                    })
+                }),
+            }?;
+            match row {
+                Ok(r) if r.cells.iter().all(|c| c.trim().is_empty()) => continue,
+                other => return Some(other),
+            }
+        }
+    }
+}
+
+fn unreadable(path: &Path, message: impl Into<String>) -> SourceError {
+    SourceError::Unreadable {
+        path: path.to_path_buf(),
+        message: message.into(),
+    }
+}
+
+/// Refuses what is not CSV text at all; the encoding itself is decided line by
+/// line (see `decode`).
+fn check_text(path: &Path, sample: &[u8]) -> Result<(), SourceError> {
+    if sample.starts_with(&[0xFF, 0xFE]) || sample.starts_with(&[0xFE, 0xFF]) {
+        return Err(unreadable(
+            path,
+            "the file is UTF-16 text (Excel \"Unicode text\"); save it as \"CSV UTF-8\" or as CSV (GBK) and ingest it again",
+        ));
+    }
+    if sample.contains(&0) || sample.starts_with(b"PK\x03\x04") {
+        return Err(unreadable(
+            path,
+            "the file is binary, not CSV text; expected a .csv/.txt table or an .xlsx workbook",
+        ));
+    }
+    Ok(())
+}
+
+fn open_csv(path: &Path, progress: Arc<AtomicU64>) -> Result<Source, SourceError> {
+    let open_err = |source| SourceError::Open {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = File::open(path).map_err(open_err)?;
+    let mut sample = vec![0u8; 64 * 1024];
+    let n = read_full(&mut file, &mut sample).map_err(open_err)?;
+    sample.truncate(n);
+    check_text(path, &sample)?;
+    let file = File::open(path).map_err(open_err)?;
+    let seen = Arc::new(EncodingSeen::default());
+    let decoded: Box<dyn Read + Send> = Box::new(LineDecoder::new(
+        BufReader::with_capacity(1 << 20, file),
+        progress,
+        seen.clone(),
+    ));
+    let delimiter = sniff_delimiter(&sample);
+    let reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .buffer_capacity(1 << 20)
+        .from_reader(decoded);
+    let mut records = reader.into_records();
+    let mut header_line = 0;
+    let header = loop {
+        match records.next() {
+            None => return Err(unreadable(path, "the file is empty: no header row")),
+            Some(Err(e)) => {
+                return Err(unreadable(path, format!("cannot read the header row: {e}")))
+            }
+            Some(Ok(rec)) if rec.iter().all(|c| c.trim().is_empty()) => continue,
+            Some(Ok(rec)) => {
+                header_line = rec.position().map_or(header_line, |p| p.line());
+                break rec.iter().map(str::to_string).collect();
+            }
+        }
+    };
+    Ok(Source {
+        path: path.to_path_buf(),
+        seen: Some(seen),
+        header,
+        header_line,
+        inner: Inner::Csv(records),
+    })
+}
+
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+/// Tab-separated `.txt` exports exist; a header line with tabs and no commas is one.
+fn sniff_delimiter(sample: &[u8]) -> u8 {
+    let first_line = sample.split(|b| *b == b'\n').next().unwrap_or(&[]);
+    if first_line.contains(&b'\t') && !first_line.contains(&b',') {
+        b'\t'
+    } else {
+        b','
+    }
+}
+
+fn open_xlsx(path: &Path) -> Result<Source, SourceError> {
+    let mut book = calamine::open_workbook_auto(path)
+        .map_err(|e| unreadable(path, format!("not a readable Excel workbook: {e}")))?;
+    let range = book
+        .worksheet_range_at(0)
+        .ok_or_else(|| unreadable(path, "the workbook has no sheet"))?
+        .map_err(|e| unreadable(path, format!("cannot read the first sheet: {e}")))?;
+    let first_row = range.start().map_or(0, |(r, _)| r as u64);
+    let mut rows = range.rows().enumerate().map(|(i, cells)| RawRow {
+        line: first_row + i as u64 + 1,
+        cells: cells.iter().map(cell_text).collect(),
+    });
+    let header_row = rows
+        .by_ref()
+        .find(|r| r.cells.iter().any(|c| !c.trim().is_empty()))
+        .ok_or_else(|| unreadable(path, "the first sheet is empty: no header row"))?;
+    let rest: Vec<RawRow> = rows.collect();
+    Ok(Source {
+        path: path.to_path_buf(),
+        seen: None,
+        header: header_row.cells,
+        header_line: header_row.line,
+        inner: Inner::Xlsx(rest.into_iter()),
+    })
+}
+
+/// A spreadsheet cell as the text a clerk sees. Numeric cells arrive as binary
+/// floating point; the shortest representation that round-trips (`1234.5`) is the
+/// number typed in, and the money parser then reads that text exactly.
+fn cell_text(cell: &Data) -> String {
+    match cell {
+        Data::Empty => String::new(),
+        Data::String(s) => s.clone(),
+        Data::Int(i) => i.to_string(),
+        Data::Float(x) => format!("{x}"),
+        Data::Bool(b) => if *b { "是" } else { "否" }.to_string(),
+        Data::DateTime(dt) => match dt.as_datetime() {
+            Some(d) => d.date().format("%Y-%m-%d").to_string(),
+            None => format!("{}", dt.as_f64()),
+        },
+        Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+        Data::Error(e) => format!("#{e:?}"),
+    }
+}

@@ -1,0 +1,420 @@
+//! One row of text cells → typed cells, or every reason it cannot be accepted.
+
+use std::collections::HashMap;
+
+use crate::idnum;
+use crate::schema::{header_key, Catalog, ColType, Column, Schema};
+
+use super::detect::HeaderMap;
+use super::source::RawRow;
+use super::value;
+
+/// A typed cell, as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Null,
+    Text(String),
+    Int(i64),
+    /// Days since 1970-01-01.
+    Days(i32),
+    /// Fixed-point: fen for money, 1/10000 percent for rates.
+    Fixed(i128),
+    Bool(bool),
+}
+
+/// Why a row (or a value in it) was not accepted. `code` is stable for counting;
+/// `message` is for the person fixing the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reason {
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// Reason codes with their Chinese terms, for reports and the README.
+pub const REASON_CODES: &[(&str, &str)] = &[
+    ("MISSING_VALUE", "缺少必填项"),
+    ("BAD_DATE", "日期格式错误"),
+    ("BAD_MONTH", "年月格式错误"),
+    ("BAD_MONEY", "金额格式错误"),
+    ("NEGATIVE_MONEY", "金额为负"),
+    ("BAD_RATE", "利率格式错误"),
+    ("BAD_NUMBER", "数值错误"),
+    ("BAD_BOOL", "是否值错误"),
+    ("BAD_ENUM", "代码值不在字典中"),
+    ("BAD_ID", "身份证号码错误"),
+    ("SUM_MISMATCH", "合计不符"),
+    ("REQUIRED_IF", "条件必填项缺失"),
+    ("DATE_ORDER", "日期先后顺序错误"),
+    ("FIELD_COUNT", "列数与表头不符"),
+    ("ENCODING", "文字编码错误"),
+];
+
+/// A schema column prepared for fast validation.
+struct Plan<'a> {
+    col: &'a Column,
+    index: Option<usize>,
+    /// Normalised enumeration text → stored code (enums and column references).
+    codes: HashMap<String, String>,
+}
+
+/// Validates rows of one file against one schema.
+pub struct Validator<'a> {
+    pub schema: &'a Schema,
+    plans: Vec<Plan<'a>>,
+    extra: Vec<(usize, String)>,
+    width: usize,
+}
+
+/// A row that passed: its cells (one per output column, see `output_columns`),
+/// its line, and any flags (malformed ID on an operational record).
+#[derive(Debug, Clone)]
+pub struct Accepted {
+    pub line: u64,
+    pub cells: Vec<Cell>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Quarantined {
+    pub line: u64,
+    pub raw: String,
+    pub reasons: Vec<Reason>,
+}
+
+pub enum Outcome {
+    Accepted(Accepted),
+    Quarantined(Quarantined),
+}
+
+/// The stored columns beyond the schema's own: for each ID column its original
+/// legacy 15-digit text, then the row's flags and extra (unknown) columns.
+pub const FLAGS_COLUMN: &str = "_flags";
+pub const EXTRA_COLUMN: &str = "_extra";
+
+fn enum_codes(col: &Column, catalog: &Catalog) -> HashMap<String, String> {
+    let mut codes = HashMap::new();
+    match col.ty {
+        ColType::Enum => {
+            for (zh, code) in &col.values {
+                codes.insert(header_key(zh), code.clone());
+                codes.insert(header_key(code), code.clone());
+            }
+        }
+        ColType::ColumnOf => {
+            let of = col.of.as_deref().unwrap_or_default();
+            if let Ok(other) = catalog.get(of) {
+                for c in &other.columns {
+                    for k in c.header_keys() {
+                        codes.insert(k, c.name.clone());
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+    codes
+}
+
+/// Output column names in stored order.
+pub fn output_columns(schema: &Schema) -> Vec<(String, OutType)> {
+    let mut out: Vec<(String, OutType)> = schema
+        .columns
+        .iter()
+        .map(|c| (c.name.clone(), OutType::of(c.ty)))
+        .collect();
+    for c in schema.columns.iter().filter(|c| c.ty == ColType::IdNumber) {
+        out.push((format!("{}_legacy15", c.name), OutType::Text));
+    }
+    out.push((FLAGS_COLUMN.to_string(), OutType::Text));
+    out.push((EXTRA_COLUMN.to_string(), OutType::Text));
+    out
+}
+
+/// Storage types (Parquet / DuckDB).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutType {
+    Text,
+    Int,
+    Date,
+    Money,
+    Rate,
+    Bool,
+}
+
+impl OutType {
+    pub fn of(t: ColType) -> OutType {
+        match t {
+            ColType::String
+            | ColType::Name
+            | ColType::Code
+            | ColType::IdNumber
+            | ColType::Enum
+            | ColType::ColumnOf => OutType::Text,
+            ColType::Date | ColType::Month => OutType::Date,
+            ColType::Money => OutType::Money,
+            ColType::Rate => OutType::Rate,
+            ColType::Integer => OutType::Int,
+            ColType::Bool => OutType::Bool,
+        }
+    }
+    pub fn sql(self) -> &'static str {
+        match self {
+            OutType::Text => "VARCHAR",
+            OutType::Int => "BIGINT",
+            OutType::Date => "DATE",
+            OutType::Money => "DECIMAL(18,2)",
+            OutType::Rate => "DECIMAL(9,4)",
+            OutType::Bool => "BOOLEAN",
+        }
+    }
+}
+
+impl<'a> Validator<'a> {
+    pub fn new(schema: &'a Schema, map: &HeaderMap, catalog: &Catalog) -> Validator<'a> {
+        let plans = schema
+            .columns
+            .iter()
+            .zip(&map.index)
+            .map(|(col, index)| Plan {
+                col,
+                index: *index,
+                codes: enum_codes(col, catalog),
+            })
+            .collect();
+        Validator {
+            schema,
+            plans,
+            extra: map.extra.clone(),
+            width: map.width,
+        }
+    }
+
+    pub fn check(&self, row: &RawRow) -> Outcome {
+        let mut reasons = Vec::new();
+        let mut cells = Vec::with_capacity(self.plans.len() + 4);
+        let mut legacy = Vec::new();
+        let mut flags = Vec::new();
+        let has_extra_values = row.cells.len() > self.width
+            && row.cells[self.width..].iter().any(|c| !c.trim().is_empty());
+        if row.cells.len() < self.width || has_extra_values {
+            reasons.push(Reason {
+                code: "FIELD_COUNT",
+                message: format!(
+                    "the row has {} values but the header has {} columns",
+                    row.cells.len(),
+                    self.width
+                ),
+            });
+        }
+        if row.cells.iter().any(|c| c.contains('\u{fffd}')) {
+            reasons.push(Reason {
+                code: "ENCODING",
+                message: "the row contains bytes that are neither UTF-8 nor GB18030 text (乱码)"
+                    .to_string(),
+            });
+        }
+        for plan in &self.plans {
+            let text = plan
+                .index
+                .and_then(|i| row.cells.get(i))
+                .map(|s| value::trim_text(s))
+                .unwrap_or("");
+            match self.cell(plan, text, &mut legacy, &mut flags) {
+                Ok(c) => cells.push(c),
+                Err(r) => {
+                    reasons.push(r);
+                    cells.push(Cell::Null);
+                }
+            }
+        }
+        if reasons.is_empty() {
+            self.check_rules(&cells, &mut reasons);
+        }
+        if !reasons.is_empty() {
+            return Outcome::Quarantined(Quarantined {
+                line: row.line,
+                raw: row.raw_text(),
+                reasons,
+            });
+        }
+        cells.extend(legacy);
+        cells.push(if flags.is_empty() {
+            Cell::Null
+        } else {
+            Cell::Text(flags.join("; "))
+        });
+        cells.push(self.extra_json(row));
+        Outcome::Accepted(Accepted {
+            line: row.line,
+            cells,
+        })
+    }
+
+    fn cell(
+        &self,
+        plan: &Plan,
+        text: &str,
+        legacy: &mut Vec<Cell>,
+        flags: &mut Vec<String>,
+    ) -> Result<Cell, Reason> {
+        let col = plan.col;
+        if text.is_empty() {
+            if col.ty == ColType::IdNumber {
+                legacy.push(Cell::Null);
+            }
+            return if col.required {
+                Err(Reason {
+                    code: "MISSING_VALUE",
+                    message: format!("{} is empty", col.label()),
+                })
+            } else {
+                Ok(Cell::Null)
+            };
+        }
+        let fail = |code: &'static str, m: String| Reason {
+            code,
+            message: format!("{}: {m}", col.label()),
+        };
+        Ok(match col.ty {
+            ColType::String | ColType::Name => Cell::Text(text.to_string()),
+            ColType::Code => Cell::Text(idnum::fold_width(text)),
+            ColType::IdNumber => return self.id_cell(col, text, legacy, flags),
+            ColType::Date => Cell::Days(value::epoch_days(
+                value::parse_date(text).map_err(|m| fail("BAD_DATE", m))?,
+            )),
+            ColType::Month => Cell::Days(value::epoch_days(
+                value::parse_month(text).map_err(|m| fail("BAD_MONTH", m))?,
+            )),
+            ColType::Money => Cell::Fixed(value::parse_money(text, col.signed).map_err(|m| {
+                let code = if m.contains("negative") { "NEGATIVE_MONEY" } else { "BAD_MONEY" };
+                fail(code, m)
+            })?),
+            ColType::Rate => Cell::Fixed(value::parse_rate(text).map_err(|m| fail("BAD_RATE", m))?),
+            ColType::Integer => Cell::Int(
+                value::parse_integer(text, col.min, col.max).map_err(|m| fail("BAD_NUMBER", m))?,
+            ),
+            ColType::Bool => Cell::Bool(value::parse_bool(text).map_err(|m| fail("BAD_BOOL", m))?),
+            ColType::Enum | ColType::ColumnOf => match plan.codes.get(&header_key(text)) {
+                Some(code) => Cell::Text(code.clone()),
+                None => {
+                    let mut allowed: Vec<&str> = col.values.keys().map(String::as_str).collect();
+                    if col.ty == ColType::ColumnOf {
+                        allowed = vec!["a column name of the referenced kind"];
+                    }
+                    return Err(fail(
+                        "BAD_ENUM",
+                        format!("`{text}` is not one of {}", allowed.join(" / ")),
+                    ));
+                }
+            },
+        })
+    }
+
+    /// Operational records keep a malformed ID (flagged, later an ID_INVALID
+    /// finding); registries are authoritative, so there it is a quarantine reason.
+    fn id_cell(
+        &self,
+        col: &Column,
+        text: &str,
+        legacy: &mut Vec<Cell>,
+        flags: &mut Vec<String>,
+    ) -> Result<Cell, Reason> {
+        let id = idnum::parse(text);
+        legacy.push(id.legacy15.clone().map_or(Cell::Null, Cell::Text));
+        if let Some(problem) = &id.problem {
+            let message = format!("{} `{}` {problem}", col.label(), text);
+            if self.schema.class == crate::schema::Class::Registry {
+                return Err(Reason {
+                    code: "BAD_ID",
+                    message,
+                });
+            }
+            flags.push(format!("ID_INVALID: {message}"));
+        }
+        Ok(Cell::Text(id.normalized))
+    }
+
+    fn position(&self, name: &str) -> usize {
+        self.plans
+            .iter()
+            .position(|p| p.col.name == name)
+            .expect("rules name known columns (checked at load)")
+    }
+
+    fn check_rules(&self, cells: &[Cell], reasons: &mut Vec<Reason>) {
+        let label = |n: &str| self.plans[self.position(n)].col.label();
+        for rule in &self.schema.rules {
+            if let Some(total) = &rule.sum {
+                let get = |n: &str| match &cells[self.position(n)] {
+                    Cell::Fixed(v) => Some(*v),
+                    _ => None,
+                };
+                let parts: Option<Vec<i128>> = rule.of.iter().map(|p| get(p)).collect();
+                if let (Some(t), Some(parts)) = (get(total), parts) {
+                    let sum: i128 = parts.iter().sum();
+                    if t != sum {
+                        let terms: Vec<String> = rule
+                            .of
+                            .iter()
+                            .zip(&parts)
+                            .map(|(n, v)| format!("{} {}", label(n), value::format_fen(*v)))
+                            .collect();
+                        reasons.push(Reason {
+                            code: "SUM_MISMATCH",
+                            message: format!(
+                                "{} {} ≠ {}",
+                                label(total),
+                                value::format_fen(t),
+                                terms.join(" + ")
+                            ),
+                        });
+                    }
+                }
+            }
+            if let (Some(target), Some(when), Some(equals)) =
+                (&rule.required_if, &rule.when, &rule.equals)
+            {
+                let cond = matches!(&cells[self.position(when)], Cell::Text(v) if v == equals);
+                if cond && cells[self.position(target)] == Cell::Null {
+                    reasons.push(Reason {
+                        code: "REQUIRED_IF",
+                        message: format!("{} is required when {} is {equals}", label(target), label(when)),
+                    });
+                }
+            }
+            if let (Some(later), Some(earlier)) = (&rule.not_before, &rule.other) {
+                if let (Cell::Days(a), Cell::Days(b)) =
+                    (&cells[self.position(later)], &cells[self.position(earlier)])
+                {
+                    if a < b {
+                        reasons.push(Reason {
+                            code: "DATE_ORDER",
+                            message: format!(
+                                "{} {} is before {} {}",
+                                label(later),
+                                value::from_epoch_days(*a),
+                                label(earlier),
+                                value::from_epoch_days(*b)
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    fn extra_json(&self, row: &RawRow) -> Cell {
+        let pairs: serde_json::Map<String, serde_json::Value> = self
+            .extra
+            .iter()
+            .filter_map(|(i, name)| {
+                let v = value::trim_text(row.cells.get(*i)?);
+                (!v.is_empty()).then(|| (name.clone(), serde_json::Value::String(v.to_string())))
+            })
+            .collect();
+        if pairs.is_empty() {
+            Cell::Null
+        } else {
+            Cell::Text(serde_json::Value::Object(pairs).to_string())
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! The county residents' pension warehouse and reconciliation pipeline.
+//!
+//! Data flows one way through the stages:
+//! `ingest` (files → validated Parquet) → `warehouse` (manifest + DuckDB views)
+//! → later stages (ledger, audit, reports) that read the warehouse and write
+//! derived tables back through the same atomic commit.
+//!
+//! `schema` holds the input kinds as data; `synth` makes the synthetic county that
+//! tests, the demo and the benchmarks run on.
+
+pub mod idnum;
+pub mod ingest;
+pub mod query;
+pub mod schema;
+pub mod status;
+pub mod synth;
+pub mod warehouse;

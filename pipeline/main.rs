@@ -1,0 +1,57 @@
+//! `pipeline`: the command-line face of the pension warehouse. Each subcommand lives
+//! in its own file under `cmd/`, with its usage text.
+
+mod cmd;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "pipeline",
+    version,
+    about = "County residents' pension warehouse: ingest, check and report (城乡居民养老保险数据仓库)",
+    long_about = None
+)]
+struct Cli {
+    /// The warehouse folder (Parquet files and their manifest).
+    #[arg(long, global = true, env = "PIPELINE_WAREHOUSE", default_value = "warehouse")]
+    warehouse: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Ingest(cmd::ingest::Args),
+    Status(cmd::status::Args),
+    Sql(cmd::sql::Args),
+    Synth(cmd::synth::Args),
+    Demo(cmd::demo::Args),
+    Bench(cmd::bench::Args),
+    #[command(hide = true)]
+    BenchReference(cmd::bench::ReferenceArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let wh = cli.warehouse;
+    let result = match cli.command {
+        Command::Ingest(a) => cmd::ingest::run(&wh, a),
+        Command::Status(a) => cmd::status::run(&wh, a),
+        Command::Sql(a) => cmd::sql::run(&wh, a),
+        Command::Synth(a) => cmd::synth::run(a),
+        Command::Demo(a) => cmd::demo::run(a),
+        Command::Bench(a) => cmd::bench::run(a),
+        Command::BenchReference(a) => cmd::bench::run_reference(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

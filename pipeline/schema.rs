@@ -1,0 +1,256 @@
+//! Input kinds as data: one TOML file per kind in `schemas/`.
+//!
+//! The ingestion code is generic over these definitions; adding a kind is adding a
+//! file here (and its tests), not a new code path.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::idnum::fold_width;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SchemaError {
+    #[error("cannot read the schema folder {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("schema file {path} is not valid: {message}")]
+    Invalid { path: PathBuf, message: String },
+    #[error("no schema folder found; set PIPELINE_SCHEMAS to the project's schemas/ folder")]
+    NotFound,
+    #[error("unknown kind `{0}`; known kinds: {1}")]
+    UnknownKind(String, String),
+}
+
+/// What a kind is for: operational records may carry malformed ID numbers (they are
+/// flagged, not hidden); registries are authoritative, so such rows are quarantined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Class {
+    Operational,
+    Registry,
+    Reference,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ColType {
+    /// Free text, trimmed.
+    String,
+    /// Person name: trimmed; interior spacing kept as written (matching is the audit's job).
+    Name,
+    /// Code-like text (accounts, phone, voucher numbers): full-width folded, spaces removed.
+    Code,
+    IdNumber,
+    Date,
+    /// Stored as the first day of the month.
+    Month,
+    /// Yuan, DECIMAL(18,2).
+    Money,
+    /// Percent, DECIMAL(9,4).
+    Rate,
+    Integer,
+    Bool,
+    Enum,
+    /// One of another kind's column names (Chinese or English), stored as the English name.
+    ColumnOf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Column {
+    pub name: String,
+    pub zh: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    #[serde(rename = "type")]
+    pub ty: ColType,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default)]
+    pub values: BTreeMap<String, String>,
+    pub of: Option<String>,
+    pub min: Option<i64>,
+    pub max: Option<i64>,
+    /// Money that may be negative (none of the current kinds).
+    #[serde(default)]
+    pub signed: bool,
+}
+
+/// A rule across columns of one row.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    /// `sum = "total"`, `of = ["a", "b"]`: total must equal a + b exactly.
+    pub sum: Option<String>,
+    #[serde(default)]
+    pub of: Vec<String>,
+    /// `required_if = "x"`, `when = "y"`, `equals = "code"`.
+    pub required_if: Option<String>,
+    pub when: Option<String>,
+    pub equals: Option<String>,
+    /// `not_before = "end"`, `other = "start"`: when both are present, end ≥ start.
+    pub not_before: Option<String>,
+    pub other: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Schema {
+    pub kind: String,
+    pub title: String,
+    pub class: Class,
+    /// The column whose range `status` shows.
+    pub period: Option<String>,
+    /// Partition column (a month or a year column).
+    pub partition: Option<String>,
+    /// Registries: columns whose value groups snapshots (a newer file supersedes an
+    /// older one within the same group).
+    #[serde(default)]
+    pub snapshot_by: Vec<String>,
+    pub columns: Vec<Column>,
+    #[serde(default)]
+    pub rules: Vec<Rule>,
+}
+
+/// Headers and enumeration values are compared after this: full-width folded,
+/// whitespace removed, lowercase.
+pub fn header_key(s: &str) -> String {
+    fold_width(s).to_lowercase()
+}
+
+impl Column {
+    /// Every header text that names this column, normalised.
+    pub fn header_keys(&self) -> Vec<String> {
+        let mut keys = vec![header_key(&self.name), header_key(&self.zh)];
+        keys.extend(self.aliases.iter().map(|a| header_key(a)));
+        keys
+    }
+
+    /// The stored code for an enumeration value given in Chinese or as the code.
+    pub fn enum_code(&self, raw: &str) -> Option<&str> {
+        let key = header_key(raw);
+        self.values
+            .iter()
+            .find(|(zh, code)| header_key(zh) == key || header_key(code) == key)
+            .map(|(_, code)| code.as_str())
+    }
+
+    pub fn label(&self) -> String {
+        format!("{} ({})", self.zh, self.name)
+    }
+}
+
+impl Schema {
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    pub fn partition_column(&self) -> Option<&Column> {
+        self.partition.as_deref().and_then(|p| self.column(p))
+    }
+
+    fn check(&self, path: &Path) -> Result<(), SchemaError> {
+        let bad = |message: String| SchemaError::Invalid {
+            path: path.to_path_buf(),
+            message,
+        };
+        let known = |n: &str| self.column(n).is_some();
+        for c in &self.columns {
+            if c.ty == ColType::Enum && c.values.is_empty() {
+                return Err(bad(format!("enum column {} has no values", c.name)));
+            }
+            if c.ty == ColType::ColumnOf && c.of.is_none() {
+                return Err(bad(format!("column {} needs `of`", c.name)));
+            }
+        }
+        for r in &self.rules {
+            let named: Vec<&String> = r
+                .sum
+                .iter()
+                .chain(&r.of)
+                .chain(&r.required_if)
+                .chain(&r.when)
+                .chain(&r.not_before)
+                .chain(&r.other)
+                .collect();
+            if let Some(n) = named.iter().find(|n| !known(n)) {
+                return Err(bad(format!("rule names unknown column {n}")));
+            }
+        }
+        for n in self.period.iter().chain(&self.partition).chain(&self.snapshot_by) {
+            if !known(n) {
+                return Err(bad(format!("unknown column {n}")));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// All kinds, in a stable order (by kind name).
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    pub schemas: Vec<Schema>,
+    pub dir: PathBuf,
+}
+
+impl Catalog {
+    /// Loads `schemas/*.toml` from `PIPELINE_SCHEMAS`, `./schemas`, or the source tree.
+    pub fn load_default() -> Result<Catalog, SchemaError> {
+        let candidates = [
+            std::env::var_os("PIPELINE_SCHEMAS").map(PathBuf::from),
+            Some(PathBuf::from("schemas")),
+            Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas")),
+        ];
+        let dir = candidates
+            .into_iter()
+            .flatten()
+            .find(|d| d.join("payout.toml").is_file())
+            .ok_or(SchemaError::NotFound)?;
+        Catalog::load(&dir)
+    }
+
+    pub fn load(dir: &Path) -> Result<Catalog, SchemaError> {
+        let io = |source| SchemaError::Io {
+            path: dir.to_path_buf(),
+            source,
+        };
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(io)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        paths.sort();
+        let mut schemas = Vec::new();
+        for path in paths {
+            let text = std::fs::read_to_string(&path).map_err(|source| SchemaError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            let schema: Schema = toml::from_str(&text).map_err(|e| SchemaError::Invalid {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+            schema.check(&path)?;
+            schemas.push(schema);
+        }
+        schemas.sort_by(|a, b| a.kind.cmp(&b.kind));
+        Ok(Catalog {
+            schemas,
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    pub fn get(&self, kind: &str) -> Result<&Schema, SchemaError> {
+        self.schemas.iter().find(|s| s.kind == kind).ok_or_else(|| {
+            SchemaError::UnknownKind(kind.to_string(), self.kind_names().join(", "))
+        })
+    }
+
+    pub fn kind_names(&self) -> Vec<&str> {
+        self.schemas.iter().map(|s| s.kind.as_str()).collect()
+    }
+}

@@ -1,0 +1,120 @@
+//! What the warehouse holds: tables, files ingested, quarantine by reason.
+
+use std::io::Write;
+
+use duckdb::Connection;
+
+use crate::query::{self, QueryError};
+use crate::schema::{Catalog, Class};
+use crate::warehouse::Warehouse;
+
+/// One line per kind: rows, date range, snapshots.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableStatus {
+    pub kind: String,
+    pub title: String,
+    pub rows: u64,
+    pub from: String,
+    pub to: String,
+    pub files: usize,
+}
+
+pub fn tables(wh: &Warehouse, catalog: &Catalog, conn: &Connection) -> Result<Vec<TableStatus>, QueryError> {
+    let mut out = Vec::new();
+    for s in &catalog.schemas {
+        let range = match &s.period {
+            Some(p) => format!("CAST(min(\"{p}\") AS VARCHAR), CAST(max(\"{p}\") AS VARCHAR)"),
+            None => "NULL::VARCHAR, NULL::VARCHAR".to_string(),
+        };
+        let (rows, from, to): (i64, Option<String>, Option<String>) = conn.query_row(
+            &format!("SELECT count(*), {range} FROM \"{}\"", s.kind),
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        out.push(TableStatus {
+            kind: s.kind.clone(),
+            title: s.title.clone(),
+            rows: rows as u64,
+            from: from.unwrap_or_default(),
+            to: to.unwrap_or_default(),
+            files: wh.manifest().files_of(&s.kind).count(),
+        });
+    }
+    Ok(out)
+}
+
+/// Thousands separators for counts (statisticians read these).
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+pub fn print(wh: &Warehouse, catalog: &Catalog, conn: &Connection, out: &mut dyn Write) -> Result<(), QueryError> {
+    let m = wh.manifest();
+    writeln!(out, "Warehouse {}", wh.root().display())?;
+    match m.runs.last() {
+        Some(r) => writeln!(out, "  {} files from {} runs; last run {} finished {}", m.files.len(), m.runs.len(), r.run_id, r.finished_at)?,
+        None => writeln!(out, "  empty: nothing ingested yet (run `pipeline ingest PATH...`)")?,
+    }
+    writeln!(out, "\nTables (表)")?;
+    writeln!(out, "  {:<24} {:>12} {:>6}  {:<10}  {:<10}  {}", "kind", "rows", "files", "from", "to", "")?;
+    for t in tables(wh, catalog, conn)? {
+        let registry = catalog.get(&t.kind).is_ok_and(|s| s.class == Class::Registry);
+        let note = if registry && t.files > 1 { "  (newest snapshot)" } else { "" };
+        writeln!(
+            out,
+            "  {:<24} {:>12} {:>6}  {:<10}  {:<10}  {}{note}",
+            t.kind,
+            thousands(t.rows),
+            t.files,
+            t.from,
+            t.to,
+            t.title
+        )?;
+    }
+    writeln!(out, "\nFiles ingested (已导入文件)")?;
+    writeln!(out, "  {:>4}  {:<22} {:>10} {:>10} {:>6} {:>6}  {:<9} {:<12}  {:<19}  file", "seq", "kind", "read", "accepted", "quar.", "flag", "encoding", "sha256", "ingested at")?;
+    for f in &m.files {
+        writeln!(
+            out,
+            "  {:>4}  {:<22} {:>10} {:>10} {:>6} {:>6}  {:<9} {:<12}  {:<19}  {}",
+            f.seq,
+            f.kind,
+            thousands(f.rows_read),
+            thousands(f.accepted),
+            thousands(f.quarantined),
+            thousands(f.flagged),
+            f.encoding,
+            &f.sha256[..12],
+            f.ingested_at,
+            f.source
+        )?;
+    }
+    let refused: Vec<_> = m.runs.iter().flat_map(|r| r.refused.iter().map(move |x| (r, x))).collect();
+    if !refused.is_empty() {
+        writeln!(out, "\nFiles refused (拒收文件)")?;
+        for (r, x) in refused {
+            writeln!(out, "  {}  {}", r.run_id, x.reason)?;
+        }
+    }
+    writeln!(out, "\nQuarantine by reason (隔离行)")?;
+    let (schema, batches) = query::query(
+        conn,
+        "SELECT code AS reason, count(*) AS rows FROM \
+         (SELECT unnest(string_split(reason_codes, ',')) AS code FROM quarantine) \
+         GROUP BY code ORDER BY rows DESC, code",
+    )?;
+    if batches.iter().all(|b| b.num_rows() == 0) {
+        writeln!(out, "  none")?;
+    } else {
+        query::write(schema, &batches, query::Format::Table, out)?;
+    }
+    Ok(())
+}
