@@ -43,15 +43,13 @@ impl Fixture {
 
     /// Query result as text rows (CSV formatting of DuckDB's Arrow result).
     pub fn rows(&self, sql: &str) -> Vec<Vec<String>> {
+        self.session().rows(sql)
+    }
+
+    /// One DuckDB session over the warehouse as it is now (for many queries).
+    pub fn session(&self) -> Session {
         let wh = Warehouse::open_read(&self.wh_dir()).expect("open warehouse");
-        let conn = connect(&wh, &self.catalog).expect("connect");
-        let (schema, batches) = query::query(&conn, sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
-        let mut buf = Vec::new();
-        query::write(schema, &batches, query::Format::Csv, &mut buf).expect("csv");
-        let mut r = csv::ReaderBuilder::new().has_headers(true).from_reader(buf.as_slice());
-        r.records()
-            .map(|rec| rec.expect("csv row").iter().map(str::to_string).collect())
-            .collect()
+        Session { conn: connect(&wh, &self.catalog).expect("connect") }
     }
 
     pub fn one(&self, sql: &str) -> String {
@@ -79,4 +77,20 @@ pub fn write(path: &Path, bytes: &[u8]) -> PathBuf {
     }
     std::fs::write(path, bytes).expect("write");
     path.to_path_buf()
+}
+
+pub struct Session {
+    pub conn: duckdb::Connection,
+}
+
+impl Session {
+    pub fn rows(&self, sql: &str) -> Vec<Vec<String>> {
+        let (schema, batches) = query::query(&self.conn, sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+        let mut buf = Vec::new();
+        query::write(schema, &batches, query::Format::Csv, &mut buf).expect("csv");
+        let mut r = csv::ReaderBuilder::new().has_headers(true).from_reader(buf.as_slice());
+        r.records()
+            .map(|rec| rec.expect("csv row").iter().map(str::to_string).collect())
+            .collect()
+    }
 }

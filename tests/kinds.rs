@@ -33,7 +33,10 @@ fn cell(col: &Column, zh: bool, variant: usize, schema: &Schema) -> (String, Str
             }
         }
         ColType::Rate => ("1.50".into(), "1.5000".into()),
-        ColType::Integer => ("2024".into(), "2024".into()),
+        ColType::Integer => {
+            let y = (2020 + variant % 4).to_string();
+            (y.clone(), y)
+        }
         ColType::Bool => (if zh { "是" } else { "Y" }.into(), "true".into()),
         ColType::Enum => {
             let (k, code) = col.values.iter().next().expect("enum values");
@@ -119,7 +122,10 @@ fn every_kind_every_language_every_encoding() {
                 want.push(cells.iter().map(|c| c.1.clone()).rev().collect::<Vec<_>>());
             }
             let path = write_variant(&input, schema, v, &rows);
-            expected.push((schema.kind.clone(), path, want, v.encoding));
+            // Pure-ASCII text is the same bytes in every encoding: it reads as UTF-8.
+            let ascii = rows.iter().flatten().all(|c| c.is_ascii());
+            let encoding = if ascii && v.encoding == "gb18030" { "utf8" } else { v.encoding };
+            expected.push((schema.kind.clone(), path, want, encoding));
         }
     }
     let report = fx.ingest(&[input]);
@@ -127,6 +133,7 @@ fn every_kind_every_language_every_encoding() {
         assert!(matches!(f.status, FileStatus::Ingested { .. }), "{}: {:?}", f.source.display(), f.status);
     }
     assert!(report.committed);
+    let db = fx.session();
     for (kind, path, want, encoding) in expected {
         let f = report.files.iter().find(|f| f.source == path).expect("reported");
         assert_eq!(f.kind.as_deref(), Some(kind.as_str()), "{} recognised as {:?}", path.display(), f.kind);
@@ -135,7 +142,7 @@ fn every_kind_every_language_every_encoding() {
         let schema = fx.catalog.get(&kind).unwrap();
         let cols: Vec<String> = schema.columns.iter().map(|c| format!("CAST(\"{}\" AS VARCHAR)", c.name)).collect();
         let table = if schema.class == pension::schema::Class::Registry { format!("{kind}_all") } else { kind.clone() };
-        let got = fx.rows(&format!(
+        let got = db.rows(&format!(
             "SELECT {} FROM {table} WHERE _file = '{}' ORDER BY _line",
             cols.join(", "),
             path.display()
@@ -143,15 +150,15 @@ fn every_kind_every_language_every_encoding() {
         assert_eq!(got, want, "{kind} from {}", path.display());
     }
     // Money is DECIMAL(18,2) and dates are DATE in the warehouse, never floats or text.
-    let types = fx.rows("SELECT column_name, data_type FROM (DESCRIBE payout) WHERE column_name IN ('total_amount', 'month', 'paid_date') ORDER BY 1");
+    let types = db.rows("SELECT column_name, column_type FROM (DESCRIBE payout) WHERE column_name IN ('total_amount', 'month', 'paid_date') ORDER BY 1");
     assert_eq!(types, vec![
         vec!["month".to_string(), "DATE".into()],
         vec!["paid_date".into(), "DATE".into()],
         vec!["total_amount".into(), "DECIMAL(18,2)".into()],
     ]);
     // The legacy 15-digit form is kept beside the upgraded number.
-    let legacy = fx.one("SELECT count(*) FROM enrollment WHERE id_number_legacy15 = '110105491231002'");
-    assert_ne!(legacy, "0");
+    let legacy = db.rows("SELECT count(*) FROM enrollment WHERE id_number_legacy15 = '110105491231002'");
+    assert_ne!(legacy[0][0], "0");
 }
 
 #[test]

@@ -88,7 +88,7 @@ impl<R: BufRead> LineDecoder<R> {
                 self.out.extend_from_slice(line);
             } else {
                 self.seen.gb_lines.fetch_add(1, Ordering::Relaxed);
-                let (text, _, _) = encoding_rs::GB18030.decode_without_bom_handling(line);
+                let (text, _) = encoding_rs::GB18030.decode_without_bom_handling(line);
                 self.out.extend_from_slice(text.as_bytes());
             }
         }
