@@ -6,5 +6,7 @@ mod atomic;
 mod bad_files;
 mod cli;
 mod kinds;
+mod ledger_golden;
+mod ledger_props;
 mod synth_county;
 mod values;

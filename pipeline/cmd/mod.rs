@@ -1,8 +1,11 @@
 //! One module per subcommand.
 
+pub mod account;
 pub mod bench;
 pub mod demo;
 pub mod ingest;
+pub mod ledger;
+pub mod notice;
 pub mod sql;
 pub mod status;
 pub mod synth;

@@ -195,6 +195,12 @@ impl Transaction {
         self.staging.join(rel)
     }
 
+    /// Replaces a derived table (ledger, audit outputs) with these staged files at
+    /// commit; the old files become unreferenced and are removed on the next open.
+    pub fn replace_derived(&mut self, name: &str, parts: Vec<String>) {
+        self.manifest.derived.insert(name.to_string(), parts);
+    }
+
     /// Forgets staged files of one input (a refused file) without failing the run.
     pub fn unstage(&mut self, rels: &[String]) {
         for rel in rels {
