@@ -293,7 +293,11 @@ impl<'a> Validator<'a> {
                 value::parse_integer(text, col.min, col.max).map_err(|m| fail("BAD_NUMBER", m))?,
             ),
             ColType::Bool => Cell::Bool(value::parse_bool(text).map_err(|m| fail("BAD_BOOL", m))?),
-            ColType::Enum | ColType::ColumnOf => match plan.codes.get(&header_key(text)) {
+            ColType::Enum | ColType::ColumnOf => match plan
+                .codes
+                .get(text)
+                .or_else(|| plan.codes.get(&header_key(text)))
+            {
                 Some(code) => Cell::Text(code.clone()),
                 None => {
                     let mut allowed: Vec<&str> = col.values.keys().map(String::as_str).collect();
