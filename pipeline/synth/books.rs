@@ -1,0 +1,707 @@
+//! Book-level records: receipt books (收款收据) and the fund ledger (基金账户流水),
+//! both aggregated while persons stream past, written once at the end, with the
+//! book-level audit cases (RECEIPT_GAP, FUND_RULE, BOOKS_DISAGREE) injected here.
+
+use super::calendar::{day_in, days, fen, last_day, month_of, month_text, year_of, ym_of, Ym};
+use super::params::BOOK_SIZE;
+use chrono::NaiveDate;
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+
+/// A ground-truth row for a book-level finding.
+#[derive(Clone, Debug)]
+pub struct BookFinding {
+    pub code: &'static str,
+    pub month: Option<Ym>,
+    pub amount: Option<Decimal>,
+    pub note: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum GapKind {
+    Duplicate,
+    Outside,
+    Missing,
+    Shortfall,
+    Unsettled,
+}
+
+#[derive(Clone, Debug)]
+pub struct Book {
+    pub no: String,
+    pub township: usize,
+    pub year: i32,
+    pub first: u32,
+    pub holder: usize,
+    used: u64,
+    voided: u64,
+    pub collected: Decimal,
+    pub deposited: Decimal,
+    min: Option<NaiveDate>,
+    max: Option<NaiveDate>,
+    pub issue: Option<NaiveDate>,
+    pub settle: Option<NaiveDate>,
+}
+
+impl Book {
+    pub fn last(&self) -> u32 {
+        self.first + BOOK_SIZE - 1
+    }
+    /// Voided numbers, ascending.
+    pub fn voided(&self) -> Vec<u32> {
+        (0..BOOK_SIZE)
+            .filter(|i| self.voided >> i & 1 == 1)
+            .map(|i| self.first + i)
+            .collect()
+    }
+}
+
+pub fn receipt_text(n: u32) -> String {
+    format!("{n:08}")
+}
+
+/// Receipt books per township and year, issued as numbers are needed.
+pub struct Receipts {
+    pub books: Vec<Book>,
+    current: BTreeMap<(usize, i32), usize>,
+    /// Books opened so far per (township, year), for the book number.
+    opened: BTreeMap<(usize, i32), usize>,
+    /// Numbers handed to books so far per year: receipts are numbered YY000001 … within
+    /// a year, and YY900001 … is never issued (used for receipts outside every book).
+    next_first: BTreeMap<i32, u32>,
+    outside_next: BTreeMap<i32, u32>,
+    /// (township, year) → gap injected while numbers are handed out.
+    live_targets: BTreeMap<(usize, i32), GapKind>,
+    end_targets: Vec<((usize, i32), GapKind)>,
+    last_given: BTreeMap<(usize, i32), (u32, usize)>,
+    pub findings: Vec<BookFinding>,
+}
+
+impl Receipts {
+    /// Chooses the (township, year) pairs that will carry a receipt gap: `per_kind` of
+    /// each of the five kinds.
+    pub fn new(
+        rng: &mut ChaCha8Rng,
+        townships: usize,
+        last_year: i32,
+        per_kind: usize,
+    ) -> Receipts {
+        let mut live = BTreeMap::new();
+        let mut end = Vec::new();
+        let kinds = [
+            GapKind::Duplicate,
+            GapKind::Outside,
+            GapKind::Missing,
+            GapKind::Shortfall,
+            GapKind::Unsettled,
+        ];
+        let mut taken = std::collections::BTreeSet::new();
+        for kind in kinds {
+            for _ in 0..per_kind {
+                for _ in 0..50 {
+                    let key = (
+                        rng.random_range(0..townships),
+                        rng.random_range(2013..last_year.max(2014)),
+                    );
+                    if taken.insert(key) {
+                        match kind {
+                            GapKind::Duplicate | GapKind::Outside => {
+                                live.insert(key, kind);
+                            }
+                            _ => end.push((key, kind)),
+                        }
+                        break;
+                    }
+                }
+            }
+        }
+        Receipts {
+            books: Vec::new(),
+            current: BTreeMap::new(),
+            opened: BTreeMap::new(),
+            next_first: BTreeMap::new(),
+            outside_next: BTreeMap::new(),
+            live_targets: live,
+            end_targets: end,
+            last_given: BTreeMap::new(),
+            findings: Vec::new(),
+        }
+    }
+
+    fn open_book(&mut self, township: usize, year: i32) -> usize {
+        let seq = self.opened.entry((township, year)).or_insert(0);
+        *seq += 1;
+        let seq = *seq;
+        let next = self
+            .next_first
+            .entry(year)
+            .or_insert(year.rem_euclid(100) as u32 * 1_000_000 + 1);
+        let first = *next;
+        *next += BOOK_SIZE;
+        self.books.push(Book {
+            no: format!("SJ{year}{:02}{seq:03}", township + 1),
+            township,
+            year,
+            first,
+            holder: seq % 2,
+            used: 0,
+            voided: 0,
+            collected: Decimal::ZERO,
+            deposited: Decimal::ZERO,
+            min: None,
+            max: None,
+            issue: None,
+            settle: None,
+        });
+        self.current.insert((township, year), self.books.len() - 1);
+        self.books.len() - 1
+    }
+
+    /// The receipt number for a cash payment of `amount` on `date`.
+    pub fn take(&mut self, township: usize, date: NaiveDate, amount: Decimal) -> String {
+        let year = chrono::Datelike::year(&date);
+        let key = (township, year);
+        match self.live_targets.get(&key).copied() {
+            Some(GapKind::Duplicate) if self.last_given.contains_key(&key) => {
+                self.live_targets.remove(&key);
+                let (n, bi) = self.last_given[&key];
+                self.record(bi, n, date, amount);
+                let b = &self.books[bi];
+                self.findings.push(BookFinding {
+                    code: "RECEIPT_GAP",
+                    month: Some(ym_of(date)),
+                    amount: Some(amount),
+                    note: format!("book {}: receipt {} used twice", b.no, receipt_text(n)),
+                });
+                return receipt_text(n);
+            }
+            Some(GapKind::Outside) => {
+                self.live_targets.remove(&key);
+                let next = self
+                    .outside_next
+                    .entry(year)
+                    .or_insert(year.rem_euclid(100) as u32 * 1_000_000 + 900_001);
+                let n = *next;
+                *next += 1;
+                self.findings.push(BookFinding {
+                    code: "RECEIPT_GAP",
+                    month: Some(ym_of(date)),
+                    amount: Some(amount),
+                    note: format!(
+                        "receipt {} (township {}, {year}) is outside every issued book",
+                        receipt_text(n),
+                        township + 1
+                    ),
+                });
+                return receipt_text(n);
+            }
+            _ => {}
+        }
+        let mut bi = match self.current.get(&key) {
+            Some(&bi) => bi,
+            None => self.open_book(township, year),
+        };
+        let n = loop {
+            let b = &self.books[bi];
+            let Some(i) = (0..BOOK_SIZE).find(|i| (b.used | b.voided) >> i & 1 == 0) else {
+                bi = self.open_book(township, year);
+                continue;
+            };
+            let n = b.first + i;
+            // A spoiled form now and then: voided, and the next number is used.
+            if n.is_multiple_of(37) {
+                self.books[bi].voided |= 1 << i;
+                continue;
+            }
+            break n;
+        };
+        self.record(bi, n, date, amount);
+        self.last_given.insert(key, (n, bi));
+        receipt_text(n)
+    }
+
+    fn record(&mut self, bi: usize, n: u32, date: NaiveDate, amount: Decimal) {
+        let b = &mut self.books[bi];
+        b.used |= 1 << (n - b.first);
+        b.collected += amount;
+        b.deposited += amount;
+        b.min = Some(b.min.map_or(date, |m| m.min(date)));
+        b.max = Some(b.max.map_or(date, |m| m.max(date)));
+    }
+
+    /// Issue and settlement dates, voiding of unused numbers at settlement, and the
+    /// end-of-year gap cases.
+    pub fn close(&mut self, rng: &mut ChaCha8Rng, t_end: NaiveDate) {
+        for b in &mut self.books {
+            let (Some(lo), Some(hi)) = (b.min, b.max) else {
+                continue;
+            };
+            b.issue =
+                Some((lo - days(rng.random_range(1..10))).max(super::calendar::date(b.year, 1, 1)));
+            let settle =
+                (hi + days(rng.random_range(5..25))).min(super::calendar::date(b.year, 12, 20));
+            if settle <= t_end && super::calendar::date(b.year, 12, 20) <= t_end {
+                b.settle = Some(settle);
+                let unused = !(b.used | b.voided) & ((1u64 << BOOK_SIZE) - 1);
+                b.voided |= unused;
+            }
+        }
+        for (key, kind) in std::mem::take(&mut self.end_targets) {
+            let Some(bi) = self
+                .books
+                .iter()
+                .rposition(|b| (b.township, b.year) == key && b.settle.is_some())
+            else {
+                continue;
+            };
+            let b = &mut self.books[bi];
+            let note = match kind {
+                GapKind::Missing => {
+                    let Some(i) = (0..BOOK_SIZE).rev().find(|i| b.voided >> i & 1 == 1) else {
+                        continue;
+                    };
+                    b.voided &= !(1 << i);
+                    format!(
+                        "book {}: receipt {} neither used nor voided",
+                        b.no,
+                        receipt_text(b.first + i)
+                    )
+                }
+                GapKind::Shortfall => {
+                    let short = fen(b.collected / Decimal::from(10)).max(Decimal::ONE);
+                    b.deposited -= short;
+                    format!(
+                        "book {}: collected {} but deposited {}",
+                        b.no,
+                        fen(b.collected),
+                        fen(b.deposited)
+                    )
+                }
+                _ => {
+                    b.settle = None;
+                    format!(
+                        "book {}: issued {} and not settled by 25 December",
+                        b.no, b.year
+                    )
+                }
+            };
+            let amount = (kind == GapKind::Shortfall).then(|| b.collected - b.deposited);
+            self.findings.push(BookFinding {
+                code: "RECEIPT_GAP",
+                month: b.max.map(ym_of),
+                amount,
+                note,
+            });
+        }
+    }
+}
+
+/// Money moved in one month, by category, from the detail records.
+#[derive(Clone, Debug, Default)]
+pub struct MonthFlows {
+    pub contribution: Decimal,
+    pub prepaid_in: Decimal,
+    pub prepaid_carry: Decimal,
+    pub collective: Decimal,
+    pub subsidy: [Decimal; 4],
+    pub transfer_in: Decimal,
+    pub basic: Decimal,
+    pub account: Decimal,
+    pub refund: Decimal,
+    pub transfer_out: Decimal,
+}
+
+/// One fund-ledger row.
+#[derive(Clone, Debug)]
+pub struct LedgerRow {
+    pub account: Acct,
+    pub date: NaiveDate,
+    pub voucher: String,
+    pub inflow: bool,
+    pub amount: Decimal,
+    pub category: &'static str,
+    pub counterpart: Option<Acct>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Acct {
+    Income,
+    Expenditure,
+    Fiscal,
+    Prepaid,
+}
+
+impl Acct {
+    pub fn zh(self) -> &'static str {
+        match self {
+            Acct::Income => "收入户",
+            Acct::Expenditure => "支出户",
+            Acct::Fiscal => "财政专户",
+            Acct::Prepaid => "预收户",
+        }
+    }
+    pub fn en(self) -> &'static str {
+        match self {
+            Acct::Income => "income",
+            Acct::Expenditure => "expenditure",
+            Acct::Fiscal => "fiscal",
+            Acct::Prepaid => "prepaid",
+        }
+    }
+}
+
+/// Category codes with their Chinese names.
+pub fn category_zh(code: &str) -> &'static str {
+    match code {
+        "contribution" => "个人缴费",
+        "collective" => "集体补助",
+        "subsidy_central" => "财政补贴-中央",
+        "subsidy_province" => "财政补贴-省级",
+        "subsidy_city" => "财政补贴-市级",
+        "subsidy_county" => "财政补贴-县级",
+        "interest" => "利息收入",
+        "transfer_in" => "转移收入",
+        "to_fiscal" => "划转财政专户",
+        "from_fiscal" => "财政专户拨入",
+        "basic_pension" => "基础养老金支出",
+        "account_pension" => "个人账户养老金支出",
+        "refund" => "退保/丧葬支出",
+        "transfer_out" => "转移支出",
+        _ => "预收结转",
+    }
+}
+
+const SUBSIDY_CATS: [&str; 4] = [
+    "subsidy_central",
+    "subsidy_province",
+    "subsidy_city",
+    "subsidy_county",
+];
+
+#[derive(Default)]
+pub struct Ledger {
+    pub months: BTreeMap<Ym, MonthFlows>,
+}
+
+/// Injected ledger cases for one month.
+#[derive(Clone, Copy, Debug, Default)]
+struct MonthFaults {
+    income_residue: Option<Decimal>,
+    working_factor: Option<Decimal>,
+    contribution_delta: Option<Decimal>,
+    province_delta: Option<Decimal>,
+}
+
+impl Ledger {
+    pub fn at(&mut self, d: NaiveDate) -> &mut MonthFlows {
+        self.months.entry(ym_of(d)).or_default()
+    }
+
+    /// The whole ledger from the scheme start to month `t`, with `n_fund` FUND_RULE
+    /// and `n_books` BOOKS_DISAGREE months injected.
+    pub fn rows(
+        &self,
+        rng: &mut ChaCha8Rng,
+        first: Ym,
+        t: Ym,
+        n_fund: usize,
+        n_books: usize,
+    ) -> (Vec<LedgerRow>, Vec<BookFinding>) {
+        let faults = self.choose_faults(rng, first, t, n_fund, n_books);
+        let mut out = Vec::new();
+        let mut findings = Vec::new();
+        let mut bal = [Decimal::ZERO; 4]; // income, expenditure, fiscal, prepaid
+        let empty = MonthFlows::default();
+        for m in first..=t {
+            let f = self.months.get(&m).unwrap_or(&empty);
+            let fault = faults.get(&m).copied().unwrap_or_default();
+            let mut rows = Vec::new();
+            month_rows(f, m, fault, &mut bal, &mut rows, &mut findings);
+            for (i, mut r) in rows.into_iter().enumerate() {
+                r.voucher = format!("PZ{}{:02}{:04}", year_of(m), month_of(m), i + 1);
+                out.push(r);
+            }
+        }
+        (out, findings)
+    }
+
+    fn choose_faults(
+        &self,
+        rng: &mut ChaCha8Rng,
+        first: Ym,
+        t: Ym,
+        n_fund: usize,
+        n_books: usize,
+    ) -> BTreeMap<Ym, MonthFaults> {
+        // Months with ordinary activity, excluding the first year and the last months.
+        let busy: Vec<Ym> = (first + 12..t - 2)
+            .filter(|m| {
+                self.months.get(m).is_some_and(|f| {
+                    f.basic > Decimal::ZERO
+                        && f.contribution > Decimal::from(2000)
+                        && f.subsidy[1] > Decimal::from(100)
+                })
+            })
+            .collect();
+        let mut faults: BTreeMap<Ym, MonthFaults> = BTreeMap::new();
+        if busy.len() < 3 {
+            return faults;
+        }
+        let mut used = std::collections::BTreeSet::new();
+        // Distinct months, kept apart where there is room, so one month's fault cannot
+        // spill into another's check.
+        let mut take = |rng: &mut ChaCha8Rng| {
+            for attempt in 0..1000 {
+                let m = busy[rng.random_range(0..busy.len())];
+                let apart = used.iter().all(|&u: &Ym| (u - m).abs() > 2);
+                if !used.contains(&m) && (apart || attempt > 100) {
+                    used.insert(m);
+                    return Some(m);
+                }
+            }
+            None
+        };
+        for j in 0..n_fund {
+            let Some(m) = take(rng) else { break };
+            let e = faults.entry(m).or_default();
+            match j % 3 {
+                0 => e.income_residue = Some(Decimal::from(rng.random_range(5..40) * 100)),
+                1 => e.working_factor = Some(Decimal::new(6, 1)),
+                _ => e.working_factor = Some(Decimal::new(26, 1)),
+            }
+        }
+        for j in 0..n_books {
+            let Some(m) = take(rng) else { break };
+            let e = faults.entry(m).or_default();
+            if j % 2 == 0 {
+                e.contribution_delta = Some(Decimal::from(rng.random_range(1..10) * 100));
+            } else {
+                e.province_delta = Some(Decimal::from(-(rng.random_range(1..5) * 15)));
+            }
+        }
+        faults
+    }
+}
+
+fn row(
+    account: Acct,
+    date: NaiveDate,
+    inflow: bool,
+    amount: Decimal,
+    category: &'static str,
+    counterpart: Option<Acct>,
+) -> LedgerRow {
+    LedgerRow {
+        account,
+        date,
+        voucher: String::new(),
+        inflow,
+        amount,
+        category,
+        counterpart,
+    }
+}
+
+/// The ledger rows of month `m`, in date order, updating the four balances.
+fn month_rows(
+    f: &MonthFlows,
+    m: Ym,
+    fault: MonthFaults,
+    bal: &mut [Decimal; 4],
+    rows: &mut Vec<LedgerRow>,
+    findings: &mut Vec<BookFinding>,
+) {
+    let (inc, exp, fis, pre) = (0, 1, 2, 3);
+    let end = last_day(m);
+    let payouts = f.basic + f.account;
+    let quarter_end = month_of(m).is_multiple_of(3);
+    // Expenditure: interest, then a transfer from the fiscal account on the 5th that
+    // leaves 1.5 months of payouts after this month's payments.
+    let interest = if quarter_end {
+        fen(bal[exp] * Decimal::new(3, 3) / Decimal::from(4))
+    } else {
+        Decimal::ZERO
+    };
+    let outflows = payouts + f.refund + f.transfer_out;
+    let factor = fault.working_factor.unwrap_or(Decimal::new(15, 1));
+    let target = fen(payouts * factor);
+    let transfer = (target - (bal[exp] + interest - outflows)).max(Decimal::ZERO);
+    if transfer > Decimal::ZERO {
+        rows.push(row(
+            Acct::Fiscal,
+            day_in(m, 5),
+            false,
+            transfer,
+            "from_fiscal",
+            Some(Acct::Expenditure),
+        ));
+        rows.push(row(
+            Acct::Expenditure,
+            day_in(m, 5),
+            true,
+            transfer,
+            "from_fiscal",
+            Some(Acct::Fiscal),
+        ));
+        bal[fis] -= transfer;
+        bal[exp] += transfer;
+    }
+    for (amount, cat) in [(f.basic, "basic_pension"), (f.account, "account_pension")] {
+        if amount > Decimal::ZERO {
+            rows.push(row(
+                Acct::Expenditure,
+                day_in(m, 15),
+                false,
+                amount,
+                cat,
+                None,
+            ));
+        }
+    }
+    if interest > Decimal::ZERO {
+        rows.push(row(
+            Acct::Expenditure,
+            day_in(m, 21),
+            true,
+            interest,
+            "interest",
+            None,
+        ));
+    }
+    if month_of(m) == 12 {
+        let fi = fen(bal[fis].max(Decimal::ZERO) * Decimal::new(35, 4));
+        if fi > Decimal::ZERO {
+            rows.push(row(Acct::Fiscal, day_in(m, 21), true, fi, "interest", None));
+            bal[fis] += fi;
+        }
+    }
+    for (amount, cat) in [(f.refund, "refund"), (f.transfer_out, "transfer_out")] {
+        if amount > Decimal::ZERO {
+            rows.push(row(Acct::Expenditure, end, false, amount, cat, None));
+        }
+    }
+    bal[exp] += interest - outflows;
+    if let Some(factor) = fault.working_factor {
+        findings.push(BookFinding {
+            code: "FUND_RULE",
+            month: Some(m),
+            amount: None,
+            note: format!("expenditure account {}: closing balance {} is {factor} months of payouts {payouts}", month_text(m), bal[exp]),
+        });
+    }
+    // Prepaid account: prepayments in, the year's share carried to the fiscal account
+    // on 31 October.
+    if f.prepaid_in > Decimal::ZERO {
+        rows.push(row(
+            Acct::Prepaid,
+            end,
+            true,
+            f.prepaid_in,
+            "contribution",
+            None,
+        ));
+        bal[pre] += f.prepaid_in;
+    }
+    if f.prepaid_carry > Decimal::ZERO {
+        let d = day_in(m, 31);
+        rows.push(row(
+            Acct::Prepaid,
+            d,
+            false,
+            f.prepaid_carry,
+            "prepaid_carry",
+            Some(Acct::Fiscal),
+        ));
+        rows.push(row(
+            Acct::Fiscal,
+            d,
+            true,
+            f.prepaid_carry,
+            "prepaid_carry",
+            Some(Acct::Prepaid),
+        ));
+        bal[pre] -= f.prepaid_carry;
+        bal[fis] += f.prepaid_carry;
+    }
+    // Income account: the month's collections, swept to the fiscal account at month end.
+    let contribution = f.contribution + fault.contribution_delta.unwrap_or_default();
+    let mut income: Vec<(Decimal, &'static str)> =
+        vec![(contribution, "contribution"), (f.collective, "collective")];
+    for (l, cat) in SUBSIDY_CATS.iter().enumerate() {
+        let delta = if l == 1 {
+            fault.province_delta.unwrap_or_default()
+        } else {
+            Decimal::ZERO
+        };
+        income.push((f.subsidy[l] + delta, cat));
+    }
+    income.push((f.transfer_in, "transfer_in"));
+    for (amount, cat) in income {
+        if amount > Decimal::ZERO {
+            rows.push(row(Acct::Income, end, true, amount, cat, None));
+            bal[inc] += amount;
+        }
+    }
+    if let Some(d) = fault.contribution_delta {
+        findings.push(BookFinding {
+            code: "BOOKS_DISAGREE",
+            month: Some(m),
+            amount: Some(d),
+            note: format!(
+                "income {} contribution: ledger {} but detail {}",
+                month_text(m),
+                fen(contribution),
+                fen(f.contribution)
+            ),
+        });
+    }
+    if let Some(d) = fault.province_delta {
+        findings.push(BookFinding {
+            code: "BOOKS_DISAGREE",
+            month: Some(m),
+            amount: Some(d),
+            note: format!(
+                "income {} subsidy_province: ledger {} but detail {}",
+                month_text(m),
+                fen(f.subsidy[1] + d),
+                fen(f.subsidy[1])
+            ),
+        });
+    }
+    let residue = fault.income_residue.unwrap_or_default().min(bal[inc]);
+    let sweep = bal[inc] - residue;
+    if sweep > Decimal::ZERO {
+        rows.push(row(
+            Acct::Income,
+            end,
+            false,
+            sweep,
+            "to_fiscal",
+            Some(Acct::Fiscal),
+        ));
+        rows.push(row(
+            Acct::Fiscal,
+            end,
+            true,
+            sweep,
+            "to_fiscal",
+            Some(Acct::Income),
+        ));
+        bal[inc] -= sweep;
+        bal[fis] += sweep;
+    }
+    if residue > Decimal::ZERO {
+        findings.push(BookFinding {
+            code: "FUND_RULE",
+            month: Some(m),
+            amount: Some(residue),
+            note: format!(
+                "income account {}: balance {} left at month end",
+                month_text(m),
+                fen(residue)
+            ),
+        });
+    }
+}
