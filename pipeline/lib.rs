@@ -10,6 +10,7 @@
 
 pub mod idnum;
 pub mod ingest;
+pub mod ledger;
 pub mod query;
 pub mod schema;
 pub mod status;
