@@ -56,7 +56,8 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
-pub fn print(wh: &Warehouse, catalog: &Catalog, conn: &Connection, out: &mut dyn Write) -> Result<(), QueryError> {
+/// `files: false` leaves out the per-file list (the demo's short form).
+pub fn print(wh: &Warehouse, catalog: &Catalog, conn: &Connection, files: bool, out: &mut dyn Write) -> Result<(), QueryError> {
     let m = wh.manifest();
     writeln!(out, "Warehouse {}", wh.root().display())?;
     match m.runs.last() {
@@ -79,6 +80,16 @@ pub fn print(wh: &Warehouse, catalog: &Catalog, conn: &Connection, out: &mut dyn
             t.title
         )?;
     }
+    if files {
+        print_files(wh, out)?;
+    } else {
+        writeln!(out, "\nFiles ingested: {} (list them with `pipeline status`)", m.files.len())?;
+    }
+    print_refused_and_quarantine(wh, conn, out)
+}
+
+fn print_files(wh: &Warehouse, out: &mut dyn Write) -> Result<(), QueryError> {
+    let m = wh.manifest();
     writeln!(out, "\nFiles ingested (已导入文件)")?;
     writeln!(out, "  {:>4}  {:<22} {:>10} {:>10} {:>6} {:>6}  {:<9} {:<12}  {:<19}  file", "seq", "kind", "read", "accepted", "quar.", "flag", "encoding", "sha256", "ingested at")?;
     for f in &m.files {
@@ -97,6 +108,11 @@ pub fn print(wh: &Warehouse, catalog: &Catalog, conn: &Connection, out: &mut dyn
             f.source
         )?;
     }
+    Ok(())
+}
+
+fn print_refused_and_quarantine(wh: &Warehouse, conn: &Connection, out: &mut dyn Write) -> Result<(), QueryError> {
+    let m = wh.manifest();
     let refused: Vec<_> = m.runs.iter().flat_map(|r| r.refused.iter().map(move |x| (r, x))).collect();
     if !refused.is_empty() {
         writeln!(out, "\nFiles refused (拒收文件)")?;

@@ -63,7 +63,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     super::ingest::print_report(&report, true, &mut out)?;
     println!("\n== 2. what the warehouse holds ==");
     let conn = connect(&wh, &catalog)?;
-    pension::status::print(&wh, &catalog, &conn, &mut out)?;
+    pension::status::print(&wh, &catalog, &conn, false, &mut out)?;
     println!("\nTry: pipeline --warehouse {} sql \"SELECT strftime(month, '%Y-%m') AS month, count(*) AS payouts, sum(total_amount) AS yuan FROM payout GROUP BY 1 ORDER BY 1 DESC LIMIT 12\"", wh_dir.display());
     Ok(ExitCode::SUCCESS)
 }

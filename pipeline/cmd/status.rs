@@ -17,6 +17,6 @@ pub fn run(wh_dir: &Path, _args: Args) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("opening the warehouse {}", wh_dir.display()))?;
     let conn = connect(&wh, &catalog)?;
     let mut out = std::io::stdout().lock();
-    pension::status::print(&wh, &catalog, &conn, &mut out)?;
+    pension::status::print(&wh, &catalog, &conn, true, &mut out)?;
     Ok(ExitCode::SUCCESS)
 }
