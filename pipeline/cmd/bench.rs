@@ -12,7 +12,9 @@ use anyhow::{bail, Context};
 use pension::synth::{generate, SynthConfig};
 use pension::warehouse::Manifest;
 
-/// Measure ingest on a synthetic county of --persons (generated once into
+/// Benchmark ingest beside DuckDB's own CSV → Parquet.
+///
+/// Measures ingest on a synthetic county of --persons (generated once into
 /// WORK/county-N-sS and reused): our validating ingest of every file, and as the
 /// reference DuckDB's read_csv → COPY TO parquet (zstd, no validation) of the
 /// UTF-8 CSV files (DuckDB cannot read GB18030 or XLSX without extensions).

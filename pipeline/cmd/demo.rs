@@ -7,6 +7,8 @@ use anyhow::{bail, Context};
 use pension::ingest::{self, IngestOptions};
 use pension::warehouse::{connect, Warehouse};
 
+/// The main job on the bundled sample data.
+///
 /// On a fresh warehouse (OUT/warehouse), ingest the bundled sample county and the
 /// hand-made bad files in data-samples/, then show what the warehouse holds.
 #[derive(clap::Args)]

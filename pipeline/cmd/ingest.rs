@@ -10,8 +10,9 @@ use pension::ingest::{self, FileStatus, IngestOptions, IngestReport};
 use pension::status::thousands;
 use pension::warehouse::Warehouse;
 
-/// Read CSV/TXT (UTF-8 or GB18030, detected) and XLSX files — or whole folders,
-/// recursively — validate every row, and store them in the warehouse. Each file's
+/// Read CSV/TXT (UTF-8 or GB18030, detected) and XLSX files or whole folders into the warehouse.
+///
+/// Folders are read recursively; every row is validated. Each file's
 /// kind is recognised from its header unless --kind is given. Rows that break a
 /// rule go to the quarantine table with the file, line and reasons. The whole
 /// command is one transaction: if any file is refused (unreadable, no known

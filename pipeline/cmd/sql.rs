@@ -7,7 +7,9 @@ use anyhow::Context;
 use pension::query::{self, Format};
 use pension::warehouse::{connect, Warehouse};
 
-/// Run DuckDB SQL over the warehouse. Every input kind is a view by its kind name
+/// Run DuckDB SQL over the warehouse.
+///
+/// Every input kind is a view by its kind name
 /// (enrollment, payout, id_registry, …; registries show their newest snapshot,
 /// `<kind>_all` every snapshot), plus `quarantine` and `ingest_file`.
 ///

@@ -6,8 +6,10 @@ use std::process::ExitCode;
 use anyhow::Context;
 use pension::warehouse::{connect, Warehouse};
 
-/// Show tables (rows and date ranges), files ingested (kind, SHA-256, rows, when)
-/// and quarantined rows by reason.
+/// Show what the warehouse holds.
+///
+/// Tables (rows and date ranges), files ingested (kind, SHA-256, rows, when),
+/// refused files and quarantined rows by reason.
 #[derive(clap::Args)]
 pub struct Args {}
 

@@ -6,7 +6,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use pension::synth::{generate, SynthConfig};
 
-/// Generate a synthetic county — population, registries, years of contributions
+/// Generate a synthetic county with known injected audit cases.
+///
+/// Population, registries, years of contributions
 /// and payouts in the mixed encodings, header languages and formats that really
 /// arrive — with a known number of injected audit cases. The answer key
 /// (ground truth, look-alikes, file list) is written to DIR/_truth/, which
