@@ -99,3 +99,49 @@ fn unreadable_files_are_refused_by_name_and_nothing_is_stored() {
     let wh = pension::warehouse::Warehouse::open_read(&fx.wh_dir()).unwrap();
     assert_eq!(wh.manifest().runs[0].refused.len(), 3);
 }
+
+/// The remaining rules, one small file each: the reason code and the line.
+#[test]
+fn every_other_rule_names_its_reason() {
+    let fx = Fixture::new();
+    let id = "11010519491231002X";
+    let cases: Vec<(&str, String, &str)> = vec![
+        (
+            "contribution.csv",
+            format!("流水号,个人编号,公民身份号码,缴费年度,缴费金额,缴费类型,缴费方式,收据号,缴费日期,扣款状态\nV1,P1,{id},2024,200.00,正常缴费,收款收据,,2024-03-05,成功\nV2,P1,{id},2024,200.00,正常缴费,收款收据,R77,2024-03-05,成功\n"),
+            "REQUIRED_IF",
+        ),
+        (
+            "enrollment.csv",
+            format!("个人编号,公民身份号码,姓名,性别,出生日期,户籍性质,乡镇(街道),村(居),参保日期,缴费档次,银行账号,三方协议\nP2,{id},王芳,女,1949-12-31,农业,竹沟镇,竹沟村,2015-03-01,200,62284800001,可能\n"),
+            "BAD_BOOL",
+        ),
+        (
+            "tier.csv",
+            "缴费档次,补贴金额\n二百,30.00\n".to_string(),
+            "BAD_NUMBER",
+        ),
+        (
+            "rate.csv",
+            "年度,利率\n2024,百分之二\n".to_string(),
+            "BAD_RATE",
+        ),
+        (
+            "inmate.csv",
+            "公民身份号码,姓名,入监日期,释放日期\n41172519560701123,张三,2020-01-01,\n".to_string(),
+            "BAD_ID",
+        ),
+    ];
+    for (name, text, code) in &cases {
+        let path = crate::common::write(&fx.dir.path().join("in").join(name), text.as_bytes());
+        let report = fx.ingest(&[path]);
+        let f = &report.files[0];
+        assert_eq!(f.rows_read, f.accepted + f.quarantined, "{name}");
+        assert_eq!(f.quarantined, 1, "{name}: {:?}", f.first_reasons);
+        assert!(f.first_reasons[0].starts_with("line 2:"), "{name}: {:?}", f.first_reasons);
+    }
+    let codes = fx.rows("SELECT reason_codes FROM quarantine ORDER BY _file_seq");
+    let got: Vec<&str> = codes.iter().map(|r| r[0].as_str()).collect();
+    let want: Vec<&str> = cases.iter().map(|c| c.2).collect();
+    assert_eq!(got, want);
+}
