@@ -8,6 +8,7 @@
 //! `schema` holds the input kinds as data; `synth` makes the synthetic county that
 //! tests, the demo and the benchmarks run on.
 
+pub mod audit;
 pub mod idnum;
 pub mod ingest;
 pub mod ledger;

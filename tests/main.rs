@@ -3,10 +3,13 @@
 mod common;
 
 mod atomic;
+mod audit_county;
+mod audit_status;
 mod bad_files;
 mod cli;
 mod kinds;
 mod ledger_golden;
 mod ledger_props;
+mod ledger_stage;
 mod synth_county;
 mod values;

@@ -1,11 +1,14 @@
 //! One module per subcommand.
 
 pub mod account;
+pub mod audit;
 pub mod bench;
 pub mod demo;
+pub mod finding;
 pub mod ingest;
 pub mod ledger;
 pub mod notice;
+pub mod screen;
 pub mod sql;
 pub mod status;
 pub mod synth;

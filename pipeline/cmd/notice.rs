@@ -1,12 +1,49 @@
-//! `pipeline notice` (issue 3, in progress).
+//! `pipeline notice`: persons reaching pension age next month (待遇领取通知表, 附表十一).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// Not built yet.
-#[derive(clap::Args)]
-pub struct Args {}
+use anyhow::Context;
+use pension::ledger::statement::{self, DocFormat};
+use pension::ledger::StageOptions;
+use pension::warehouse::{connect, Warehouse};
+use rust_decimal::Decimal;
 
-pub fn run(_wh_dir: &Path, _args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`notice` is not built yet (issue 3)")
+/// List the persons who reach pension age (60) in the month after --month
+/// (待遇领取通知表, 附表十一), whose benefits can start the month after that:
+/// enrolled, not cancelled, not yet approved, not registered dead; with name,
+/// village and phone (latest changes applied), the account balance at the end of
+/// --month, the interest accrued to then and not yet posted, and the projected
+/// account pension ((balance + accrued) ÷ divisor, half-up to the fen) beside the
+/// basic pension standard of the start month.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The notice month, YYYY-MM: lists those turning 60 the month after.
+    #[arg(long)]
+    month: String,
+    /// Output: aligned table, CSV, or XLSX (needs --out).
+    #[arg(long, value_enum, default_value = "table")]
+    format: DocFormat,
+    /// Write to this file instead of the terminal.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Account pension divisor (计发月数).
+    #[arg(long, default_value = "139")]
+    divisor: Decimal,
+}
+
+pub fn run(wh_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
+    let month = super::ledger::parse_month("--month", &args.month)?;
+    let catalog = super::catalog()?;
+    let wh = Warehouse::open_read(wh_dir)
+        .with_context(|| format!("opening the warehouse {}", wh_dir.display()))?;
+    let conn = connect(&wh, &catalog)?;
+    let mut opts = StageOptions::new(month);
+    opts.params.divisor = args.divisor;
+    let doc = statement::notice(&conn, month, &opts).context("building the notice")?;
+    statement::render(&doc, args.format, "待遇领取通知表", args.out.as_deref())?;
+    if let Some(p) = &args.out {
+        eprintln!("written to {}", p.display());
+    }
+    Ok(ExitCode::SUCCESS)
 }

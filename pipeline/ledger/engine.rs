@@ -63,9 +63,83 @@
 //! are the audit's business, not the ledger's.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::{Decimal, RoundingStrategy};
+
+/// The lineage text of an event and of every posting it causes. Shared, not
+/// copied: a posting holds the same text as its event (cloning is a reference
+/// count). Compares with `&str` and derefs to `str`.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Source(Arc<str>);
+
+impl Source {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for Source {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for Source {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<&str> for Source {
+    fn from(s: &str) -> Source {
+        Source(Arc::from(s))
+    }
+}
+
+impl From<String> for Source {
+    fn from(s: String) -> Source {
+        Source(Arc::from(s))
+    }
+}
+
+impl From<&String> for Source {
+    fn from(s: &String) -> Source {
+        Source(Arc::from(s.as_str()))
+    }
+}
+
+impl PartialEq<str> for Source {
+    fn eq(&self, other: &str) -> bool {
+        &*self.0 == other
+    }
+}
+
+impl PartialEq<&str> for Source {
+    fn eq(&self, other: &&str) -> bool {
+        &*self.0 == *other
+    }
+}
+
+impl PartialEq<String> for Source {
+    fn eq(&self, other: &String) -> bool {
+        &*self.0 == other.as_str()
+    }
+}
 
 /// A sub-balance of the individual account. The declaration order is the fixed
 /// debit order of the rules: individual, collective, transferred-in, government.
@@ -140,11 +214,11 @@ pub struct Event {
     pub kind: EventKind,
     /// Lineage carried into every posting the event causes,
     /// e.g. `"contribution f000012 line 17"`.
-    pub source: String,
+    pub source: Source,
 }
 
 impl Event {
-    pub fn new(date: NaiveDate, kind: EventKind, source: impl Into<String>) -> Event {
+    pub fn new(date: NaiveDate, kind: EventKind, source: impl Into<Source>) -> Event {
         Event {
             date,
             kind,
@@ -261,7 +335,7 @@ pub struct Posting {
     pub kind: PostingKind,
     pub holding: Holding,
     pub amount: Decimal,
-    pub source: String,
+    pub source: Source,
 }
 
 /// One year of one sub-balance (附表十).
@@ -315,7 +389,7 @@ pub struct ApprovalCalc {
     pub balance: Decimal,
     /// `balance ÷ divisor`, half-up to the fen.
     pub account_pension: Decimal,
-    pub source: String,
+    pub source: Source,
 }
 
 /// Why an account closed.
@@ -350,7 +424,7 @@ pub struct RefundCalc {
     pub days_after_death: Option<i64>,
     /// Death only: applied more than `refund_window_days` after death.
     pub late_claim: bool,
-    pub source: String,
+    pub source: Source,
 }
 
 /// The result of a replay.
@@ -466,12 +540,24 @@ pub fn replay(
         } else {
             12
         };
-        for m in 1..=last_month {
+        let mut m = 1;
+        while m <= last_month {
             while next < items.len() && ym(items[next].date) == (y, m) {
                 st.apply(&items[next], rate);
                 next += 1;
             }
             st.month_end();
+            m += 1;
+            // Months with nothing posted in them accrue their balance as it stands:
+            // k such months at once are k ordinary month ends.
+            let busy = match items.get(next) {
+                Some(it) if it.date.year() == y => it.date.month().min(last_month + 1),
+                _ => last_month + 1,
+            };
+            if busy > m {
+                st.quiet_months(busy - m);
+                m = busy;
+            }
         }
         if last_month == 12 {
             st.year_end(y, rate);
@@ -514,7 +600,7 @@ struct Item<'a> {
     rank: u8,
     seq: (usize, usize),
     action: Action,
-    source: &'a str,
+    source: &'a Source,
 }
 
 fn ym(d: NaiveDate) -> (i32, u32) {
@@ -543,6 +629,7 @@ fn schedule<'a>(
             continue;
         }
         let src = e.source.as_str();
+        let source = &e.source;
         let (rank, action) = match &e.kind {
             EventKind::Credit { sub, amount } => {
                 check_amount(*amount, src)?;
@@ -609,7 +696,7 @@ fn schedule<'a>(
                                 amount: *amount,
                                 last,
                             },
-                            source: src,
+                            source,
                         });
                     }
                 }
@@ -623,7 +710,7 @@ fn schedule<'a>(
             rank,
             seq: (i, 0),
             action,
-            source: src,
+            source,
         });
     }
     // A closure takes effect on its date: within its month, what is dated after it
@@ -729,14 +816,14 @@ impl State<'_, '_> {
         kind: PostingKind,
         holding: Holding,
         amount: Decimal,
-        source: &str,
+        source: &Source,
     ) {
         self.out.postings.push(Posting {
             date,
             kind,
             holding,
             amount: yuan(amount),
-            source: source.to_string(),
+            source: source.clone(),
         });
     }
 
@@ -779,7 +866,7 @@ impl State<'_, '_> {
                 if !self.lot_open[lot] {
                     return; // refunded at a closure before this move
                 }
-                let src = format!("prepaid move {year} of {src}");
+                let src = Source::from(format!("prepaid move {year} of {src}"));
                 let moved = if last {
                     // The lot earns for this month too (its money is in effect until
                     // now), then everything moves with interest.
@@ -832,7 +919,7 @@ impl State<'_, '_> {
                     settlement_interest: yuan(settled),
                     balance: yuan(balance),
                     account_pension,
-                    source: src.to_string(),
+                    source: src.clone(),
                 });
             }
             Action::Debit(amount) => {
@@ -865,8 +952,8 @@ impl State<'_, '_> {
 
     /// Settlement of the four sub-balances: posts the interest accrued since the
     /// last posting (months before this one), in effect from this month.
-    fn settle_account(&mut self, date: NaiveDate, rate: Decimal, src: &str) -> Decimal {
-        let source = format!("settlement {}-{:02} for {src}", date.year(), date.month());
+    fn settle_account(&mut self, date: NaiveDate, rate: Decimal, src: &Source) -> Decimal {
+        let source = Source::from(format!("settlement {}-{:02} for {src}", date.year(), date.month()));
         let mut total = Decimal::ZERO;
         for sub in Sub::ALL {
             let s = &mut self.subs[sub.idx()];
@@ -892,7 +979,7 @@ impl State<'_, '_> {
         death: Option<NaiveDate>,
         transfer: bool,
         rate: Decimal,
-        src: &str,
+        src: &Source,
     ) {
         let settlement_interest = self.settle_account(date, rate, src);
         let balance = self.total();
@@ -922,7 +1009,7 @@ impl State<'_, '_> {
         // Prepaid lots not yet moved: settled like the account (months before this
         // one) and refunded.
         let mut prepaid_refund = Decimal::ZERO;
-        let source = format!("settlement {}-{:02} for {src}", date.year(), date.month());
+        let source = Source::from(format!("settlement {}-{:02} for {src}", date.year(), date.month()));
         for lot in 0..self.lots.len() {
             if !self.lot_open[lot] {
                 continue;
@@ -962,7 +1049,7 @@ impl State<'_, '_> {
             pooled_to_date: yuan(self.out.pooled_total),
             days_after_death: days,
             late_claim: days.is_some_and(|d| d > self.params.refund_window_days),
-            source: src.to_string(),
+            source: src.clone(),
         });
     }
 
@@ -974,15 +1061,35 @@ impl State<'_, '_> {
             .map(|s| &mut s.bal)
             .chain(self.lots.iter_mut())
         {
+            if b.book.is_zero() && b.pending.is_zero() {
+                continue;
+            }
             b.accrued += b.in_effect();
             b.pending = Decimal::ZERO;
+        }
+    }
+
+    /// `k` months in a row with no posting, right after a month end (nothing
+    /// pending): each accrues the balance as it stands. The same as `k` month ends.
+    fn quiet_months(&mut self, k: u32) {
+        let k = Decimal::from(k);
+        for b in self
+            .subs
+            .iter_mut()
+            .map(|s| &mut s.bal)
+            .chain(self.lots.iter_mut())
+        {
+            debug_assert!(b.pending.is_zero());
+            if !b.book.is_zero() {
+                b.accrued += b.book * k;
+            }
         }
     }
 
     /// 31 December: post the interest accrued since the last posting.
     fn year_end(&mut self, y: i32, rate: Decimal) {
         let date = NaiveDate::from_ymd_opt(y, 12, 31).expect("31 December exists");
-        let source = format!("interest {y}");
+        let source = Source::from(format!("interest {y}"));
         for sub in Sub::ALL {
             let s = &mut self.subs[sub.idx()];
             let i = s.bal.settle(rate);

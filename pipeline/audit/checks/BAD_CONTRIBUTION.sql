@@ -1,0 +1,24 @@
+-- A successful contribution paid before the 16th birthday or after death, or a
+-- normal (not back-paid) contribution for a year after the year of the 60th birthday.
+WITH c AS (
+    SELECT c.person_no, c.paid_date, c.amount, c.kind, c.year, c.voucher_no, p.birth, p.death_date,
+           c.paid_date < p.birth + INTERVAL (p_min_age()) YEAR AS before_min_age,
+           p.death_date IS NOT NULL AND c.paid_date > p.death_date AS after_death,
+           c.kind = 'normal' AND c.year > year(p.birth) + p_pension_age() AS after_pension_age
+    FROM contribution c JOIN a_person p USING (person_no)
+    WHERE c.status = 'ok' AND c.paid_date <= as_of_end()
+)
+SELECT person_no AS subject, person_no,
+       date_trunc('month', min(paid_date))::DATE AS month_from,
+       date_trunc('month', max(paid_date))::DATE AS month_to,
+       sum(amount) AS amount_at_risk,
+       string_agg(voucher_no || ' paid ' || paid_date::VARCHAR || ' ' || amount::VARCHAR || ' for ' || year || ': ' ||
+                  concat_ws(', ',
+                      CASE WHEN before_min_age THEN 'before the ' || p_min_age() || 'th birthday (born ' || birth::VARCHAR || ')' END,
+                      CASE WHEN after_death THEN 'after death ' || death_date::VARCHAR END,
+                      CASE WHEN after_pension_age THEN 'normal contribution after the year of the ' ||
+                           p_pension_age() || 'th birthday (born ' || birth::VARCHAR || ')' END),
+                  '; ' ORDER BY paid_date, voucher_no) AS evidence
+FROM c
+WHERE before_min_age OR after_death OR after_pension_age
+GROUP BY person_no

@@ -1,0 +1,21 @@
+-- One bank account receives pensions for persons of different villages, or for more
+-- than p_shared_max() persons (a couple of one village sharing a card is normal).
+WITH acc AS (
+    SELECT bank_account, person_no, total AS paid, m0, m1
+    FROM a_paid_bank WHERE bank_account IS NOT NULL
+), g AS (
+    SELECT acc.bank_account, count(*) AS n,
+           list(acc.person_no || ' ' || coalesce(p.name, '?') || ' (' || coalesce(p.township, '?') || coalesce(p.village, '?') || ')'
+                ORDER BY acc.person_no) AS who
+    FROM acc LEFT JOIN a_person p USING (person_no)
+    GROUP BY acc.bank_account
+    HAVING count(*) > p_shared_max()
+        OR count(DISTINCT coalesce(p.township, '?') || '/' || coalesce(p.village, '?')) > 1
+)
+SELECT acc.person_no AS subject, acc.person_no,
+       min(acc.m0) AS month_from, max(acc.m1) AS month_to, sum(acc.paid) AS amount_at_risk,
+       string_agg('bank account ' || g.bank_account || ' receives pensions of ' || g.n || ' persons: ' ||
+                  array_to_string(g.who, ', '), '; ' ORDER BY g.bank_account) AS evidence,
+       string_agg(g.bank_account || ': ' || array_to_string(g.who, ', '), '; ' ORDER BY g.bank_account) AS evidence_key
+FROM acc JOIN g USING (bank_account)
+GROUP BY acc.person_no

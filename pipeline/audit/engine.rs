@@ -1,0 +1,215 @@
+//! Runs the checks on a DuckDB session over the warehouse: parameters and macros,
+//! the shared tables of `prelude.sql`, then each check into `a_raw`.
+
+use std::time::Instant;
+
+use chrono::{Datelike, NaiveDate};
+use duckdb::Connection;
+
+use super::catalogue::CHECKS;
+use super::{dup, names, AuditError};
+
+/// The rule parameters the checks use (rules.md defaults); never literals in SQL.
+#[derive(Debug, Clone)]
+pub struct AuditParams {
+    /// Pension from the month after this birthday.
+    pub pension_age: u32,
+    /// No contribution before this birthday.
+    pub min_contribution_age: u32,
+    /// A death cancellation later than this many days after death is late.
+    pub death_report_days: u32,
+    /// Certification deadline: uncertified beneficiaries are suspended from this month.
+    pub cert_first_month: u32,
+    /// More persons than this on one bank account is a finding (a couple is normal).
+    pub shared_account_max: u32,
+    /// Expenditure working balance, in months of payouts.
+    pub working_min_months: u32,
+    pub working_max_months: u32,
+    /// Receipt books must be settled by this month and day of their year.
+    pub receipt_settle: (u32, u32),
+    /// Month in which the year's prepayment is carried to the fiscal account.
+    pub prepaid_carry_month: u32,
+    /// DUP_PERSON: score at which two records are reported as one person.
+    pub dup_threshold: i32,
+}
+
+impl Default for AuditParams {
+    fn default() -> Self {
+        AuditParams {
+            pension_age: 60,
+            min_contribution_age: 16,
+            death_report_days: 60,
+            cert_first_month: 5,
+            shared_account_max: 2,
+            working_min_months: 1,
+            working_max_months: 2,
+            receipt_settle: (12, 25),
+            prepaid_carry_month: 10,
+            dup_threshold: 8,
+        }
+    }
+}
+
+/// The SQL of a check or of the prelude: from `$PIPELINE_AUDIT_SQL_DIR/<name>.sql`
+/// when that is set (to try a change without rebuilding), else the embedded text.
+fn sql_text(name: &str, embedded: &'static str) -> std::borrow::Cow<'static, str> {
+    if let Some(dir) = std::env::var_os("PIPELINE_AUDIT_SQL_DIR") {
+        let dir = std::path::PathBuf::from(dir);
+        for p in [dir.join(format!("{name}.sql")), dir.join("checks").join(format!("{name}.sql"))] {
+            if let Ok(text) = std::fs::read_to_string(&p) {
+                return text.into();
+            }
+        }
+    }
+    embedded.into()
+}
+
+/// How long one step took and how many findings it made.
+#[derive(Debug, Clone)]
+pub struct Timing {
+    pub step: String,
+    pub seconds: f64,
+    pub findings: u64,
+}
+
+/// The first day of `YYYY-MM`.
+pub fn parse_month(text: &str) -> Result<NaiveDate, AuditError> {
+    crate::ingest::value::parse_month(text.trim())
+        .map_err(|m| AuditError::Usage(format!("--month: {m}")))
+}
+
+fn last_day(m: NaiveDate) -> NaiveDate {
+    let (y, mo) = if m.month() == 12 { (m.year() + 1, 1) } else { (m.year(), m.month() + 1) };
+    NaiveDate::from_ymd_opt(y, mo, 1).expect("valid month") - chrono::Duration::days(1)
+}
+
+/// DuckDB's memory cap for the audit unless `$PIPELINE_AUDIT_MEMORY` says otherwise:
+/// past it, joins and aggregates spill to disk instead of growing.
+pub const DEFAULT_MEMORY: &str = "2500MB";
+
+/// Session settings: DuckDB spills to `tmp` (inside the warehouse's staging area, so
+/// nothing is left in the user's folder), and its memory is capped.
+pub fn session(conn: &Connection, tmp: &std::path::Path) -> Result<(), AuditError> {
+    std::fs::create_dir_all(tmp).map_err(super::io_err(tmp))?;
+    let limit = std::env::var("PIPELINE_AUDIT_MEMORY").unwrap_or_else(|_| DEFAULT_MEMORY.to_string());
+    let sql = format!(
+        "SET temp_directory = {}; SET memory_limit = {};",
+        crate::warehouse::lit(&tmp.to_string_lossy()),
+        crate::warehouse::lit(&limit)
+    );
+    conn.execute_batch(&sql).map_err(|e| AuditError::Check { check: "setup".into(), source: e })
+}
+
+/// Macros and parameters, then the prelude. `screen_source` is a SQL relation with
+/// payout rows to add (being screened), each with its line number as `_screen`.
+pub fn prepare(
+    conn: &Connection,
+    month: NaiveDate,
+    params: &AuditParams,
+    screen_source: Option<&str>,
+) -> Result<Vec<Timing>, AuditError> {
+    let t = Instant::now();
+    let p = params;
+    let setup = format!(
+        "CREATE OR REPLACE TEMP MACRO as_of_month() AS DATE '{m}';
+         CREATE OR REPLACE TEMP MACRO as_of_end() AS DATE '{e}';
+         CREATE OR REPLACE TEMP MACRO ym(d) AS strftime(d, '%Y-%m');
+         CREATE OR REPLACE TEMP MACRO mi(d) AS (year(d) * 12 + month(d) - 1);
+         CREATE OR REPLACE TEMP MACRO p_pension_age() AS {pa};
+         CREATE OR REPLACE TEMP MACRO p_min_age() AS {ma};
+         CREATE OR REPLACE TEMP MACRO p_death_report_days() AS {dr};
+         CREATE OR REPLACE TEMP MACRO p_cert_first_month() AS {cm};
+         CREATE OR REPLACE TEMP MACRO p_shared_max() AS {sm};
+         CREATE OR REPLACE TEMP MACRO p_working_min_months() AS {wmin};
+         CREATE OR REPLACE TEMP MACRO p_working_max_months() AS {wmax};
+         CREATE OR REPLACE TEMP MACRO p_receipt_settle_month() AS {rsm};
+         CREATE OR REPLACE TEMP MACRO p_receipt_settle_day() AS {rsd};
+         CREATE OR REPLACE TEMP MACRO p_prepaid_carry_month() AS {pcm};
+         {norm}",
+        m = month.format("%Y-%m-%d"),
+        e = last_day(month).format("%Y-%m-%d"),
+        pa = p.pension_age,
+        ma = p.min_contribution_age,
+        dr = p.death_report_days,
+        cm = p.cert_first_month,
+        sm = p.shared_account_max,
+        wmin = p.working_min_months,
+        wmax = p.working_max_months,
+        rsm = p.receipt_settle.0,
+        rsd = p.receipt_settle.1,
+        pcm = p.prepaid_carry_month,
+        norm = names::sql_macro(),
+    );
+    conn.execute_batch(&setup).map_err(|e| AuditError::Check { check: "setup".into(), source: e })?;
+    let src = match screen_source {
+        None => "CREATE OR REPLACE VIEW a_payout_src AS SELECT *, NULL::BIGINT AS _screen FROM payout;".to_string(),
+        Some(rel) => format!(
+            "CREATE OR REPLACE VIEW a_payout_src AS
+             SELECT *, NULL::BIGINT AS _screen FROM payout
+             UNION ALL BY NAME
+             SELECT * REPLACE ('ok' AS status), _line AS _screen FROM {rel};"
+        ),
+    };
+    conn.execute_batch(&src).map_err(|e| AuditError::Check { check: "setup".into(), source: e })?;
+    // The ledger's expected_payout, when it has been computed, gives the standard and
+    // the approved account pension in force per person and month (AMOUNT_MISMATCH).
+    let expected = if super::relation_exists(conn, "expected_payout")? {
+        "CREATE OR REPLACE VIEW a_expected AS
+         SELECT person_no, month, any_value(basic_standard) AS basic_standard, any_value(account_pension) AS account_pension
+         FROM expected_payout GROUP BY person_no, month;"
+    } else {
+        "CREATE OR REPLACE TABLE a_expected (person_no VARCHAR, month DATE, basic_standard DECIMAL(18,2), account_pension DECIMAL(18,2));"
+    };
+    conn.execute_batch(expected).map_err(|e| AuditError::Check { check: "setup".into(), source: e })?;
+    let setup_secs = t.elapsed().as_secs_f64();
+    let mut timings = vec![Timing { step: "prelude: setup".into(), seconds: setup_secs, findings: 0 }];
+    let prelude = sql_text("prelude", include_str!("prelude.sql"));
+    for stmt in prelude.split(";\n").filter(|s| s.lines().any(|l| !l.trim().is_empty() && !l.trim_start().starts_with("--"))) {
+        let t = Instant::now();
+        let code: String = stmt.lines().filter(|l| !l.trim_start().starts_with("--")).collect::<Vec<_>>().join(" ");
+        let name = code
+            .split_whitespace()
+            .skip_while(|w| !w.eq_ignore_ascii_case("TABLE"))
+            .nth(1)
+            .unwrap_or("statement")
+            .to_string();
+        conn.execute_batch(stmt).map_err(|e| AuditError::Check { check: format!("prelude ({name})"), source: e })?;
+        timings.push(Timing { step: format!("prelude: {name}"), seconds: t.elapsed().as_secs_f64(), findings: 0 });
+    }
+    Ok(timings)
+}
+
+fn count_of(conn: &Connection, code: &str) -> Result<u64, AuditError> {
+    let n: i64 = conn.query_row("SELECT count(*) FROM a_raw WHERE check_code = ?", [code], |r| r.get(0))?;
+    Ok(n as u64)
+}
+
+/// Every check of the catalogue into `a_raw`, with its timing.
+pub fn run_checks(conn: &Connection, params: &AuditParams) -> Result<(Vec<Timing>, dup::DupStats), AuditError> {
+    let mut timings = Vec::new();
+    let mut stats = dup::DupStats::default();
+    for check in CHECKS {
+        let t = Instant::now();
+        match check.sql {
+            Some(sql) => {
+                let sql = sql_text(check.code, sql);
+                let body = sql.trim().trim_end_matches(';');
+                let stmt = format!(
+                    "INSERT INTO a_raw BY NAME SELECT '{code}' AS check_code, * FROM (\n{body}\n);",
+                    code = check.code
+                );
+                conn.execute_batch(&stmt)
+                    .map_err(|e| AuditError::Check { check: check.code.to_string(), source: e })?;
+            }
+            None => {
+                stats = dup::run(conn, params)?;
+            }
+        }
+        timings.push(Timing {
+            step: check.code.to_string(),
+            seconds: t.elapsed().as_secs_f64(),
+            findings: count_of(conn, check.code)?,
+        });
+    }
+    Ok((timings, stats))
+}

@@ -1,0 +1,72 @@
+//! `pipeline audit`: every check of the audit catalogue over the warehouse.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use pension::audit::{self, AuditOptions, AuditReport};
+use pension::warehouse::Warehouse;
+
+/// Run every audit check of the catalogue (rules.md, "Audit checks") over the whole
+/// warehouse as of the last day of --month, and store the results as the table
+/// `findings` (one row per check and person, book, account or receipt, with the
+/// months, the amount at risk and the evidence in plain words). A finding keeps its
+/// id and status from run to run; see `pipeline finding`. With --out, also write a
+/// workbook for field verification (findings_YYYY-MM.xlsx: a summary, then one sheet
+/// per check with Chinese headers, villages, contact details and amount totals) and
+/// a CSV of all findings.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The audit month, YYYY-MM (data as of its last day).
+    #[arg(long)]
+    month: String,
+    /// Folder for the XLSX workbook and the CSV.
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+pub fn run(wh_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
+    let catalog = super::catalog()?;
+    let mut wh = Warehouse::open(wh_dir)
+        .with_context(|| format!("opening the warehouse {}", wh_dir.display()))?;
+    let opts = AuditOptions {
+        month: args.month.clone(),
+        out: args.out,
+        params: Default::default(),
+        command: std::env::args().collect::<Vec<_>>().join(" "),
+        who: audit::store::current_user(),
+    };
+    let report = audit::run_audit(&mut wh, &catalog, &opts)
+        .with_context(|| format!("auditing {} as of {}", wh_dir.display(), args.month))?;
+    print_report(&report, &mut std::io::stdout().lock())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Findings by check with amounts, the timings, and where the exports went.
+pub fn print_report(r: &AuditReport, out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(out, "audit as of {} ({})", r.month.format("%Y-%m"), r.run_id)?;
+    writeln!(out, "{:<22} 稽核项目{} {:>9} {:>9} {:>16} {:>9}", "check", " ".repeat(14), "findings", "persons", "amount at risk", "seconds")?;
+    let secs = |code: &str| r.timings.iter().find(|t| t.step == code).map_or(0.0, |t| t.seconds);
+    for c in &r.by_check {
+        // Pad the Chinese title by display width (two columns per character).
+        let width: usize = c.title_zh.chars().map(|ch| if ch.is_ascii() { 1 } else { 2 }).sum();
+        let pad = " ".repeat(22usize.saturating_sub(width));
+        writeln!(out, "{:<22} {}{} {:>9} {:>9} {:>16} {:>9.2}", c.code, c.title_zh, pad, c.findings, c.persons, c.amount, secs(&c.code))?;
+    }
+    writeln!(out, "total: {} finding(s){}", r.total, if r.reopened > 0 { format!(", {} reopened (evidence changed)", r.reopened) } else { String::new() })?;
+    writeln!(
+        out,
+        "DUP_PERSON: {} persons in {} blocks (birth date × township), {} pairs compared, {} matched, {} groups, {:.2} s",
+        r.dup.persons, r.dup.blocks, r.dup.pairs_compared, r.dup.pairs_matched, r.dup.groups, r.dup.seconds
+    )?;
+    for t in r.timings.iter().filter(|t| !r.by_check.iter().any(|c| c.code == t.step)) {
+        writeln!(out, "{:<40} {:>9.2} s", t.step, t.seconds)?;
+    }
+    writeln!(out, "whole audit: {:.2} s", r.seconds)?;
+    for p in &r.exports {
+        writeln!(out, "wrote {}", p.display())?;
+    }
+    writeln!(out, "See them with: pipeline sql \"SELECT check_code, person_no, name, village, amount_at_risk, evidence FROM findings\"")?;
+    Ok(())
+}

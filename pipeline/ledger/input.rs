@@ -1,0 +1,706 @@
+//! Reading the ledger's inputs from the warehouse: the reference tables (rates,
+//! basic pension standards), the per-person side data the checks need (approvals,
+//! cancellations, birth and enrollment dates, deaths, prison, suspensions,
+//! certifications), and every person's account events as one stream ordered by
+//! person (one SQL query; DuckDB sorts, we read Arrow batches as they come).
+//!
+//! What becomes an engine event (rules.md, "Individual account"):
+//!
+//! | input | event |
+//! |---|---|
+//! | `contribution`, status ok, kind normal / backpay | individual credit on `paid_date` |
+//! | `contribution`, status ok, kind prepay | one `Prepayment` per person and `paid_date`, the rows' `year`s and amounts |
+//! | `collective_subsidy` | collective credit on `paid_date` |
+//! | `government_subsidy`, kind contribution | government credit on `credited_date` (the basic-pension subsidy never enters the account) |
+//! | `transfer` in / out | transferred-in credit / `TransferOut`, on `date` |
+//! | `payout`, status ok, account part > 0 | `PensionDebit` of `account_amount` on `paid_date` |
+//! | `benefit_approval` | `Approval` in `start_month` |
+//! | `cancellation` | `Cancellation` on `apply_date`, death = `event_date` when the reason is death; reason transfer_out is a `TransferOut` unless the person has a transfer-out row (then that row is the one closure) |
+//!
+//! Failed deductions and failed payouts are not events. Events dated after the
+//! through month are not read.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{Datelike, NaiveDate};
+use duckdb::arrow::array::{Array, AsArray, RecordBatch};
+use duckdb::arrow::datatypes::{DataType, Date32Type, Decimal128Type, Int32Type, UInt8Type};
+use duckdb::Connection;
+use rust_decimal::Decimal;
+
+use super::engine::{Event, EventKind, Source, Sub};
+use super::StageError;
+use crate::ingest::value::from_epoch_days;
+use crate::warehouse::lit;
+
+/// Event codes of the stream (column `ev`); also the origin of each event.
+pub mod ev {
+    pub const NORMAL: u8 = 1;
+    pub const BACKPAY: u8 = 2;
+    pub const PREPAY: u8 = 3;
+    pub const COLLECTIVE: u8 = 4;
+    pub const GOVERNMENT: u8 = 5;
+    pub const TRANSFER_IN: u8 = 6;
+    pub const TRANSFER_OUT: u8 = 7;
+    pub const PAYOUT: u8 = 8;
+    pub const APPROVAL: u8 = 9;
+    pub const CANCELLATION: u8 = 10;
+    /// A cancellation for transfer out with no transfer-out row: the closure itself.
+    pub const CANCELLATION_TRANSFER: u8 = 11;
+}
+
+/// The input table an event code comes from.
+pub fn source_kind(code: u8) -> &'static str {
+    match code {
+        ev::NORMAL | ev::BACKPAY | ev::PREPAY => "contribution",
+        ev::COLLECTIVE => "collective_subsidy",
+        ev::GOVERNMENT => "government_subsidy",
+        ev::TRANSFER_IN | ev::TRANSFER_OUT => "transfer",
+        ev::PAYOUT => "payout",
+        ev::APPROVAL => "benefit_approval",
+        _ => "cancellation",
+    }
+}
+
+/// Where an engine event came from: its code and the input row's lineage
+/// (`_file_seq`, `_line` of the table [`source_kind`] names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Origin {
+    pub code: u8,
+    pub file_seq: i32,
+    pub line: i32,
+    /// The row's amount (for a transfer out: the amount recorded as transferred).
+    pub amount: Decimal,
+}
+
+/// One prepaid year's input row (a `Prepayment` event groups several).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PrepayRow {
+    pub event: u32,
+    pub year: i32,
+    pub file_seq: i32,
+    pub line: i32,
+}
+
+/// One person's events, in the order read, with their lineage. Each event's
+/// `source` is its index in `events` (and `origins`), so that every posting the
+/// engine makes can be traced back to its input row.
+#[derive(Debug, Clone, Default)]
+pub struct PersonEvents {
+    pub person_no: String,
+    pub events: Vec<Event>,
+    pub origins: Vec<Origin>,
+    pub prepay_rows: Vec<PrepayRow>,
+    /// Input rows read (a prepayment of three years is three rows, one event).
+    pub rows: u64,
+}
+
+impl PersonEvents {
+    fn new(person_no: &str) -> PersonEvents {
+        PersonEvents {
+            person_no: person_no.to_string(),
+            ..Default::default()
+        }
+    }
+
+    fn push(&mut self, date: NaiveDate, kind: EventKind, origin: Origin) {
+        let idx = self.events.len();
+        self.events.push(Event::new(date, kind, index_text(idx)));
+        self.origins.push(origin);
+    }
+
+    /// The origin of a posting, from its source text: the event index is the last
+    /// word (`"17"`, `"settlement 2016-04 for 17"`, `"prepaid move 2017 of 17"`);
+    /// year-end interest (`"interest 2016"`) has none. For a prepaid move, the
+    /// lineage is that year's prepayment row.
+    pub fn origin_of(&self, source: &str) -> Option<(u8, i32, i32)> {
+        if source.starts_with("interest ") {
+            return None;
+        }
+        let idx: usize = source.rsplit(' ').next()?.parse().ok()?;
+        let o = self.origins.get(idx)?;
+        if let Some(rest) = source.strip_prefix("prepaid move ") {
+            let year: i32 = rest.split(' ').next()?.parse().ok()?;
+            if let Some(r) = self
+                .prepay_rows
+                .iter()
+                .find(|r| r.event as usize == idx && r.year == year)
+            {
+                return Some((o.code, r.file_seq, r.line));
+            }
+        }
+        Some((o.code, o.file_seq, o.line))
+    }
+
+    /// The event index named by an engine result's source (approval, closure).
+    pub fn event_of(&self, source: &str) -> Option<usize> {
+        source.rsplit(' ').next()?.parse().ok()
+    }
+}
+
+/// An event index as its source text (one allocation, no formatting for the
+/// usual few hundred events of a person).
+fn index_text(idx: usize) -> Source {
+    static TEXTS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let texts = TEXTS.get_or_init(|| (0..1024).map(|i| i.to_string()).collect());
+    match texts.get(idx) {
+        Some(t) => Source::from(t.as_str()),
+        None => Source::from(idx.to_string()),
+    }
+}
+
+/// Rates and basic pension standards.
+#[derive(Debug, Clone, Default)]
+pub struct Reference {
+    /// Year → rate in percent per year.
+    pub rates: BTreeMap<i32, Decimal>,
+    /// (first day of the month from which it is in force, monthly amount), ascending.
+    pub standards: Vec<(NaiveDate, Decimal)>,
+}
+
+impl Reference {
+    /// The basic pension standard in force in the month of `month`.
+    pub fn standard(&self, month: NaiveDate) -> Option<Decimal> {
+        let i = self.standards.partition_point(|(from, _)| *from <= month);
+        i.checked_sub(1).map(|i| self.standards[i].1)
+    }
+}
+
+/// Rates and standards; a table ingested twice keeps, per year / from-month, the
+/// row of the newest file.
+pub fn load_reference(conn: &Connection) -> Result<Reference, StageError> {
+    let mut refs = Reference::default();
+    let mut stmt = conn.prepare(
+        "SELECT year::INTEGER, rate::DECIMAL(18,4) FROM interest_rate \
+         QUALIFY row_number() OVER (PARTITION BY year ORDER BY _file_seq DESC, _line DESC) = 1",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, i32>(0)?, r.get::<_, Decimal>(1)?)))?;
+    for row in rows {
+        let (y, r) = row?;
+        refs.rates.insert(y, r);
+    }
+    let mut stmt = conn.prepare(
+        "SELECT from_month, amount FROM basic_pension_standard \
+         QUALIFY row_number() OVER (PARTITION BY from_month ORDER BY _file_seq DESC, _line DESC) = 1 \
+         ORDER BY from_month",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, NaiveDate>(0)?, r.get::<_, Decimal>(1)?)))?;
+    for row in rows {
+        refs.standards.push(row?);
+    }
+    Ok(refs)
+}
+
+/// A `benefit_approval` row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApprovalRow {
+    pub id_number: Option<String>,
+    pub start_month: NaiveDate,
+    pub basic_monthly: Decimal,
+    pub account_monthly: Decimal,
+    pub account_balance: Decimal,
+    pub approve_date: NaiveDate,
+    pub file_seq: i32,
+    pub line: i32,
+}
+
+/// A `cancellation` row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CancelRow {
+    pub reason: String,
+    pub event_date: NaiveDate,
+    pub apply_date: NaiveDate,
+    pub refund_amount: Option<Decimal>,
+    pub file_seq: i32,
+    pub line: i32,
+}
+
+/// What the expected-payout rules need to know about a beneficiary.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Beneficiary {
+    pub id_number: Option<String>,
+    pub birth_date: Option<NaiveDate>,
+    pub enroll_date: Option<NaiveDate>,
+    /// Earliest death date in the death registries (newest snapshot per source).
+    pub death_registered: Option<NaiveDate>,
+    /// Prison register spells (admission, release).
+    pub inmate: Vec<(NaiveDate, Option<NaiveDate>)>,
+    /// Suspensions: (reason, start month, resumption month).
+    pub suspensions: Vec<(String, NaiveDate, Option<NaiveDate>)>,
+    /// Year → date of the first passed certification for that year.
+    pub certified: BTreeMap<i32, NaiveDate>,
+}
+
+/// The per-person data beside the events, loaded once (small: approvals,
+/// cancellations and the beneficiaries' context).
+#[derive(Debug, Clone, Default)]
+pub struct Side {
+    pub approvals: HashMap<String, Vec<ApprovalRow>>,
+    pub cancellations: HashMap<String, Vec<CancelRow>>,
+    pub beneficiaries: HashMap<String, Beneficiary>,
+}
+
+fn date_lit(d: NaiveDate) -> String {
+    format!("DATE '{}'", d.format("%Y-%m-%d"))
+}
+
+/// `AND person_no IN (…)` for a person filter, or nothing.
+fn person_filter(col: &str, persons: Option<&[String]>) -> String {
+    match persons {
+        None => String::new(),
+        Some(list) if list.is_empty() => " AND false".to_string(),
+        Some(list) => {
+            let items: Vec<String> = list.iter().map(|p| lit(p)).collect();
+            format!(" AND {col} IN ({})", items.join(", "))
+        }
+    }
+}
+
+/// Approvals, cancellations and the beneficiaries' context dated up to `through`
+/// (the last day of the through month), for all persons or the listed ones.
+pub fn load_side(
+    conn: &Connection,
+    through: NaiveDate,
+    persons: Option<&[String]>,
+) -> Result<Side, StageError> {
+    let t = date_lit(through);
+    let mut side = Side::default();
+
+    let sql = format!(
+        "SELECT person_no, id_number, start_month, basic_monthly, account_monthly, account_balance, \
+         approve_date, _file_seq::INTEGER, _line::INTEGER FROM benefit_approval \
+         WHERE start_month <= {t}{} ORDER BY person_no, start_month, approve_date, _file_seq, _line",
+        person_filter("person_no", persons)
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            ApprovalRow {
+                id_number: r.get(1)?,
+                start_month: r.get(2)?,
+                basic_monthly: r.get(3)?,
+                account_monthly: r.get(4)?,
+                account_balance: r.get(5)?,
+                approve_date: r.get(6)?,
+                file_seq: r.get(7)?,
+                line: r.get(8)?,
+            },
+        ))
+    })?;
+    for row in rows {
+        let (p, a) = row?;
+        side.approvals.entry(p).or_default().push(a);
+    }
+
+    let sql = format!(
+        "SELECT person_no, reason, event_date, apply_date, refund_amount, _file_seq::INTEGER, _line::INTEGER \
+         FROM cancellation WHERE apply_date <= {t}{} ORDER BY person_no, apply_date, _file_seq, _line",
+        person_filter("person_no", persons)
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            CancelRow {
+                reason: r.get(1)?,
+                event_date: r.get(2)?,
+                apply_date: r.get(3)?,
+                refund_amount: r.get(4)?,
+                file_seq: r.get(5)?,
+                line: r.get(6)?,
+            },
+        ))
+    })?;
+    for row in rows {
+        let (p, c) = row?;
+        side.cancellations.entry(p).or_default().push(c);
+    }
+
+    // Beneficiaries: their enrollment (first row of the person number), then the
+    // registries through the enrollment's ID number (18-digit form).
+    let benef = format!(
+        "(SELECT DISTINCT person_no FROM benefit_approval WHERE start_month <= {t}{})",
+        person_filter("person_no", persons)
+    );
+    let sql = format!(
+        "SELECT b.person_no, e.id_number, e.birth_date, e.enroll_date FROM {benef} b \
+         LEFT JOIN (SELECT person_no, id_number, birth_date, enroll_date FROM enrollment \
+           QUALIFY row_number() OVER (PARTITION BY person_no ORDER BY _file_seq, _line) = 1) e \
+         USING (person_no)"
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            Beneficiary {
+                id_number: r.get(1)?,
+                birth_date: r.get(2)?,
+                enroll_date: r.get(3)?,
+                ..Default::default()
+            },
+        ))
+    })?;
+    for row in rows {
+        let (p, b) = row?;
+        side.beneficiaries.insert(p, b);
+    }
+    let ids = format!(
+        "(SELECT person_no, id_number FROM enrollment WHERE person_no IN {benef} \
+         QUALIFY row_number() OVER (PARTITION BY person_no ORDER BY _file_seq, _line) = 1)"
+    );
+    let sql = format!(
+        "SELECT i.person_no, min(d.death_date) FROM death_record d JOIN {ids} i USING (id_number) \
+         WHERE d.death_date <= {t} GROUP BY 1"
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, NaiveDate>(1)?)))?;
+    for row in rows {
+        let (p, d) = row?;
+        if let Some(b) = side.beneficiaries.get_mut(&p) {
+            b.death_registered = Some(d);
+        }
+    }
+    let sql = format!(
+        "SELECT i.person_no, m.start_date, m.end_date FROM inmate m JOIN {ids} i USING (id_number) \
+         WHERE m.start_date <= {t} ORDER BY 1, 2, 3"
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, NaiveDate>(1)?,
+            r.get::<_, Option<NaiveDate>>(2)?,
+        ))
+    })?;
+    for row in rows {
+        let (p, a, e) = row?;
+        if let Some(b) = side.beneficiaries.get_mut(&p) {
+            b.inmate.push((a, e));
+        }
+    }
+    let sql = format!(
+        "SELECT person_no, reason, start_month, end_month FROM suspension \
+         WHERE start_month <= {t} AND person_no IN {benef} ORDER BY 1, 3, 2, 4"
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, NaiveDate>(2)?,
+            r.get::<_, Option<NaiveDate>>(3)?,
+        ))
+    })?;
+    for row in rows {
+        let (p, reason, s, e) = row?;
+        if let Some(b) = side.beneficiaries.get_mut(&p) {
+            b.suspensions.push((reason, s, e));
+        }
+    }
+    let sql = format!(
+        "SELECT person_no, year::INTEGER, min(cert_date) FROM certification \
+         WHERE result = 'pass' AND cert_date <= {t} AND person_no IN {benef} GROUP BY 1, 2"
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, i32>(1)?,
+            r.get::<_, NaiveDate>(2)?,
+        ))
+    })?;
+    for row in rows {
+        let (p, y, d) = row?;
+        if let Some(b) = side.beneficiaries.get_mut(&p) {
+            b.certified.insert(y, d);
+        }
+    }
+    Ok(side)
+}
+
+/// The one query: every event dated up to `through`, ordered by person (each
+/// person's rows are then ordered in Rust: sorting small groups there is much
+/// cheaper than a wide total sort in the query).
+pub fn events_sql(through: NaiveDate, persons: Option<&[String]>) -> String {
+    let t = date_lit(through);
+    let f = |col: &str| person_filter(col, persons);
+    format!(
+        "SELECT person_no, ev::UTINYINT AS ev, d, amount::DECIMAL(18,2) AS amount, yr::INTEGER AS yr, \
+                death, _file_seq::INTEGER AS fs, _line::INTEGER AS ln FROM ( \
+           SELECT person_no, CASE kind WHEN 'normal' THEN {n} WHEN 'backpay' THEN {b} ELSE {p} END AS ev, \
+                  paid_date AS d, amount, CASE WHEN kind = 'prepay' THEN year END AS yr, NULL::DATE AS death, _file_seq, _line \
+             FROM contribution WHERE status = 'ok' AND paid_date <= {t}{fc} \
+           UNION ALL SELECT person_no, {coll}, paid_date, amount, NULL, NULL, _file_seq, _line \
+             FROM collective_subsidy WHERE paid_date <= {t}{fc} \
+           UNION ALL SELECT person_no, {gov}, credited_date, amount, NULL, NULL, _file_seq, _line \
+             FROM government_subsidy WHERE kind = 'contribution' AND credited_date <= {t}{fc} \
+           UNION ALL SELECT person_no, CASE direction WHEN 'in' THEN {tin} ELSE {tout} END, date, amount, NULL, NULL, _file_seq, _line \
+             FROM transfer WHERE date <= {t}{fc} \
+           UNION ALL SELECT person_no, {pay}, paid_date, account_amount, NULL, NULL, _file_seq, _line \
+             FROM payout WHERE status = 'ok' AND account_amount > 0 AND paid_date <= {t}{fc} \
+           UNION ALL SELECT person_no, {appr}, start_month, NULL, NULL, NULL, _file_seq, _line \
+             FROM benefit_approval WHERE start_month <= {t}{fc} \
+           UNION ALL SELECT person_no, CASE WHEN reason = 'transfer_out' THEN {ctr} ELSE {can} END, apply_date, refund_amount, NULL, \
+                  CASE WHEN reason = 'death' THEN event_date END, _file_seq, _line \
+             FROM cancellation c WHERE apply_date <= {t}{fc} AND (reason <> 'transfer_out' OR NOT EXISTS ( \
+                  SELECT 1 FROM transfer x WHERE x.person_no = c.person_no AND x.direction = 'out' AND x.date <= {t})) \
+         ) ORDER BY person_no",
+        n = ev::NORMAL,
+        b = ev::BACKPAY,
+        p = ev::PREPAY,
+        coll = ev::COLLECTIVE,
+        gov = ev::GOVERNMENT,
+        tin = ev::TRANSFER_IN,
+        tout = ev::TRANSFER_OUT,
+        pay = ev::PAYOUT,
+        appr = ev::APPROVAL,
+        ctr = ev::CANCELLATION_TRANSFER,
+        can = ev::CANCELLATION,
+        fc = f("person_no"),
+    )
+}
+
+enum Strings<'a> {
+    Utf8(&'a duckdb::arrow::array::StringArray),
+    Large(&'a duckdb::arrow::array::LargeStringArray),
+    View(&'a duckdb::arrow::array::StringViewArray),
+}
+
+impl Strings<'_> {
+    fn get(&self, i: usize) -> &str {
+        match self {
+            Strings::Utf8(a) => a.value(i),
+            Strings::Large(a) => a.value(i),
+            Strings::View(a) => a.value(i),
+        }
+    }
+}
+
+fn strings(a: &dyn Array) -> Result<Strings<'_>, StageError> {
+    match a.data_type() {
+        DataType::Utf8 => Ok(Strings::Utf8(a.as_string::<i32>())),
+        DataType::LargeUtf8 => Ok(Strings::Large(a.as_string::<i64>())),
+        DataType::Utf8View => Ok(Strings::View(a.as_string_view())),
+        other => Err(StageError::Input(format!("person_no column has type {other}"))),
+    }
+}
+
+/// One row of the event stream, compact (dates as days since 1970-01-01, money
+/// in fen).
+#[derive(Debug, Clone, Copy)]
+struct RawRow {
+    day: i32,
+    code: u8,
+    file_seq: i32,
+    line: i32,
+    fen: Option<i64>,
+    year: Option<i32>,
+    death: Option<i32>,
+}
+
+/// Days since 1970-01-01 → date.
+fn day_date(days: i32) -> NaiveDate {
+    // 719_163 = days from 0001-01-01 (CE day 1) to 1970-01-01.
+    NaiveDate::from_num_days_from_ce_opt(days + 719_163).unwrap_or_else(|| from_epoch_days(days))
+}
+
+/// Collects the rows of one person (the stream is ordered by person only), then
+/// orders them by date, event code and lineage — a total order, so the events
+/// are the same whatever order the rows came in — and builds the events;
+/// consecutive prepay rows of one date become one `Prepayment` (a year listed
+/// twice starts another one).
+struct Grouper {
+    person: String,
+    rows: Vec<RawRow>,
+}
+
+impl Grouper {
+    fn take(&mut self) -> Result<Option<PersonEvents>, StageError> {
+        if self.rows.is_empty() {
+            return Ok(None);
+        }
+        self.rows
+            .sort_unstable_by_key(|r| (r.day, r.code, r.file_seq, r.line));
+        let mut p = PersonEvents::new(&self.person);
+        p.events.reserve(self.rows.len());
+        p.origins.reserve(self.rows.len());
+        let mut prepay: Option<(i32, Vec<(i32, Decimal)>, Origin)> = None;
+        let flush = |p: &mut PersonEvents, prepay: &mut Option<(i32, Vec<(i32, Decimal)>, Origin)>| {
+            if let Some((day, years, origin)) = prepay.take() {
+                p.push(day_date(day), EventKind::Prepayment { years }, origin);
+            }
+        };
+        for r in &self.rows {
+            let amount = r.fen.map(|f| Decimal::new(f, 2));
+            let origin = Origin {
+                code: r.code,
+                file_seq: r.file_seq,
+                line: r.line,
+                amount: amount.unwrap_or_default(),
+            };
+            let need = |a: Option<Decimal>| {
+                a.ok_or_else(|| {
+                    StageError::Input(format!(
+                        "{} row f{} line {} of {} has no amount",
+                        source_kind(r.code),
+                        r.file_seq,
+                        r.line,
+                        self.person
+                    ))
+                })
+            };
+            p.rows += 1;
+            if r.code == ev::PREPAY {
+                let date = day_date(r.day);
+                let year = r.year.unwrap_or_else(|| date.year());
+                let amount = need(amount)?;
+                let same_group = prepay
+                    .as_ref()
+                    .is_some_and(|(d, ys, _)| *d == r.day && ys.iter().all(|(y, _)| *y != year));
+                if !same_group {
+                    flush(&mut p, &mut prepay);
+                    prepay = Some((r.day, Vec::new(), origin));
+                }
+                p.prepay_rows.push(PrepayRow {
+                    event: p.events.len() as u32,
+                    year,
+                    file_seq: r.file_seq,
+                    line: r.line,
+                });
+                if let Some((_, ys, _)) = prepay.as_mut() {
+                    ys.push((year, amount));
+                }
+                continue;
+            }
+            flush(&mut p, &mut prepay);
+            let kind = match r.code {
+                ev::NORMAL | ev::BACKPAY => EventKind::Credit {
+                    sub: Sub::Individual,
+                    amount: need(amount)?,
+                },
+                ev::COLLECTIVE => EventKind::Credit {
+                    sub: Sub::Collective,
+                    amount: need(amount)?,
+                },
+                ev::GOVERNMENT => EventKind::Credit {
+                    sub: Sub::Government,
+                    amount: need(amount)?,
+                },
+                ev::TRANSFER_IN => EventKind::Credit {
+                    sub: Sub::Transfer,
+                    amount: need(amount)?,
+                },
+                ev::TRANSFER_OUT | ev::CANCELLATION_TRANSFER => EventKind::TransferOut,
+                ev::PAYOUT => EventKind::PensionDebit {
+                    amount: need(amount)?,
+                },
+                ev::APPROVAL => EventKind::Approval,
+                ev::CANCELLATION => EventKind::Cancellation {
+                    death: r.death.map(day_date),
+                },
+                other => return Err(StageError::Input(format!("unknown event code {other}"))),
+            };
+            p.push(day_date(r.day), kind, origin);
+        }
+        flush(&mut p, &mut prepay);
+        self.rows.clear();
+        Ok(Some(p))
+    }
+}
+
+/// Runs the event query and hands each person's events to `sink`, in person order.
+/// `sink` returns false to stop early.
+pub fn stream_persons(
+    conn: &Connection,
+    through: NaiveDate,
+    persons: Option<&[String]>,
+    mut sink: impl FnMut(PersonEvents) -> Result<bool, StageError>,
+) -> Result<(), StageError> {
+    let sql = events_sql(through, persons);
+    let mut stmt = conn.prepare(&sql)?;
+    let stream = stmt.stream_arrow([])?;
+    let mut g = Grouper {
+        person: String::new(),
+        rows: Vec::new(),
+    };
+    for batch in stream {
+        let batch: RecordBatch = batch?;
+        if !read_batch(&batch, &mut g, &mut sink)? {
+            return Ok(());
+        }
+    }
+    if let Some(p) = g.take()? {
+        sink(p)?;
+    }
+    Ok(())
+}
+
+/// Returns false when the sink asked to stop.
+fn read_batch(
+    batch: &RecordBatch,
+    g: &mut Grouper,
+    sink: &mut impl FnMut(PersonEvents) -> Result<bool, StageError>,
+) -> Result<bool, StageError> {
+    let person = strings(batch.column(0).as_ref())?;
+    let code = batch.column(1).as_primitive::<UInt8Type>();
+    let date = batch.column(2).as_primitive::<Date32Type>();
+    let amount_col = batch.column(3);
+    match amount_col.data_type() {
+        DataType::Decimal128(_, 2) => {}
+        other => return Err(StageError::Input(format!("amount column has type {other}"))),
+    }
+    let amount = amount_col.as_primitive::<Decimal128Type>();
+    let year = batch.column(4).as_primitive::<Int32Type>();
+    let death = batch.column(5).as_primitive::<Date32Type>();
+    let file_seq = batch.column(6).as_primitive::<Int32Type>();
+    let line = batch.column(7).as_primitive::<Int32Type>();
+    for i in 0..batch.num_rows() {
+        if date.is_null(i) {
+            continue; // required dates are never null; a null cannot be replayed
+        }
+        let who = person.get(i);
+        if who != g.person {
+            if let Some(p) = g.take()? {
+                if !sink(p)? {
+                    return Ok(false);
+                }
+            }
+            g.person.clear();
+            g.person.push_str(who);
+        }
+        g.rows.push(RawRow {
+            day: date.value(i),
+            code: code.value(i),
+            file_seq: file_seq.value(i),
+            line: line.value(i),
+            fen: (!amount.is_null(i)).then(|| amount.value(i) as i64),
+            year: (!year.is_null(i)).then(|| year.value(i)),
+            death: (!death.is_null(i)).then(|| death.value(i)),
+        });
+    }
+    Ok(true)
+}
+
+/// First day of the month of `d`.
+pub fn month_start(d: NaiveDate) -> NaiveDate {
+    d.with_day(1).unwrap_or(d)
+}
+
+/// Months since year 0: a compact month index.
+pub fn month_index(d: NaiveDate) -> i32 {
+    d.year() * 12 + d.month0() as i32
+}
+
+/// First day of the month with index `m`.
+pub fn month_of_index(m: i32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(m.div_euclid(12), m.rem_euclid(12) as u32 + 1, 1)
+        .expect("valid month")
+}
+
+/// Last day of the month of `d`.
+pub fn month_end(d: NaiveDate) -> NaiveDate {
+    month_of_index(month_index(d) + 1)
+        .pred_opt()
+        .expect("a day before")
+}
