@@ -10,7 +10,9 @@ use pension::warehouse::{connect, Warehouse};
 /// The main job on the bundled sample data.
 ///
 /// On a fresh warehouse (OUT/warehouse), ingest the bundled sample county and the
-/// hand-made bad files in data-samples/, then show what the warehouse holds.
+/// hand-made bad files in data-samples/, show what the warehouse holds, replay the
+/// individual accounts (ledger) with a sample statement, and run the audit (its
+/// workbook and CSV go to OUT/audit/).
 #[derive(clap::Args)]
 pub struct Args {
     /// Where the demo writes its warehouse and outputs (replaced on each run).
@@ -66,6 +68,36 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     println!("\n== 2. what the warehouse holds ==");
     let conn = connect(&wh, &catalog)?;
     pension::status::print(&wh, &catalog, &conn, false, &mut out)?;
+    let month = pension::query::scalar(
+        &conn,
+        "SELECT strftime(max(month), '%Y-%m') FROM payout WHERE status = 'ok'",
+    )?;
+    let person = pension::query::scalar(&conn, "SELECT min(person_no) FROM benefit_approval")?;
+    // The later stages run as the user would run them, each taking the lock itself.
+    drop(out);
+    drop(conn);
+    drop(wh);
+    let wh_arg = wh_dir.display().to_string();
+    println!("\n== 3. individual accounts (ledger) through {month} ==");
+    run_self(&["--warehouse", &wh_arg, "ledger", "--through", &month])?;
+    println!("\n== 4. a sample account statement (个人账户明细表): {person} ==");
+    run_self(&["--warehouse", &wh_arg, "account", &person])?;
+    println!("\n== 5. audit as of {month} ==");
+    let audit_out = args.out.join("audit").display().to_string();
+    run_self(&["--warehouse", &wh_arg, "audit", "--month", &month, "--out", &audit_out])?;
     println!("\nTry: pipeline --warehouse {} sql \"SELECT strftime(month, '%Y-%m') AS month, count(*) AS payouts, sum(total_amount) AS yuan FROM payout GROUP BY 1 ORDER BY 1 DESC LIMIT 12\"", wh_dir.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// Runs this binary with the given arguments, output straight to the terminal.
+fn run_self(args: &[&str]) -> anyhow::Result<()> {
+    let exe = std::env::current_exe().context("locating the pipeline binary")?;
+    let status = std::process::Command::new(exe)
+        .args(args)
+        .status()
+        .with_context(|| format!("running pipeline {}", args.join(" ")))?;
+    if !status.success() {
+        bail!("pipeline {} failed ({status})", args.join(" "));
+    }
+    Ok(())
 }
