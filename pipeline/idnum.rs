@@ -12,8 +12,8 @@ const CHECK: [u8; 11] = *b"10X98765432";
 
 /// Province-level region codes (the first two digits) that exist.
 const PROVINCES: [u8; 34] = [
-    11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51,
-    52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82,
+    11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52,
+    53, 54, 61, 62, 63, 64, 65, 71, 81, 82,
 ];
 
 /// The check character for the first 17 digits (ASCII digits expected).
@@ -40,11 +40,16 @@ impl std::fmt::Display for IdProblem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             IdProblem::Length(n) => write!(f, "has {n} characters, expected 18 (or legacy 15)"),
-            IdProblem::NotDigits => write!(f, "contains characters other than digits and a final X"),
+            IdProblem::NotDigits => {
+                write!(f, "contains characters other than digits and a final X")
+            }
             IdProblem::Region(r) => write!(f, "region code {r} does not exist"),
             IdProblem::BirthDate(d) => write!(f, "birth date {d} is impossible"),
             IdProblem::CheckChar { expected, found } => {
-                write!(f, "check character is {found}, expected {expected} (校验码错误)")
+                write!(
+                    f,
+                    "check character is {found}, expected {expected} (校验码错误)"
+                )
             }
         }
     }

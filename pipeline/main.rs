@@ -17,7 +17,12 @@ use clap::{Parser, Subcommand};
 )]
 struct Cli {
     /// The warehouse folder (Parquet files and their manifest).
-    #[arg(long, global = true, env = "PIPELINE_WAREHOUSE", default_value = "warehouse")]
+    #[arg(
+        long,
+        global = true,
+        env = "PIPELINE_WAREHOUSE",
+        default_value = "warehouse"
+    )]
     warehouse: PathBuf,
     #[command(subcommand)]
     command: Command,

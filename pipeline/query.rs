@@ -23,7 +23,10 @@ pub enum Format {
 }
 
 /// Runs one query and collects its result.
-pub fn query(conn: &Connection, sql: &str) -> Result<(duckdb::arrow::datatypes::SchemaRef, Vec<RecordBatch>), QueryError> {
+pub fn query(
+    conn: &Connection,
+    sql: &str,
+) -> Result<(duckdb::arrow::datatypes::SchemaRef, Vec<RecordBatch>), QueryError> {
     let mut stmt = conn.prepare(sql)?;
     let arrow = stmt.query_arrow([])?;
     let schema = arrow.get_schema();

@@ -181,7 +181,12 @@ impl Schema {
                 return Err(bad(format!("rule names unknown column {n}")));
             }
         }
-        for n in self.period.iter().chain(&self.partition).chain(&self.snapshot_by) {
+        for n in self
+            .period
+            .iter()
+            .chain(&self.partition)
+            .chain(&self.snapshot_by)
+        {
             if !known(n) {
                 return Err(bad(format!("unknown column {n}")));
             }
@@ -245,9 +250,10 @@ impl Catalog {
     }
 
     pub fn get(&self, kind: &str) -> Result<&Schema, SchemaError> {
-        self.schemas.iter().find(|s| s.kind == kind).ok_or_else(|| {
-            SchemaError::UnknownKind(kind.to_string(), self.kind_names().join(", "))
-        })
+        self.schemas
+            .iter()
+            .find(|s| s.kind == kind)
+            .ok_or_else(|| SchemaError::UnknownKind(kind.to_string(), self.kind_names().join(", ")))
     }
 
     pub fn kind_names(&self) -> Vec<&str> {

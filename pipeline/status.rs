@@ -19,7 +19,11 @@ pub struct TableStatus {
     pub files: usize,
 }
 
-pub fn tables(wh: &Warehouse, catalog: &Catalog, conn: &Connection) -> Result<Vec<TableStatus>, QueryError> {
+pub fn tables(
+    wh: &Warehouse,
+    catalog: &Catalog,
+    conn: &Connection,
+) -> Result<Vec<TableStatus>, QueryError> {
     let mut out = Vec::new();
     for s in &catalog.schemas {
         let range = match &s.period {
@@ -57,18 +61,44 @@ pub fn thousands(n: u64) -> String {
 }
 
 /// `files: false` leaves out the per-file list (the demo's short form).
-pub fn print(wh: &Warehouse, catalog: &Catalog, conn: &Connection, files: bool, out: &mut dyn Write) -> Result<(), QueryError> {
+pub fn print(
+    wh: &Warehouse,
+    catalog: &Catalog,
+    conn: &Connection,
+    files: bool,
+    out: &mut dyn Write,
+) -> Result<(), QueryError> {
     let m = wh.manifest();
     writeln!(out, "Warehouse {}", wh.root().display())?;
     match m.runs.last() {
-        Some(r) => writeln!(out, "  {} files from {} runs; last run {} finished {}", m.files.len(), m.runs.len(), r.run_id, r.finished_at)?,
-        None => writeln!(out, "  empty: nothing ingested yet (run `pipeline ingest PATH...`)")?,
+        Some(r) => writeln!(
+            out,
+            "  {} files from {} runs; last run {} finished {}",
+            m.files.len(),
+            m.runs.len(),
+            r.run_id,
+            r.finished_at
+        )?,
+        None => writeln!(
+            out,
+            "  empty: nothing ingested yet (run `pipeline ingest PATH...`)"
+        )?,
     }
     writeln!(out, "\nTables (表)")?;
-    writeln!(out, "  {:<24} {:>12} {:>6}  {:<10}  {:<10}  {}", "kind", "rows", "files", "from", "to", "")?;
+    writeln!(
+        out,
+        "  {:<24} {:>12} {:>6}  {:<10}  {:<10}  {}",
+        "kind", "rows", "files", "from", "to", ""
+    )?;
     for t in tables(wh, catalog, conn)? {
-        let registry = catalog.get(&t.kind).is_ok_and(|s| s.class == Class::Registry);
-        let note = if registry && t.files > 1 { "  (newest snapshot)" } else { "" };
+        let registry = catalog
+            .get(&t.kind)
+            .is_ok_and(|s| s.class == Class::Registry);
+        let note = if registry && t.files > 1 {
+            "  (newest snapshot)"
+        } else {
+            ""
+        };
         writeln!(
             out,
             "  {:<24} {:>12} {:>6}  {:<10}  {:<10}  {}{note}",
@@ -83,7 +113,11 @@ pub fn print(wh: &Warehouse, catalog: &Catalog, conn: &Connection, files: bool, 
     if files {
         print_files(wh, out)?;
     } else {
-        writeln!(out, "\nFiles ingested: {} (list them with `pipeline status`)", m.files.len())?;
+        writeln!(
+            out,
+            "\nFiles ingested: {} (list them with `pipeline status`)",
+            m.files.len()
+        )?;
     }
     print_refused_and_quarantine(wh, conn, out)
 }
@@ -91,7 +125,11 @@ pub fn print(wh: &Warehouse, catalog: &Catalog, conn: &Connection, files: bool, 
 fn print_files(wh: &Warehouse, out: &mut dyn Write) -> Result<(), QueryError> {
     let m = wh.manifest();
     writeln!(out, "\nFiles ingested (已导入文件)")?;
-    writeln!(out, "  {:>4}  {:<22} {:>10} {:>10} {:>6} {:>6}  {:<9} {:<12}  {:<19}  file", "seq", "kind", "read", "accepted", "quar.", "flag", "encoding", "sha256", "ingested at")?;
+    writeln!(
+        out,
+        "  {:>4}  {:<22} {:>10} {:>10} {:>6} {:>6}  {:<9} {:<12}  {:<19}  file",
+        "seq", "kind", "read", "accepted", "quar.", "flag", "encoding", "sha256", "ingested at"
+    )?;
     for f in &m.files {
         writeln!(
             out,
@@ -111,9 +149,17 @@ fn print_files(wh: &Warehouse, out: &mut dyn Write) -> Result<(), QueryError> {
     Ok(())
 }
 
-fn print_refused_and_quarantine(wh: &Warehouse, conn: &Connection, out: &mut dyn Write) -> Result<(), QueryError> {
+fn print_refused_and_quarantine(
+    wh: &Warehouse,
+    conn: &Connection,
+    out: &mut dyn Write,
+) -> Result<(), QueryError> {
     let m = wh.manifest();
-    let refused: Vec<_> = m.runs.iter().flat_map(|r| r.refused.iter().map(move |x| (r, x))).collect();
+    let refused: Vec<_> = m
+        .runs
+        .iter()
+        .flat_map(|r| r.refused.iter().map(move |x| (r, x)))
+        .collect();
     if !refused.is_empty() {
         writeln!(out, "\nFiles refused (拒收文件)")?;
         for (r, x) in refused {

@@ -21,11 +21,17 @@ fn reingesting_identical_bytes_is_a_no_op() {
     let before = fx.snapshot();
     let again = fx.ingest(&[f.clone()]);
     assert!(!again.committed);
-    assert!(matches!(again.files[0].status, FileStatus::Unchanged { seq: 1, .. }));
+    assert!(matches!(
+        again.files[0].status,
+        FileStatus::Unchanged { seq: 1, .. }
+    ));
     assert_eq!(fx.snapshot(), before);
     // A copy under another name is the same bytes: also unchanged.
     let copy = write(&fx.dir.path().join("copy.csv"), &std::fs::read(&f).unwrap());
-    assert!(matches!(fx.ingest(&[copy]).files[0].status, FileStatus::Unchanged { .. }));
+    assert!(matches!(
+        fx.ingest(&[copy]).files[0].status,
+        FileStatus::Unchanged { .. }
+    ));
     assert_eq!(fx.one("SELECT count(*) FROM payout"), "3");
 }
 
@@ -33,13 +39,36 @@ fn reingesting_identical_bytes_is_a_no_op() {
 fn newer_registry_snapshot_supersedes_within_its_source() {
     let fx = Fixture::new();
     let a = "11010519491231002X";
-    let b = pension::idnum::make("411725", chrono::NaiveDate::from_ymd_opt(1940, 1, 1).unwrap(), 11);
-    let c = pension::idnum::make("411725", chrono::NaiveDate::from_ymd_opt(1941, 1, 1).unwrap(), 13);
-    fx.ingest(&[registry_file(&fx, "cremation-1.csv", &[(a, "甲", "民政火化"), (&b, "乙", "民政火化")])]);
-    fx.ingest(&[registry_file(&fx, "medical-1.csv", &[(&c, "丙", "医学死亡证明")])]);
-    fx.ingest(&[registry_file(&fx, "cremation-2.csv", &[(&b, "乙", "民政火化")])]);
+    let b = pension::idnum::make(
+        "411725",
+        chrono::NaiveDate::from_ymd_opt(1940, 1, 1).unwrap(),
+        11,
+    );
+    let c = pension::idnum::make(
+        "411725",
+        chrono::NaiveDate::from_ymd_opt(1941, 1, 1).unwrap(),
+        13,
+    );
+    fx.ingest(&[registry_file(
+        &fx,
+        "cremation-1.csv",
+        &[(a, "甲", "民政火化"), (&b, "乙", "民政火化")],
+    )]);
+    fx.ingest(&[registry_file(
+        &fx,
+        "medical-1.csv",
+        &[(&c, "丙", "医学死亡证明")],
+    )]);
+    fx.ingest(&[registry_file(
+        &fx,
+        "cremation-2.csv",
+        &[(&b, "乙", "民政火化")],
+    )]);
     // Cremation: only the newer list; medical: untouched; all snapshots kept.
-    assert_eq!(fx.rows("SELECT name FROM death_record ORDER BY name"), vec![vec!["丙".to_string()], vec!["乙".to_string()]]);
+    assert_eq!(
+        fx.rows("SELECT name FROM death_record ORDER BY name"),
+        vec![vec!["丙".to_string()], vec!["乙".to_string()]]
+    );
     assert_eq!(fx.one("SELECT count(*) FROM death_record_all"), "4");
 }
 
@@ -51,7 +80,11 @@ fn failure_before_commit_leaves_the_warehouse_as_it_was() {
     let manifest_before = std::fs::read(fx.wh_dir().join("manifest.json")).unwrap();
     let county = samples().join("county");
     for point in ["after_first_file", "before_manifest"] {
-        let opts = IngestOptions { fail_at: Some(point.into()), skip_bad_files: true, ..Default::default() };
+        let opts = IngestOptions {
+            fail_at: Some(point.into()),
+            skip_bad_files: true,
+            ..Default::default()
+        };
         let mut wh = pension::warehouse::Warehouse::open(&fx.wh_dir()).unwrap();
         let r = pension::ingest::ingest(&mut wh, &fx.catalog, &[county.clone()], &opts);
         assert!(r.is_err(), "{point}: the injected failure is reported");
@@ -59,11 +92,25 @@ fn failure_before_commit_leaves_the_warehouse_as_it_was() {
         // Reopening clears whatever the failed write left behind.
         drop(pension::warehouse::Warehouse::open(&fx.wh_dir()).unwrap());
         assert_eq!(fx.snapshot(), before, "{point}: files unchanged");
-        assert_eq!(std::fs::read(fx.wh_dir().join("manifest.json")).unwrap(), manifest_before);
+        assert_eq!(
+            std::fs::read(fx.wh_dir().join("manifest.json")).unwrap(),
+            manifest_before
+        );
         assert_eq!(fx.one("SELECT count(*) FROM payout"), "3", "{point}");
     }
     // And the same ingest without the failure goes through.
-    let report = fx.ingest_with(&[county], &IngestOptions { skip_bad_files: true, ..Default::default() });
+    let report = fx.ingest_with(
+        &[county],
+        &IngestOptions {
+            skip_bad_files: true,
+            ..Default::default()
+        },
+    );
     assert!(report.committed);
-    assert!(fx.one("SELECT count(*) FROM payout").parse::<u64>().unwrap() > 3);
+    assert!(
+        fx.one("SELECT count(*) FROM payout")
+            .parse::<u64>()
+            .unwrap()
+            > 3
+    );
 }

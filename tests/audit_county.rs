@@ -18,14 +18,36 @@ const PERSONS: u32 = 2_000;
 
 /// Checks whose injected cases must all be found.
 const DETERMINISTIC: &[&str] = &[
-    "ID_INVALID", "ID_UNKNOWN", "ID_MISMATCH", "DECEASED_ACTIVE", "PAID_AFTER_DEATH", "DUP_ID",
-    "SHARED_ACCOUNT", "DUAL_PENSION", "UNDERAGE_PAID", "PAID_WHILE_SUSPENDED", "UNCERTIFIED_PAID",
-    "AMOUNT_MISMATCH", "DUP_PAYMENT", "MOVED_OUT_ACTIVE", "LATE_DEATH_REPORT", "BAD_CONTRIBUTION",
-    "SUBSIDY_MISMATCH", "RECEIPT_GAP", "FUND_RULE", "BOOKS_DISAGREE",
+    "ID_INVALID",
+    "ID_UNKNOWN",
+    "ID_MISMATCH",
+    "DECEASED_ACTIVE",
+    "PAID_AFTER_DEATH",
+    "DUP_ID",
+    "SHARED_ACCOUNT",
+    "DUAL_PENSION",
+    "UNDERAGE_PAID",
+    "PAID_WHILE_SUSPENDED",
+    "UNCERTIFIED_PAID",
+    "AMOUNT_MISMATCH",
+    "DUP_PAYMENT",
+    "MOVED_OUT_ACTIVE",
+    "LATE_DEATH_REPORT",
+    "BAD_CONTRIBUTION",
+    "SUBSIDY_MISMATCH",
+    "RECEIPT_GAP",
+    "FUND_RULE",
+    "BOOKS_DISAGREE",
 ];
 /// Checks whose amount at risk must equal the injected overpayment.
-const AMOUNT_CHECKED: &[&str] =
-    &["PAID_AFTER_DEATH", "UNDERAGE_PAID", "PAID_WHILE_SUSPENDED", "UNCERTIFIED_PAID", "DUP_PAYMENT", "DUAL_PENSION"];
+const AMOUNT_CHECKED: &[&str] = &[
+    "PAID_AFTER_DEATH",
+    "UNDERAGE_PAID",
+    "PAID_WHILE_SUSPENDED",
+    "UNCERTIFIED_PAID",
+    "DUP_PAYMENT",
+    "DUAL_PENSION",
+];
 
 #[derive(Debug, Clone)]
 struct Truth {
@@ -74,7 +96,11 @@ fn read_csv(path: &Path) -> Vec<BTreeMap<String, String>> {
     r.records()
         .map(|rec| {
             let rec = rec.expect("row");
-            headers.iter().zip(rec.iter()).map(|(h, v)| (h.trim_start_matches('\u{feff}').to_string(), v.to_string())).collect()
+            headers
+                .iter()
+                .zip(rec.iter())
+                .map(|(h, v)| (h.trim_start_matches('\u{feff}').to_string(), v.to_string()))
+                .collect()
         })
         .collect()
 }
@@ -159,7 +185,9 @@ fn matching(c: &County) -> (Vec<(&Truth, &Found)>, Vec<&Truth>, Vec<&Found>) {
             !used[i]
                 && f.code == t.code
                 && if book_level(&t.code) {
-                    f.from <= t.from && t.from <= f.to && (t.amount.is_none() || f.amount == t.amount || reused_receipt(t))
+                    f.from <= t.from
+                        && t.from <= f.to
+                        && (t.amount.is_none() || f.amount == t.amount || reused_receipt(t))
                 } else {
                     f.person_no == t.person_no
                 }
@@ -172,7 +200,13 @@ fn matching(c: &County) -> (Vec<(&Truth, &Found)>, Vec<&Truth>, Vec<&Found>) {
             None => missed.push(t),
         }
     }
-    let extra = c.found.iter().zip(&used).filter(|(_, u)| !**u).map(|(f, _)| f).collect();
+    let extra = c
+        .found
+        .iter()
+        .zip(&used)
+        .filter(|(_, u)| !**u)
+        .map(|(f, _)| f)
+        .collect();
     (pairs, missed, extra)
 }
 
@@ -180,23 +214,47 @@ fn matching(c: &County) -> (Vec<(&Truth, &Found)>, Vec<&Truth>, Vec<&Found>) {
 fn audit_recall_is_complete_and_nothing_else_is_flagged() {
     let c = county();
     let (pairs, missed, extra) = matching(c);
-    let mut table = format!("audit of a fresh county ({PERSONS} persons, seed {SEED}); {}\n", c.timings);
-    table += &format!("{:<22} {:>9} {:>7} {:>7} {:>8} {:>9}\n", "check", "injected", "found", "recall", "false+", "seconds");
+    let mut table = format!(
+        "audit of a fresh county ({PERSONS} persons, seed {SEED}); {}\n",
+        c.timings
+    );
+    table += &format!(
+        "{:<22} {:>9} {:>7} {:>7} {:>8} {:>9}\n",
+        "check", "injected", "found", "recall", "false+", "seconds"
+    );
     let mut failures = Vec::new();
     for check in pension::audit::CHECKS {
         let code = check.code;
         let injected = c.truth.iter().filter(|t| t.code == code).count();
         let hit = pairs.iter().filter(|(t, _)| t.code == code).count();
         let fp = extra.iter().filter(|f| f.code == code).count();
-        let recall = if injected == 0 { 1.0 } else { hit as f64 / injected as f64 };
-        let secs = c.report.timings.iter().find(|t| t.step == code).map_or(0.0, |t| t.seconds);
-        table += &format!("{code:<22} {injected:>9} {hit:>7} {:>6.1}% {fp:>8} {secs:>9.2}\n", recall * 100.0);
+        let recall = if injected == 0 {
+            1.0
+        } else {
+            hit as f64 / injected as f64
+        };
+        let secs = c
+            .report
+            .timings
+            .iter()
+            .find(|t| t.step == code)
+            .map_or(0.0, |t| t.seconds);
+        table += &format!(
+            "{code:<22} {injected:>9} {hit:>7} {:>6.1}% {fp:>8} {secs:>9.2}\n",
+            recall * 100.0
+        );
         let need = if code == "DUP_PERSON" { 0.98 } else { 1.0 };
         if DETERMINISTIC.contains(&code) || code == "DUP_PERSON" {
             if injected == 0 {
-                failures.push(format!("{code}: the county has no injected case to measure"));
+                failures.push(format!(
+                    "{code}: the county has no injected case to measure"
+                ));
             } else if recall < need {
-                failures.push(format!("{code}: recall {:.1}% < {:.0}%", recall * 100.0, need * 100.0));
+                failures.push(format!(
+                    "{code}: recall {:.1}% < {:.0}%",
+                    recall * 100.0,
+                    need * 100.0
+                ));
             }
         }
         if fp > 0 {
@@ -205,34 +263,73 @@ fn audit_recall_is_complete_and_nothing_else_is_flagged() {
     }
     table += &format!(
         "DUP_PERSON: {} persons, {} blocks, {} pairs compared, {} matched\n",
-        c.report.dup.persons, c.report.dup.blocks, c.report.dup.pairs_compared, c.report.dup.pairs_matched
+        c.report.dup.persons,
+        c.report.dup.blocks,
+        c.report.dup.pairs_compared,
+        c.report.dup.pairs_matched
     );
     eprintln!("{table}");
     for t in &missed {
         eprintln!("missed: {t:?}");
     }
     for f in &extra {
-        eprintln!("false positive: {} {} {} {}", f.code, f.person_no, f.from, f.evidence);
+        eprintln!(
+            "false positive: {} {} {} {}",
+            f.code, f.person_no, f.from, f.evidence
+        );
     }
     assert!(failures.is_empty(), "{}\n{table}", failures.join("\n"));
     // The generator's own background (an uninjected record tripping a check) is zero.
-    let background: Vec<&Truth> = c.truth.iter().filter(|t| t.note.contains("background")).collect();
-    assert!(background.is_empty(), "ground truth lists background cases: {background:?}");
+    let background: Vec<&Truth> = c
+        .truth
+        .iter()
+        .filter(|t| t.note.contains("background"))
+        .collect();
+    assert!(
+        background.is_empty(),
+        "ground truth lists background cases: {background:?}"
+    );
 }
 
 #[test]
 fn audit_flags_no_lookalike_and_no_person_without_an_anomaly() {
     let c = county();
-    let anomalous: BTreeSet<&str> = c.truth.iter().map(|t| t.person_no.as_str()).filter(|p| !p.is_empty()).collect();
-    let flagged: Vec<&Found> = c.found.iter().filter(|f| !f.person_no.is_empty() && !anomalous.contains(f.person_no.as_str())).collect();
-    assert!(flagged.is_empty(), "findings on persons with no injected anomaly: {flagged:#?}");
+    let anomalous: BTreeSet<&str> = c
+        .truth
+        .iter()
+        .map(|t| t.person_no.as_str())
+        .filter(|p| !p.is_empty())
+        .collect();
+    let flagged: Vec<&Found> = c
+        .found
+        .iter()
+        .filter(|f| !f.person_no.is_empty() && !anomalous.contains(f.person_no.as_str()))
+        .collect();
+    assert!(
+        flagged.is_empty(),
+        "findings on persons with no injected anomaly: {flagged:#?}"
+    );
     assert!(!c.looks.is_empty(), "the county has look-alikes");
     let kinds: BTreeSet<&str> = c.looks.iter().map(|l| l.0.as_str()).collect();
-    for kind in ["couple_shared_account", "traditional_name", "name_spacing_or_dot", "twins", "legacy_15_digit_id", "id_formatting"] {
-        assert!(kinds.contains(kind), "look-alike kind {kind} present (have {kinds:?})");
+    for kind in [
+        "couple_shared_account",
+        "traditional_name",
+        "name_spacing_or_dot",
+        "twins",
+        "legacy_15_digit_id",
+        "id_formatting",
+    ] {
+        assert!(
+            kinds.contains(kind),
+            "look-alike kind {kind} present (have {kinds:?})"
+        );
     }
     let look_persons: BTreeSet<&str> = c.looks.iter().map(|l| l.1.as_str()).collect();
-    let hit: Vec<&Found> = c.found.iter().filter(|f| look_persons.contains(f.person_no.as_str())).collect();
+    let hit: Vec<&Found> = c
+        .found
+        .iter()
+        .filter(|f| look_persons.contains(f.person_no.as_str()))
+        .collect();
     assert!(hit.is_empty(), "look-alikes flagged: {hit:#?}");
 }
 
@@ -243,17 +340,35 @@ fn audit_amounts_and_months_equal_the_injected_cases() {
     let mut checked = BTreeMap::new();
     for (t, f) in &pairs {
         if AMOUNT_CHECKED.contains(&t.code.as_str()) {
-            assert_eq!(f.amount, t.amount, "{} {}: amount at risk {:?} ≠ injected {:?} ({})", t.code, t.person_no, f.amount, t.amount, f.evidence);
+            assert_eq!(
+                f.amount, t.amount,
+                "{} {}: amount at risk {:?} ≠ injected {:?} ({})",
+                t.code, t.person_no, f.amount, t.amount, f.evidence
+            );
             *checked.entry(t.code.as_str()).or_insert(0) += 1;
         } else if t.amount.is_some() && !reused_receipt(t) {
-            assert_eq!(f.amount, t.amount, "{} {} amount ({})", t.code, t.person_no, f.evidence);
+            assert_eq!(
+                f.amount, t.amount,
+                "{} {} amount ({})",
+                t.code, t.person_no, f.evidence
+            );
         }
         if !t.from.is_empty() && !book_level(&t.code) {
-            assert_eq!((&f.from, &f.to), (&t.from, &t.to), "{} {} months ({})", t.code, t.person_no, f.evidence);
+            assert_eq!(
+                (&f.from, &f.to),
+                (&t.from, &t.to),
+                "{} {} months ({})",
+                t.code,
+                t.person_no,
+                f.evidence
+            );
         }
     }
     for code in AMOUNT_CHECKED {
-        assert!(checked.get(code).copied().unwrap_or(0) > 0, "{code}: no case to compare amounts on");
+        assert!(
+            checked.get(code).copied().unwrap_or(0) > 0,
+            "{code}: no case to compare amounts on"
+        );
     }
 }
 
@@ -267,11 +382,23 @@ fn audit_finding_ids_are_stable_and_evidence_is_plain() {
         assert!(!f.evidence.trim().is_empty(), "{f:?}");
     }
     // A death finding names the registry row and the months paid.
-    let pad = c.found.iter().find(|f| f.code == "PAID_AFTER_DEATH").expect("a PAID_AFTER_DEATH finding");
-    assert!(pad.evidence.contains("death_record") || pad.evidence.contains("id_registry"), "{}", pad.evidence);
+    let pad = c
+        .found
+        .iter()
+        .find(|f| f.code == "PAID_AFTER_DEATH")
+        .expect("a PAID_AFTER_DEATH finding");
+    assert!(
+        pad.evidence.contains("death_record") || pad.evidence.contains("id_registry"),
+        "{}",
+        pad.evidence
+    );
     assert!(pad.evidence.contains("payment"), "{}", pad.evidence);
     // Duplicate groups: every member names the others.
-    for f in c.found.iter().filter(|f| f.code == "DUP_PERSON" || f.code == "DUP_ID") {
+    for f in c
+        .found
+        .iter()
+        .filter(|f| f.code == "DUP_PERSON" || f.code == "DUP_ID")
+    {
         assert!(f.evidence.contains("person_no"), "{}", f.evidence);
     }
     // Book-level findings carry the book, account or category and a month.
@@ -284,22 +411,62 @@ fn audit_finding_ids_are_stable_and_evidence_is_plain() {
 fn audit_exports_a_workbook_with_a_sheet_per_check_and_a_csv() {
     use calamine::{open_workbook, Reader, Xlsx};
     let c = county();
-    let xlsx = c.report.exports.iter().find(|p| p.extension().is_some_and(|e| e == "xlsx")).expect("workbook written");
-    let csv_path = c.report.exports.iter().find(|p| p.extension().is_some_and(|e| e == "csv")).expect("csv written");
+    let xlsx = c
+        .report
+        .exports
+        .iter()
+        .find(|p| p.extension().is_some_and(|e| e == "xlsx"))
+        .expect("workbook written");
+    let csv_path = c
+        .report
+        .exports
+        .iter()
+        .find(|p| p.extension().is_some_and(|e| e == "csv"))
+        .expect("csv written");
     assert!(xlsx.starts_with(&c.out));
     let mut wb: Xlsx<_> = open_workbook(xlsx).expect("workbook opens");
     let names = wb.sheet_names();
     assert_eq!(names.len(), 1 + pension::audit::CHECKS.len(), "{names:?}");
     assert_eq!(names[0], "汇总");
-    let sheet = names.iter().find(|n| n.starts_with("PAID_AFTER_DEATH")).expect("PAID_AFTER_DEATH sheet").clone();
+    let sheet = names
+        .iter()
+        .find(|n| n.starts_with("PAID_AFTER_DEATH"))
+        .expect("PAID_AFTER_DEATH sheet")
+        .clone();
     let range = wb.worksheet_range(&sheet).expect("sheet reads");
-    let header: Vec<String> = range.rows().next().expect("header").iter().map(|c| c.to_string()).collect();
-    for h in ["个人编号", "姓名", "村(居)", "联系电话", "涉及金额(元)", "疑点依据"] {
+    let header: Vec<String> = range
+        .rows()
+        .next()
+        .expect("header")
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    for h in [
+        "个人编号",
+        "姓名",
+        "村(居)",
+        "联系电话",
+        "涉及金额(元)",
+        "疑点依据",
+    ] {
         assert!(header.iter().any(|x| x == h), "header {h} in {header:?}");
     }
-    let n = c.found.iter().filter(|f| f.code == "PAID_AFTER_DEATH").count();
-    let last: Vec<String> = range.rows().next_back().expect("total row").iter().map(|c| c.to_string()).collect();
-    assert!(last[0].starts_with("合计") && last[0].contains(&n.to_string()), "{last:?}");
+    let n = c
+        .found
+        .iter()
+        .filter(|f| f.code == "PAID_AFTER_DEATH")
+        .count();
+    let last: Vec<String> = range
+        .rows()
+        .next_back()
+        .expect("total row")
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    assert!(
+        last[0].starts_with("合计") && last[0].contains(&n.to_string()),
+        "{last:?}"
+    );
     let rows = read_csv(csv_path);
     assert_eq!(rows.len(), c.found.len(), "one CSV row per finding");
     // The per-check summary adds up to the findings.

@@ -31,8 +31,14 @@ fn payout_rows(rows: &[(&str, &str, &str, &str, &str)]) -> String {
     // (payout_no, person_no, id, name, month)
     let mut text = String::from("发放流水号,个人编号,公民身份号码,姓名,发放年月,基础养老金,个人账户养老金,发放合计,银行账号,发放日期,发放状态\n");
     for (no, person, id, name, month) in rows {
-        let card = if *person == ALIVE_NO { "6217000000000000001" } else { "6217000000000000002" };
-        text.push_str(&format!("{no},{person},{id},{name},{month},138.00,12.50,150.50,{card},{month}-10,成功\n"));
+        let card = if *person == ALIVE_NO {
+            "6217000000000000001"
+        } else {
+            "6217000000000000002"
+        };
+        text.push_str(&format!(
+            "{no},{person},{id},{name},{month},138.00,12.50,150.50,{card},{month}-10,成功\n"
+        ));
     }
     text
 }
@@ -68,7 +74,8 @@ fn town() -> Town {
         ]).as_bytes()),
     ];
     let mut wh = open_wh(&fx.wh_dir());
-    let report = pension::ingest::ingest(&mut wh, &fx.catalog, &files, &Default::default()).expect("ingest");
+    let report =
+        pension::ingest::ingest(&mut wh, &fx.catalog, &files, &Default::default()).expect("ingest");
     drop(wh);
     assert!(report.committed, "fixture ingests");
     for f in &report.files {
@@ -85,7 +92,9 @@ pub fn open_wh(dir: &std::path::Path) -> Warehouse {
     for _ in 0..100 {
         match Warehouse::open(dir) {
             Ok(wh) => return wh,
-            Err(pension::warehouse::WarehouseError::Locked(_)) => std::thread::sleep(std::time::Duration::from_millis(50)),
+            Err(pension::warehouse::WarehouseError::Locked(_)) => {
+                std::thread::sleep(std::time::Duration::from_millis(50))
+            }
             Err(e) => panic!("open {}: {e}", dir.display()),
         }
     }
@@ -94,107 +103,189 @@ pub fn open_wh(dir: &std::path::Path) -> Warehouse {
 
 fn ingest(t: &Town, paths: &[PathBuf]) {
     let mut wh = open_wh(&t.fx.wh_dir());
-    let r = pension::ingest::ingest(&mut wh, &t.fx.catalog, paths, &Default::default()).expect("ingest");
+    let r = pension::ingest::ingest(&mut wh, &t.fx.catalog, paths, &Default::default())
+        .expect("ingest");
     assert!(r.committed);
 }
 
 fn run(t: &Town, month: &str) -> audit::AuditReport {
     let mut wh = open_wh(&t.fx.wh_dir());
-    let opts = AuditOptions { month: month.into(), command: "test".into(), who: "tester".into(), ..Default::default() };
+    let opts = AuditOptions {
+        month: month.into(),
+        command: "test".into(),
+        who: "tester".into(),
+        ..Default::default()
+    };
     audit::run_audit(&mut wh, &t.fx.catalog, &opts).expect("audit runs")
 }
 
 fn finding(t: &Town, code: &str) -> (String, String, String) {
-    let rows = t.fx.rows(&format!("SELECT finding_id, status, evidence FROM findings WHERE check_code = '{code}'"));
+    let rows = t.fx.rows(&format!(
+        "SELECT finding_id, status, evidence FROM findings WHERE check_code = '{code}'"
+    ));
     assert_eq!(rows.len(), 1, "{code}: {rows:?}");
     (rows[0][0].clone(), rows[0][1].clone(), rows[0][2].clone())
 }
 
 fn set(t: &Town, id: &str, status: &str, note: &str) {
     let mut wh = open_wh(&t.fx.wh_dir());
-    audit::set_status(&mut wh, &t.fx.catalog, id, status, Some(note), "auditor_wang", "test").expect("status set");
+    audit::set_status(
+        &mut wh,
+        &t.fx.catalog,
+        id,
+        status,
+        Some(note),
+        "auditor_wang",
+        "test",
+    )
+    .expect("status set");
 }
 
 #[test]
 fn audit_statuses_survive_reruns_and_dismissed_reopens_only_on_new_evidence() {
     let t = town();
     run(&t, "2025-04");
-    let codes: Vec<String> = t.fx.rows("SELECT DISTINCT check_code FROM findings ORDER BY 1").into_iter().map(|r| r[0].clone()).collect();
+    let codes: Vec<String> =
+        t.fx.rows("SELECT DISTINCT check_code FROM findings ORDER BY 1")
+            .into_iter()
+            .map(|r| r[0].clone())
+            .collect();
     // The name typed with a space (张 秀英) is the registered 张秀英: no ID_MISMATCH.
     assert_eq!(codes, vec!["DECEASED_ACTIVE", "PAID_AFTER_DEATH"]);
     let (pad, status, evidence) = finding(&t, "PAID_AFTER_DEATH");
     assert_eq!(status, "open");
-    assert!(evidence.contains("death_record 民政火化 2025-03-10") && evidence.contains("2025-04"), "{evidence}");
-    assert_eq!(t.fx.one("SELECT amount_at_risk FROM findings WHERE check_code = 'PAID_AFTER_DEATH'"), "150.50");
+    assert!(
+        evidence.contains("death_record 民政火化 2025-03-10") && evidence.contains("2025-04"),
+        "{evidence}"
+    );
+    assert_eq!(
+        t.fx.one("SELECT amount_at_risk FROM findings WHERE check_code = 'PAID_AFTER_DEATH'"),
+        "150.50"
+    );
     let (dec, _, _) = finding(&t, "DECEASED_ACTIVE");
 
     set(&t, &pad, "dismissed", "heir repaid at the counter");
     set(&t, &dec[..8], "confirmed", "death verified by the village");
-    assert_eq!(finding(&t, "PAID_AFTER_DEATH").1, "dismissed", "status shows at once");
+    assert_eq!(
+        finding(&t, "PAID_AFTER_DEATH").1,
+        "dismissed",
+        "status shows at once"
+    );
 
     // Same data, same evidence: statuses survive a rerun, ids are stable.
     run(&t, "2025-04");
-    assert_eq!(finding(&t, "PAID_AFTER_DEATH"), (pad.clone(), "dismissed".into(), evidence.clone()));
+    assert_eq!(
+        finding(&t, "PAID_AFTER_DEATH"),
+        (pad.clone(), "dismissed".into(), evidence.clone())
+    );
     assert_eq!(finding(&t, "DECEASED_ACTIVE").1, "confirmed");
 
     // Another month paid after death: the evidence changes, the dismissal no longer holds.
     let more = t.fx.dir.path().join("in2/payout_2025-05.csv");
     // (With a ghost payee: a person number never enrolled, paid into a card.)
     let ghost = idnum::make("411725", d(1949, 9, 9), 55);
-    write(&more, payout_rows(&[
-        ("P5", ALIVE_NO, &t.alive, "张秀英", "2025-05"),
-        ("P6", DEAD_NO, &t.dead, "李德福", "2025-05"),
-        ("P7", "4117250019999999", &ghost, "王有福", "2025-05"),
-    ]).as_bytes());
+    write(
+        &more,
+        payout_rows(&[
+            ("P5", ALIVE_NO, &t.alive, "张秀英", "2025-05"),
+            ("P6", DEAD_NO, &t.dead, "李德福", "2025-05"),
+            ("P7", "4117250019999999", &ghost, "王有福", "2025-05"),
+        ])
+        .as_bytes(),
+    );
     ingest(&t, &[more]);
     let r = run(&t, "2025-05");
     assert_eq!(r.reopened, 1);
     let (id, status, evidence2) = finding(&t, "PAID_AFTER_DEATH");
     assert_eq!((id.as_str(), status.as_str()), (pad.as_str(), "open"));
     assert_ne!(evidence2, evidence);
-    assert_eq!(t.fx.one("SELECT amount_at_risk FROM findings WHERE check_code = 'PAID_AFTER_DEATH'"), "301.00");
-    assert_eq!(finding(&t, "DECEASED_ACTIVE").1, "confirmed", "a confirmed finding stays confirmed");
+    assert_eq!(
+        t.fx.one("SELECT amount_at_risk FROM findings WHERE check_code = 'PAID_AFTER_DEATH'"),
+        "301.00"
+    );
+    assert_eq!(
+        finding(&t, "DECEASED_ACTIVE").1,
+        "confirmed",
+        "a confirmed finding stays confirmed"
+    );
     let (_, _, ghost_evidence) = finding(&t, "ID_UNKNOWN");
-    assert!(ghost_evidence.contains("4117250019999999") && ghost_evidence.contains("no enrollment"), "{ghost_evidence}");
-    assert_eq!(t.fx.one("SELECT name || ' ' || amount_at_risk FROM findings WHERE check_code = 'ID_UNKNOWN'"), "王有福 150.50");
+    assert!(
+        ghost_evidence.contains("4117250019999999") && ghost_evidence.contains("no enrollment"),
+        "{ghost_evidence}"
+    );
+    assert_eq!(
+        t.fx.one(
+            "SELECT name || ' ' || amount_at_risk FROM findings WHERE check_code = 'ID_UNKNOWN'"
+        ),
+        "王有福 150.50"
+    );
     assert_eq!(t.fx.one("SELECT strftime(first_seen, '%Y-%m') || ' ' || strftime(last_seen, '%Y-%m') FROM findings WHERE check_code = 'PAID_AFTER_DEATH'"), "2025-04 2025-05");
 
     // The history keeps every change, with who, when and why; nothing overwritten.
     let h = t.fx.rows(&format!(
         "SELECT seq, previous_status, status, who, source, note IS NOT NULL, changed_at <> '' FROM finding_history WHERE finding_id = '{pad}' ORDER BY seq"
     ));
-    let h: Vec<Vec<&str>> = h.iter().map(|r| r.iter().map(String::as_str).collect()).collect();
+    let h: Vec<Vec<&str>> = h
+        .iter()
+        .map(|r| r.iter().map(String::as_str).collect())
+        .collect();
     assert_eq!(h.len(), 2, "{h:?}");
-    assert_eq!(&h[0][1..], ["open", "dismissed", "auditor_wang", "user", "true", "true"]);
+    assert_eq!(
+        &h[0][1..],
+        ["open", "dismissed", "auditor_wang", "user", "true", "true"]
+    );
     assert_eq!(&h[1][1..4], ["dismissed", "open", "tester"]);
     assert_eq!(h[1][4], "audit");
     assert_eq!(t.fx.one("SELECT count(*) FROM finding_history"), "3");
 
-
     // A dismissed finding whose facts stay the same (one more month paid to the same
     // unenrolled person number) stays dismissed.
     let (ghost_id, _, _) = finding(&t, "ID_UNKNOWN");
-    set(&t, &ghost_id, "dismissed", "test payee of the bank, not a pension");
+    set(
+        &t,
+        &ghost_id,
+        "dismissed",
+        "test payee of the bank, not a pension",
+    );
     let june = t.fx.dir.path().join("in3/payout_2025-06.csv");
-    write(&june, payout_rows(&[("P8", "4117250019999999", &ghost, "王有福", "2025-06")]).as_bytes());
+    write(
+        &june,
+        payout_rows(&[("P8", "4117250019999999", &ghost, "王有福", "2025-06")]).as_bytes(),
+    );
     ingest(&t, &[june]);
     let r = run(&t, "2025-06");
     assert_eq!(r.reopened, 0);
     assert_eq!(finding(&t, "ID_UNKNOWN").1, "dismissed");
-    assert_eq!(t.fx.one("SELECT amount_at_risk FROM findings WHERE check_code = 'ID_UNKNOWN'"), "301.00");
+    assert_eq!(
+        t.fx.one("SELECT amount_at_risk FROM findings WHERE check_code = 'ID_UNKNOWN'"),
+        "301.00"
+    );
 
     // Unknown ids and statuses are refused with a clear message.
     let mut wh = open_wh(&t.fx.wh_dir());
-    let e = audit::set_status(&mut wh, &t.fx.catalog, "ffffffffff", "dismissed", None, "x", "test").unwrap_err();
+    let e = audit::set_status(
+        &mut wh,
+        &t.fx.catalog,
+        "ffffffffff",
+        "dismissed",
+        None,
+        "x",
+        "test",
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("no finding"), "{e}");
-    let e = audit::set_status(&mut wh, &t.fx.catalog, &pad, "closed", None, "x", "test").unwrap_err();
+    let e =
+        audit::set_status(&mut wh, &t.fx.catalog, &pad, "closed", None, "x", "test").unwrap_err();
     assert!(e.to_string().contains("not one of"), "{e}");
 }
 
 fn pipeline(t: &Town) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_pipeline"));
     c.arg("--warehouse").arg(t.fx.wh_dir());
-    c.env("PIPELINE_SCHEMAS", std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas"));
+    c.env(
+        "PIPELINE_SCHEMAS",
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas"),
+    );
     c
 }
 
@@ -202,19 +293,52 @@ fn pipeline(t: &Town) -> Command {
 fn audit_finding_and_screen_commands_as_a_user_runs_them() {
     let t = town();
     let out_dir = t.fx.dir.path().join("out");
-    let out = pipeline(&t).args(["audit", "--month", "2025-04", "--out"]).arg(&out_dir).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = pipeline(&t)
+        .args(["audit", "--month", "2025-04", "--out"])
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("PAID_AFTER_DEATH") && text.contains("150.50"), "{text}");
-    assert!(out_dir.join("findings_2025-04.xlsx").is_file() && out_dir.join("findings_2025-04.csv").is_file());
+    assert!(
+        text.contains("PAID_AFTER_DEATH") && text.contains("150.50"),
+        "{text}"
+    );
+    assert!(
+        out_dir.join("findings_2025-04.xlsx").is_file()
+            && out_dir.join("findings_2025-04.csv").is_file()
+    );
     let (id, _, _) = finding(&t, "PAID_AFTER_DEATH");
-    let out = pipeline(&t).args(["finding", "set", &id, "confirmed", "--note", "家属已承认"]).env("USER", "auditor_li").output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = pipeline(&t)
+        .args(["finding", "set", &id, "confirmed", "--note", "家属已承认"])
+        .env("USER", "auditor_li")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("open → confirmed by auditor_li"));
-    let out = pipeline(&t).args(["finding", "show", &id[..10]]).output().unwrap();
+    let out = pipeline(&t)
+        .args(["finding", "show", &id[..10]])
+        .output()
+        .unwrap();
     let shown = String::from_utf8_lossy(&out.stdout);
-    assert!(shown.contains("auditor_li") && shown.contains("家属已承认") && shown.contains("status: confirmed"), "{shown}");
-    let bad = pipeline(&t).args(["finding", "set", &id, "closed"]).output().unwrap();
+    assert!(
+        shown.contains("auditor_li")
+            && shown.contains("家属已承认")
+            && shown.contains("status: confirmed"),
+        "{shown}"
+    );
+    let bad = pipeline(&t)
+        .args(["finding", "set", &id, "closed"])
+        .output()
+        .unwrap();
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("not one of"));
 
@@ -225,37 +349,81 @@ fn audit_finding_and_screen_commands_as_a_user_runs_them() {
         ("N2", DEAD_NO, &t.dead, "李德福", "2025-05"),
         ("N3", ALIVE_NO, &t.alive, "张秀英", "2025-05"),
     ]);
-    file.push_str(&format!("N4,{ALIVE_NO},{},张秀英,2025-05,138.00,abc,150.50,6217000000000000001,2025-05-10,成功\n", t.alive));
-    let pf = write(&t.fx.dir.path().join("next/payout_2025-05.csv"), file.as_bytes());
+    file.push_str(&format!(
+        "N4,{ALIVE_NO},{},张秀英,2025-05,138.00,abc,150.50,6217000000000000001,2025-05-10,成功\n",
+        t.alive
+    ));
+    let pf = write(
+        &t.fx.dir.path().join("next/payout_2025-05.csv"),
+        file.as_bytes(),
+    );
     let sdir = t.fx.dir.path().join("screened");
-    let out = pipeline(&t).args(["screen"]).arg(&pf).args(["--month", "2025-05", "--out"]).arg(&sdir).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = pipeline(&t)
+        .args(["screen"])
+        .arg(&pf)
+        .args(["--month", "2025-05", "--out"])
+        .arg(&sdir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let summary = String::from_utf8_lossy(&out.stdout);
     assert!(summary.contains("agrees"), "{summary}");
     let clean = read(&sdir.join("payout_2025-05_clean.csv"));
     let held = read(&sdir.join("payout_2025-05_held.csv"));
-    assert_eq!(clean.len() + held.len(), 4, "clean + held = input\n{summary}");
+    assert_eq!(
+        clean.len() + held.len(),
+        4,
+        "clean + held = input\n{summary}"
+    );
     assert_eq!(clean.len(), 1, "{clean:?}");
     assert_eq!(clean[0][0], "N1");
     let codes: Vec<(String, String)> = held.iter().map(|r| (r[3].clone(), r[1].clone())).collect();
-    assert!(codes.contains(&("N2".into(), "DECEASED_ACTIVE,PAID_AFTER_DEATH".into())), "{codes:?}");
-    assert!(codes.contains(&("N3".into(), "DUP_PAYMENT".into())), "{codes:?}");
-    assert!(held.iter().any(|r| r[1] == "INPUT_INVALID" && r.last().is_some_and(|raw| raw.contains("abc"))), "{held:?}");
+    assert!(
+        codes.contains(&("N2".into(), "DECEASED_ACTIVE,PAID_AFTER_DEATH".into())),
+        "{codes:?}"
+    );
+    assert!(
+        codes.contains(&("N3".into(), "DUP_PAYMENT".into())),
+        "{codes:?}"
+    );
+    assert!(
+        held.iter()
+            .any(|r| r[1] == "INPUT_INVALID" && r.last().is_some_and(|raw| raw.contains("abc"))),
+        "{held:?}"
+    );
     // Amounts: clean + held (readable) = the file's readable total.
-    let sum = |rows: &[Vec<String>], col: usize| rows.iter().filter_map(|r| r.get(col)?.parse::<rust_decimal::Decimal>().ok()).sum::<rust_decimal::Decimal>();
+    let sum = |rows: &[Vec<String>], col: usize| {
+        rows.iter()
+            .filter_map(|r| r.get(col)?.parse::<rust_decimal::Decimal>().ok())
+            .sum::<rust_decimal::Decimal>()
+    };
     assert_eq!(sum(&clean, 7) + sum(&held, 10), "451.50".parse().unwrap());
     // The clean file is a payout file again.
     let fx2 = Fixture::new();
     let mut wh = open_wh(&fx2.wh_dir());
-    let r = pension::ingest::ingest(&mut wh, &fx2.catalog, &[sdir.join("payout_2025-05_clean.csv")], &Default::default()).expect("ingest");
+    let r = pension::ingest::ingest(
+        &mut wh,
+        &fx2.catalog,
+        &[sdir.join("payout_2025-05_clean.csv")],
+        &Default::default(),
+    )
+    .expect("ingest");
     assert_eq!(r.files[0].kind.as_deref(), Some("payout"));
     assert_eq!(r.files[0].accepted, 1);
 }
 
 fn read(path: &PathBuf) -> Vec<Vec<String>> {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut r = csv::ReaderBuilder::new().has_headers(true).from_reader(text.trim_start_matches('\u{feff}').as_bytes());
-    r.records().map(|x| x.unwrap().iter().map(str::to_string).collect()).collect()
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    r.records()
+        .map(|x| x.unwrap().iter().map(str::to_string).collect())
+        .collect()
 }
 
 #[test]

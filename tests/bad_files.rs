@@ -15,7 +15,10 @@ fn garbage_rows_are_quarantined_with_line_and_reason() {
     let report = fx.ingest(&[bad("payout_garbage_rows.csv")]);
     let f = &report.files[0];
     assert_eq!(f.kind.as_deref(), Some("payout"));
-    assert_eq!((f.rows_read, f.accepted, f.quarantined, f.flagged), (12, 3, 9, 1));
+    assert_eq!(
+        (f.rows_read, f.accepted, f.quarantined, f.flagged),
+        (12, 3, 9, 1)
+    );
     let q = fx.rows("SELECT line, reason_codes FROM quarantine ORDER BY line");
     let expect: Vec<(&str, &str)> = vec![
         ("3", "SUM_MISMATCH"),
@@ -28,16 +31,27 @@ fn garbage_rows_are_quarantined_with_line_and_reason() {
         ("10", "BAD_MONEY"),
         ("11", "BAD_MONEY"),
     ];
-    let got: Vec<(String, String)> = q.into_iter().map(|r| (r[0].clone(), r[1].clone())).collect();
-    let expect: Vec<(String, String)> = expect.into_iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+    let got: Vec<(String, String)> = q
+        .into_iter()
+        .map(|r| (r[0].clone(), r[1].clone()))
+        .collect();
+    let expect: Vec<(String, String)> = expect
+        .into_iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
     assert_eq!(got, expect);
     // Messages name the column in Chinese and English, and the value.
     let msg = fx.one("SELECT reasons FROM quarantine WHERE line = 3");
     assert!(msg.contains("发放合计 (total_amount) 169.67 ≠ 基础养老金 (basic_amount) 123.00 + 个人账户养老金 (account_amount) 45.67"), "{msg}");
     let msg = fx.one("SELECT reasons FROM quarantine WHERE line = 11");
-    assert!(msg.contains("`123.001`") && msg.contains("at most 2 decimals"), "{msg}");
+    assert!(
+        msg.contains("`123.001`") && msg.contains("at most 2 decimals"),
+        "{msg}"
+    );
     // The raw text is kept for the person who fixes the file.
-    assert!(fx.one("SELECT raw FROM quarantine WHERE line = 7").contains("已发"));
+    assert!(fx
+        .one("SELECT raw FROM quarantine WHERE line = 7")
+        .contains("已发"));
     // Line 12: malformed ID accepted and flagged; line 13: 15-digit ID upgraded, ¥ and thousands parsed.
     let rows = fx.rows("SELECT _line, id_number, id_number_legacy15, CAST(total_amount AS VARCHAR), CAST(paid_date AS VARCHAR), _flags IS NOT NULL FROM payout ORDER BY _line");
     assert_eq!(rows.len(), 3);
@@ -49,7 +63,10 @@ fn garbage_rows_are_quarantined_with_line_and_reason() {
     assert_eq!(rows[2][3], "1168.67");
     assert_eq!(rows[2][4], "2026-10-10");
     let flag = fx.one("SELECT _flags FROM payout WHERE _line = 12");
-    assert!(flag.starts_with("ID_INVALID") && flag.contains("校验码"), "{flag}");
+    assert!(
+        flag.starts_with("ID_INVALID") && flag.contains("校验码"),
+        "{flag}"
+    );
 }
 
 #[test]
@@ -61,12 +78,19 @@ fn registry_rows_with_bad_ids_are_quarantined_and_mixed_encodings_read() {
     assert_eq!(f.encoding.as_deref(), Some("mixed"));
     assert_eq!((f.rows_read, f.accepted, f.quarantined), (5, 2, 3));
     let names = fx.rows("SELECT name FROM death_record ORDER BY _line");
-    assert_eq!(names, vec![vec!["郑秀兰".to_string()], vec!["韩桂芝".to_string()]]);
+    assert_eq!(
+        names,
+        vec![vec!["郑秀兰".to_string()], vec!["韩桂芝".to_string()]]
+    );
     let q = fx.rows("SELECT line, reason_codes FROM quarantine ORDER BY line");
     assert_eq!(q[0], vec!["3".to_string(), "BAD_ID".into()]);
     assert_eq!(q[1], vec!["5".to_string(), "DATE_ORDER".into()]);
     assert_eq!(q[2][0], "6");
-    assert!(q[2][1].contains("ENCODING") && q[2][1].contains("FIELD_COUNT"), "{:?}", q[2]);
+    assert!(
+        q[2][1].contains("ENCODING") && q[2][1].contains("FIELD_COUNT"),
+        "{:?}",
+        q[2]
+    );
 }
 
 #[test]
@@ -79,19 +103,35 @@ fn unreadable_files_are_refused_by_name_and_nothing_is_stored() {
         bad("payout_garbage_rows.csv"),
     ];
     let report = fx.ingest(&files);
-    assert!(!report.committed, "strict mode stores nothing when a file is refused");
+    assert!(
+        !report.committed,
+        "strict mode stores nothing when a file is refused"
+    );
     let reason = |i: usize| match &report.files[i].status {
         FileStatus::Refused(r) => r.clone(),
         other => panic!("{} not refused: {other:?}", files[i].display()),
     };
-    assert!(reason(0).contains("enrollment_missing_column.csv") && reason(0).contains("性别 (sex)") && reason(0).contains("出生日期 (birth_date)"), "{}", reason(0));
+    assert!(
+        reason(0).contains("enrollment_missing_column.csv")
+            && reason(0).contains("性别 (sex)")
+            && reason(0).contains("出生日期 (birth_date)"),
+        "{}",
+        reason(0)
+    );
     assert!(reason(1).contains("UTF-16"), "{}", reason(1));
-    assert!(reason(2).contains("no recognisable header"), "{}", reason(2));
+    assert!(
+        reason(2).contains("no recognisable header"),
+        "{}",
+        reason(2)
+    );
     assert_eq!(fx.one("SELECT count(*) FROM payout"), "0");
     assert!(!fx.wh_dir().join("manifest.json").exists());
 
     // With --skip-bad-files the readable file is stored and the refusals recorded.
-    let opts = IngestOptions { skip_bad_files: true, ..Default::default() };
+    let opts = IngestOptions {
+        skip_bad_files: true,
+        ..Default::default()
+    };
     let report = fx.ingest_with(&files, &opts);
     assert!(report.committed);
     assert_eq!(report.refused().count(), 3);
@@ -138,7 +178,11 @@ fn every_other_rule_names_its_reason() {
         let f = &report.files[0];
         assert_eq!(f.rows_read, f.accepted + f.quarantined, "{name}");
         assert_eq!(f.quarantined, 1, "{name}: {:?}", f.first_reasons);
-        assert!(f.first_reasons[0].starts_with("line 2:"), "{name}: {:?}", f.first_reasons);
+        assert!(
+            f.first_reasons[0].starts_with("line 2:"),
+            "{name}: {:?}",
+            f.first_reasons
+        );
     }
     let codes = fx.rows("SELECT reason_codes FROM quarantine ORDER BY _file_seq");
     let got: Vec<&str> = codes.iter().map(|r| r[0].as_str()).collect();

@@ -49,7 +49,9 @@ impl Fixture {
     /// One DuckDB session over the warehouse as it is now (for many queries).
     pub fn session(&self) -> Session {
         let wh = Warehouse::open_read(&self.wh_dir()).expect("open warehouse");
-        Session { conn: connect(&wh, &self.catalog).expect("connect") }
+        Session {
+            conn: connect(&wh, &self.catalog).expect("connect"),
+        }
     }
 
     pub fn one(&self, sql: &str) -> String {
@@ -85,10 +87,13 @@ pub struct Session {
 
 impl Session {
     pub fn rows(&self, sql: &str) -> Vec<Vec<String>> {
-        let (schema, batches) = query::query(&self.conn, sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+        let (schema, batches) =
+            query::query(&self.conn, sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
         let mut buf = Vec::new();
         query::write(schema, &batches, query::Format::Csv, &mut buf).expect("csv");
-        let mut r = csv::ReaderBuilder::new().has_headers(true).from_reader(buf.as_slice());
+        let mut r = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .from_reader(buf.as_slice());
         r.records()
             .map(|rec| rec.expect("csv row").iter().map(str::to_string).collect())
             .collect()

@@ -17,17 +17,36 @@ fn cell(col: &Column, zh: bool, variant: usize, schema: &Schema) -> (String, Str
     match col.ty {
         ColType::String => ("东风村 三组".into(), "东风村 三组".into()),
         ColType::Name => ("欧阳 娜".into(), "欧阳 娜".into()),
-        ColType::Code => ("6228 4800 0000 0000 017".into(), "6228480000000000017".into()),
-        ColType::IdNumber => (pick(&[ID, "11010519491231002x", "110105491231002"]), ID.into()),
-        ColType::Date => (pick(&["2024-03-05", "2024/3/5", "20240305", "2024年3月5日"]), "2024-03-05".into()),
-        ColType::Month => (pick(&["2024-03", "202403", "2024年3月"]), "2024-03-01".into()),
+        ColType::Code => (
+            "6228 4800 0000 0000 017".into(),
+            "6228480000000000017".into(),
+        ),
+        ColType::IdNumber => (
+            pick(&[ID, "11010519491231002x", "110105491231002"]),
+            ID.into(),
+        ),
+        ColType::Date => (
+            pick(&["2024-03-05", "2024/3/5", "20240305", "2024年3月5日"]),
+            "2024-03-05".into(),
+        ),
+        ColType::Month => (
+            pick(&["2024-03", "202403", "2024年3月"]),
+            "2024-03-01".into(),
+        ),
         ColType::Money => {
             // A sum rule's total must equal its parts: parts 100.25 each.
-            let parts = schema.rules.iter().find(|r| r.sum.as_deref() == Some(&col.name)).map(|r| r.of.len());
+            let parts = schema
+                .rules
+                .iter()
+                .find(|r| r.sum.as_deref() == Some(&col.name))
+                .map(|r| r.of.len());
             match parts {
                 Some(n) => {
                     let fen = 10025 * n as i64;
-                    (format!("{}.{:02}", fen / 100, fen % 100), format!("{}.{:02}", fen / 100, fen % 100))
+                    (
+                        format!("{}.{:02}", fen / 100, fen % 100),
+                        format!("{}.{:02}", fen / 100, fen % 100),
+                    )
                 }
                 None => (pick(&["100.25", "¥100.25", "￥100.25"]), "100.25".into()),
             }
@@ -42,7 +61,10 @@ fn cell(col: &Column, zh: bool, variant: usize, schema: &Schema) -> (String, Str
             let (k, code) = col.values.iter().next().expect("enum values");
             (if zh { k.clone() } else { code.clone() }, code.clone())
         }
-        ColType::ColumnOf => (if zh { "姓名".into() } else { "name".into() }, "name".into()),
+        ColType::ColumnOf => (
+            if zh { "姓名".into() } else { "name".into() },
+            "name".into(),
+        ),
     }
 }
 
@@ -52,12 +74,30 @@ struct Variant {
 }
 
 const VARIANTS: [Variant; 6] = [
-    Variant { zh: true, encoding: "utf8" },
-    Variant { zh: true, encoding: "utf8-bom" },
-    Variant { zh: true, encoding: "gb18030" },
-    Variant { zh: false, encoding: "utf8" },
-    Variant { zh: false, encoding: "gb18030" },
-    Variant { zh: true, encoding: "xlsx" },
+    Variant {
+        zh: true,
+        encoding: "utf8",
+    },
+    Variant {
+        zh: true,
+        encoding: "utf8-bom",
+    },
+    Variant {
+        zh: true,
+        encoding: "gb18030",
+    },
+    Variant {
+        zh: false,
+        encoding: "utf8",
+    },
+    Variant {
+        zh: false,
+        encoding: "gb18030",
+    },
+    Variant {
+        zh: true,
+        encoding: "xlsx",
+    },
 ];
 
 fn header(schema: &Schema, zh: bool) -> Vec<String> {
@@ -66,7 +106,13 @@ fn header(schema: &Schema, zh: bool) -> Vec<String> {
         .columns
         .iter()
         .rev()
-        .map(|c| if zh { c.zh.clone() } else { format!(" {} ", c.name.to_uppercase()) })
+        .map(|c| {
+            if zh {
+                c.zh.clone()
+            } else {
+                format!(" {} ", c.name.to_uppercase())
+            }
+        })
         .collect()
 }
 
@@ -78,10 +124,19 @@ fn csv_text(rows: &[Vec<String>]) -> String {
     String::from_utf8(w.into_inner().unwrap()).unwrap()
 }
 
-fn write_variant(dir: &std::path::Path, schema: &Schema, v: &Variant, rows: &[Vec<String>]) -> PathBuf {
+fn write_variant(
+    dir: &std::path::Path,
+    schema: &Schema,
+    v: &Variant,
+    rows: &[Vec<String>],
+) -> PathBuf {
     let lang = if v.zh { "zh" } else { "en" };
     // File names say nothing of the kind: it must be recognised from the header.
-    let stem = format!("file-{}-{lang}-{}", schema.kind.len() * 7919 % 1000 + schema.columns.len(), v.encoding);
+    let stem = format!(
+        "file-{}-{lang}-{}",
+        schema.kind.len() * 7919 % 1000 + schema.columns.len(),
+        v.encoding
+    );
     match v.encoding {
         "xlsx" => {
             let path = dir.join(format!("{stem}.xlsx"));
@@ -117,31 +172,69 @@ fn every_kind_every_language_every_encoding() {
             let mut rows = vec![header(schema, v.zh)];
             let mut want = Vec::new();
             for variant in 0..4 {
-                let cells: Vec<(String, String)> = schema.columns.iter().rev().map(|c| cell(c, v.zh, variant + vi, schema)).collect();
+                let cells: Vec<(String, String)> = schema
+                    .columns
+                    .iter()
+                    .rev()
+                    .map(|c| cell(c, v.zh, variant + vi, schema))
+                    .collect();
                 rows.push(cells.iter().map(|c| c.0.clone()).collect());
                 want.push(cells.iter().map(|c| c.1.clone()).rev().collect::<Vec<_>>());
             }
             let path = write_variant(&input, schema, v, &rows);
             // Pure-ASCII text is the same bytes in every encoding: it reads as UTF-8.
             let ascii = rows.iter().flatten().all(|c| c.is_ascii());
-            let encoding = if ascii && v.encoding == "gb18030" { "utf8" } else { v.encoding };
+            let encoding = if ascii && v.encoding == "gb18030" {
+                "utf8"
+            } else {
+                v.encoding
+            };
             expected.push((schema.kind.clone(), path, want, encoding));
         }
     }
     let report = fx.ingest(&[input]);
     for f in &report.files {
-        assert!(matches!(f.status, FileStatus::Ingested { .. }), "{}: {:?}", f.source.display(), f.status);
+        assert!(
+            matches!(f.status, FileStatus::Ingested { .. }),
+            "{}: {:?}",
+            f.source.display(),
+            f.status
+        );
     }
     assert!(report.committed);
     let db = fx.session();
     for (kind, path, want, encoding) in expected {
-        let f = report.files.iter().find(|f| f.source == path).expect("reported");
-        assert_eq!(f.kind.as_deref(), Some(kind.as_str()), "{} recognised as {:?}", path.display(), f.kind);
-        assert_eq!((f.rows_read, f.accepted, f.quarantined), (4, 4, 0), "{}: {:?}", path.display(), f.first_reasons);
+        let f = report
+            .files
+            .iter()
+            .find(|f| f.source == path)
+            .expect("reported");
+        assert_eq!(
+            f.kind.as_deref(),
+            Some(kind.as_str()),
+            "{} recognised as {:?}",
+            path.display(),
+            f.kind
+        );
+        assert_eq!(
+            (f.rows_read, f.accepted, f.quarantined),
+            (4, 4, 0),
+            "{}: {:?}",
+            path.display(),
+            f.first_reasons
+        );
         assert_eq!(f.encoding.as_deref(), Some(encoding), "{}", path.display());
         let schema = fx.catalog.get(&kind).unwrap();
-        let cols: Vec<String> = schema.columns.iter().map(|c| format!("CAST(\"{}\" AS VARCHAR)", c.name)).collect();
-        let table = if schema.class == pension::schema::Class::Registry { format!("{kind}_all") } else { kind.clone() };
+        let cols: Vec<String> = schema
+            .columns
+            .iter()
+            .map(|c| format!("CAST(\"{}\" AS VARCHAR)", c.name))
+            .collect();
+        let table = if schema.class == pension::schema::Class::Registry {
+            format!("{kind}_all")
+        } else {
+            kind.clone()
+        };
         let got = db.rows(&format!(
             "SELECT {} FROM {table} WHERE _file = '{}' ORDER BY _line",
             cols.join(", "),
@@ -151,13 +244,17 @@ fn every_kind_every_language_every_encoding() {
     }
     // Money is DECIMAL(18,2) and dates are DATE in the warehouse, never floats or text.
     let types = db.rows("SELECT column_name, column_type FROM (DESCRIBE payout) WHERE column_name IN ('total_amount', 'month', 'paid_date') ORDER BY 1");
-    assert_eq!(types, vec![
-        vec!["month".to_string(), "DATE".into()],
-        vec!["paid_date".into(), "DATE".into()],
-        vec!["total_amount".into(), "DECIMAL(18,2)".into()],
-    ]);
+    assert_eq!(
+        types,
+        vec![
+            vec!["month".to_string(), "DATE".into()],
+            vec!["paid_date".into(), "DATE".into()],
+            vec!["total_amount".into(), "DECIMAL(18,2)".into()],
+        ]
+    );
     // The legacy 15-digit form is kept beside the upgraded number.
-    let legacy = db.rows("SELECT count(*) FROM enrollment WHERE id_number_legacy15 = '110105491231002'");
+    let legacy =
+        db.rows("SELECT count(*) FROM enrollment WHERE id_number_legacy15 = '110105491231002'");
     assert_ne!(legacy[0][0], "0");
 }
 
@@ -170,7 +267,10 @@ fn extra_columns_are_kept_aside_and_reported() {
     );
     let report = fx.ingest(&[path]);
     assert_eq!(report.files[0].extra_columns, vec!["备注".to_string()]);
-    assert_eq!(fx.one("SELECT _extra FROM basic_pension_standard"), r#"{"备注":"省级提标"}"#);
+    assert_eq!(
+        fx.one("SELECT _extra FROM basic_pension_standard"),
+        r#"{"备注":"省级提标"}"#
+    );
 }
 
 #[test]
@@ -181,7 +281,19 @@ fn xlsx_with_native_date_and_number_cells() {
     let mut book = rust_xlsxwriter::Workbook::new();
     let sheet = book.add_worksheet();
     let date_fmt = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
-    let header = ["发放流水号", "个人编号", "公民身份号码", "姓名", "发放年月", "基础养老金", "个人账户养老金", "发放合计", "银行账号", "发放日期", "发放状态"];
+    let header = [
+        "发放流水号",
+        "个人编号",
+        "公民身份号码",
+        "姓名",
+        "发放年月",
+        "基础养老金",
+        "个人账户养老金",
+        "发放合计",
+        "银行账号",
+        "发放日期",
+        "发放状态",
+    ];
     for (c, h) in header.iter().enumerate() {
         sheet.write_string(0, c as u16, *h).unwrap();
     }
@@ -191,16 +303,33 @@ fn xlsx_with_native_date_and_number_cells() {
     sheet.write_string(1, 1, "411725000001").unwrap();
     sheet.write_string(1, 2, ID).unwrap();
     sheet.write_string(1, 3, "王芳").unwrap();
-    sheet.write_datetime_with_format(1, 4, &month, &date_fmt).unwrap();
+    sheet
+        .write_datetime_with_format(1, 4, &month, &date_fmt)
+        .unwrap();
     sheet.write_number(1, 5, 123.0).unwrap();
     sheet.write_number(1, 6, 45.67).unwrap();
     sheet.write_number(1, 7, 168.67).unwrap();
     sheet.write_string(1, 8, "6228480000000000017").unwrap();
-    sheet.write_datetime_with_format(1, 9, &paid, &date_fmt).unwrap();
+    sheet
+        .write_datetime_with_format(1, 9, &paid, &date_fmt)
+        .unwrap();
     sheet.write_string(1, 10, "成功").unwrap();
     book.save(&path).unwrap();
     let report = fx.ingest(&[path]);
-    assert_eq!((report.files[0].accepted, report.files[0].quarantined), (1, 0), "{:?}", report.files[0]);
+    assert_eq!(
+        (report.files[0].accepted, report.files[0].quarantined),
+        (1, 0),
+        "{:?}",
+        report.files[0]
+    );
     let got = fx.rows("SELECT CAST(month AS VARCHAR), CAST(basic_amount AS VARCHAR), CAST(account_amount AS VARCHAR), CAST(total_amount AS VARCHAR), CAST(paid_date AS VARCHAR), _line FROM payout");
-    assert_eq!(got, vec![vec!["2024-03-01", "123.00", "45.67", "168.67", "2024-03-10", "2"].iter().map(|s| s.to_string()).collect::<Vec<_>>()]);
+    assert_eq!(
+        got,
+        vec![
+            vec!["2024-03-01", "123.00", "45.67", "168.67", "2024-03-10", "2"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+        ]
+    );
 }

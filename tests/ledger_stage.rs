@@ -46,14 +46,62 @@ impl P {
 /// approved one month early, never certified. G: prepayment of 2016 and 2017.
 /// H: transfer out (row and cancellation). N: reaches 60 in 2017-08 (notice).
 const PEOPLE: [P; 8] = [
-    P { no: "P0001", name: "张三", birth: date(1980, 5, 10), seq: 11, enroll: date(2014, 1, 5) },
-    P { no: "P0002", name: "李四", birth: date(1956, 3, 15), seq: 21, enroll: date(2014, 1, 5) },
-    P { no: "P0003", name: "王秀英", birth: date(1955, 10, 20), seq: 32, enroll: date(2014, 1, 5) },
-    P { no: "P0004", name: "赵六", birth: date(1955, 12, 1), seq: 41, enroll: date(2014, 1, 5) },
-    P { no: "P0005", name: "孙老汉", birth: date(1950, 2, 1), seq: 51, enroll: date(2014, 7, 15) },
-    P { no: "P0006", name: "周七", birth: date(1985, 1, 1), seq: 61, enroll: date(2014, 1, 5) },
-    P { no: "P0007", name: "吴八", birth: date(1975, 6, 6), seq: 71, enroll: date(2014, 1, 5) },
-    P { no: "P0008", name: "郑九", birth: date(1957, 8, 15), seq: 81, enroll: date(2014, 1, 5) },
+    P {
+        no: "P0001",
+        name: "张三",
+        birth: date(1980, 5, 10),
+        seq: 11,
+        enroll: date(2014, 1, 5),
+    },
+    P {
+        no: "P0002",
+        name: "李四",
+        birth: date(1956, 3, 15),
+        seq: 21,
+        enroll: date(2014, 1, 5),
+    },
+    P {
+        no: "P0003",
+        name: "王秀英",
+        birth: date(1955, 10, 20),
+        seq: 32,
+        enroll: date(2014, 1, 5),
+    },
+    P {
+        no: "P0004",
+        name: "赵六",
+        birth: date(1955, 12, 1),
+        seq: 41,
+        enroll: date(2014, 1, 5),
+    },
+    P {
+        no: "P0005",
+        name: "孙老汉",
+        birth: date(1950, 2, 1),
+        seq: 51,
+        enroll: date(2014, 7, 15),
+    },
+    P {
+        no: "P0006",
+        name: "周七",
+        birth: date(1985, 1, 1),
+        seq: 61,
+        enroll: date(2014, 1, 5),
+    },
+    P {
+        no: "P0007",
+        name: "吴八",
+        birth: date(1975, 6, 6),
+        seq: 71,
+        enroll: date(2014, 1, 5),
+    },
+    P {
+        no: "P0008",
+        name: "郑九",
+        birth: date(1957, 8, 15),
+        seq: 81,
+        enroll: date(2014, 1, 5),
+    },
 ];
 
 const fn date(y: i32, m: u32, day: u32) -> NaiveDate {
@@ -89,7 +137,16 @@ fn write_county(dir: &Path) -> Vec<PathBuf> {
     let mut t = String::from("person_no,id_number,name,sex,birth_date,hukou_type,township,village,enroll_date,tier,bank_account,agreement,phone\n");
     for p in &PEOPLE {
         let sex = if p.seq % 2 == 1 { "M" } else { "F" };
-        t += &format!("{},{},{},{sex},{},agri,城关镇,东风村,{},500,62284800000{},Y,1390000{}\n", p.no, p.id(), p.name, p.birth, p.enroll, p.seq, p.seq);
+        t += &format!(
+            "{},{},{},{sex},{},agri,城关镇,东风村,{},500,62284800000{},Y,1390000{}\n",
+            p.no,
+            p.id(),
+            p.name,
+            p.birth,
+            p.enroll,
+            p.seq,
+            p.seq
+        );
     }
     f("enrollment.csv", t);
 
@@ -97,7 +154,15 @@ fn write_county(dir: &Path) -> Vec<PathBuf> {
     let rows: [(&str, &str, i32, &str, &str, &str, &str); 11] = [
         ("C1", "P0001", 2014, "500", "normal", "2014-03-10", "ok"),
         ("C2", "P0001", 2015, "500", "normal", "2015-05-20", "ok"),
-        ("C3", "P0001", 2016, "1000", "normal", "2016-04-15", "failed"),
+        (
+            "C3",
+            "P0001",
+            2016,
+            "1000",
+            "normal",
+            "2016-04-15",
+            "failed",
+        ),
         ("C4", "P0001", 2016, "1000", "normal", "2016-04-20", "ok"),
         ("C5", "P0002", 2014, "1000", "normal", "2014-06-10", "ok"),
         ("C6", "P0003", 2014, "300", "normal", "2014-02-10", "ok"),
@@ -109,7 +174,10 @@ fn write_county(dir: &Path) -> Vec<PathBuf> {
     ];
     for (v, p, y, a, k, date, st) in rows {
         let fail = if st == "failed" { "余额不足" } else { "" };
-        t += &format!("{v},{p},{},{y},{a},{k},bank,,{date},{st},{fail}\n", person(p).id());
+        t += &format!(
+            "{v},{p},{},{y},{a},{k},bank,,{date},{st},{fail}\n",
+            person(p).id()
+        );
     }
     f("contribution.csv", t);
 
@@ -121,7 +189,11 @@ fn write_county(dir: &Path) -> Vec<PathBuf> {
          G3,P0002,2016,central,basic_pension,500,2016-12-31\n"
             .into(),
     );
-    f("collective_subsidy.csv", "voucher_no,person_no,year,amount,payer,paid_date\nK1,P0003,2014,50,东风村,2014-12-10\n".into());
+    f(
+        "collective_subsidy.csv",
+        "voucher_no,person_no,year,amount,payer,paid_date\nK1,P0003,2014,50,东风村,2014-12-10\n"
+            .into(),
+    );
     f(
         "transfer.csv",
         format!(
@@ -173,7 +245,10 @@ fn write_county(dir: &Path) -> Vec<PathBuf> {
     for m in months((2015, 11), (2016, 4)) {
         pay(&mut t, "P0003", m, "2.85");
     }
-    for m in months((2016, 1), (2016, 5)).into_iter().chain(months((2016, 10), (2017, 6))) {
+    for m in months((2016, 1), (2016, 5))
+        .into_iter()
+        .chain(months((2016, 10), (2017, 6)))
+    {
         pay(&mut t, "P0004", m, "1.51");
     }
     for m in months((2014, 7), (2015, 4)) {
@@ -189,13 +264,25 @@ fn write_county(dir: &Path) -> Vec<PathBuf> {
         "suspension.csv",
         "person_no,reason,start_month,end_month\nP0004,prison,2016-06,2016-10\nP0002,uncertified,2017-05,2017-06\n".into(),
     );
-    f("inmate.csv", format!("id_number,name,start_date,end_date\n{},赵六,2016-06-15,2016-09-10\n", person("P0004").id()));
+    f(
+        "inmate.csv",
+        format!(
+            "id_number,name,start_date,end_date\n{},赵六,2016-06-15,2016-09-10\n",
+            person("P0004").id()
+        ),
+    );
     f(
         "death_record.csv",
         format!("id_number,name,death_date,source,record_date\n{},王秀英,2016-03-05,cremation,2016-03-08\n", person("P0003").id()),
     );
-    f("interest_rate.csv", "year,rate\n2014,3.00\n2015,2.25\n2016,1.50\n2017,1.50\n".into());
-    f("basic_pension_standard.csv", "from_month,amount\n2014-07,70.00\n2016-01,80.00\n".into());
+    f(
+        "interest_rate.csv",
+        "year,rate\n2014,3.00\n2015,2.25\n2016,1.50\n2017,1.50\n".into(),
+    );
+    f(
+        "basic_pension_standard.csv",
+        "from_month,amount\n2014-07,70.00\n2016-01,80.00\n".into(),
+    );
     files
 }
 
@@ -205,7 +292,13 @@ fn county() -> Fixture {
     let report = fx.ingest(&files);
     assert!(report.committed);
     for f in &report.files {
-        assert_eq!(f.quarantined, 0, "{}: {:?}", f.source.display(), f.first_reasons);
+        assert_eq!(
+            f.quarantined,
+            0,
+            "{}: {:?}",
+            f.source.display(),
+            f.first_reasons
+        );
         assert!(f.kind.is_some(), "{} recognised", f.source.display());
     }
     fx
@@ -232,27 +325,50 @@ fn stage_matches_hand_computed_values() {
     assert_eq!(r.error_count, 0, "{:?}", r.errors);
     let s = fx.session();
     let year = |p: &str, y: i32, sub: &str| -> Vec<String> {
-        let rows = s.rows(&format!("{YEAR_SQL} WHERE person_no = '{p}' AND year = {y} AND sub_balance = '{sub}'"));
+        let rows = s.rows(&format!(
+            "{YEAR_SQL} WHERE person_no = '{p}' AND year = {y} AND sub_balance = '{sub}'"
+        ));
         assert_eq!(rows.len(), 1, "{p} {y} {sub}");
         rows[0].clone()
     };
 
     // A — contributor, rates 3.00 → 2.25 → 1.50, a failed deduction, a transfer in.
     // 2014 individual: 500 in March earns 9 months: 500 × 9 × 3/1200 = 11.25.
-    assert_eq!(year("P0001", 2014, "individual"), strs(&["0.00", "500.00", "0.00", "0.00", "11.25", "511.25", "0.00"]));
+    assert_eq!(
+        year("P0001", 2014, "individual"),
+        strs(&["0.00", "500.00", "0.00", "0.00", "11.25", "511.25", "0.00"])
+    );
     // 2014 government: 45 × 9 × 3/1200 = 1.0125 → 1.01.
-    assert_eq!(year("P0001", 2014, "government"), strs(&["0.00", "45.00", "0.00", "0.00", "1.01", "46.01", "0.00"]));
+    assert_eq!(
+        year("P0001", 2014, "government"),
+        strs(&["0.00", "45.00", "0.00", "0.00", "1.01", "46.01", "0.00"])
+    );
     // 2015: 511.25 × 12 × 2.25/1200 = 11.503125; 500 in May: 500 × 7 × 2.25/1200 = 6.5625;
     // together 18.065625 → 18.07.
-    assert_eq!(year("P0001", 2015, "individual"), strs(&["511.25", "500.00", "0.00", "0.00", "18.07", "1029.32", "0.00"]));
+    assert_eq!(
+        year("P0001", 2015, "individual"),
+        strs(&["511.25", "500.00", "0.00", "0.00", "18.07", "1029.32", "0.00"])
+    );
     // 2016: the failed 1000 on 04-15 credits nothing; the 1000 on 04-20 earns 8 months:
     // 1029.32 × 1.5% = 15.4398, 1000 × 8 × 1.5/1200 = 10 → 25.4398 → 25.44.
-    assert_eq!(year("P0001", 2016, "individual"), strs(&["1029.32", "1000.00", "0.00", "0.00", "25.44", "2054.76", "0.00"]));
+    assert_eq!(
+        year("P0001", 2016, "individual"),
+        strs(&["1029.32", "1000.00", "0.00", "0.00", "25.44", "2054.76", "0.00"])
+    );
     // 2017 through June: nothing posted; accrued 2054.76 × 6 × 1.5/1200 = 15.4107 → 15.41.
-    assert_eq!(year("P0001", 2017, "individual"), strs(&["2054.76", "0.00", "0.00", "0.00", "0.00", "2054.76", "15.41"]));
+    assert_eq!(
+        year("P0001", 2017, "individual"),
+        strs(&["2054.76", "0.00", "0.00", "0.00", "0.00", "2054.76", "15.41"])
+    );
     // Transfer in 1000 on 2015-02-01: 10 months × 2.25 → 18.75; 2016: 1018.75 × 1.5% = 15.28125 → 15.28.
-    assert_eq!(year("P0001", 2015, "transfer"), strs(&["0.00", "1000.00", "0.00", "0.00", "18.75", "1018.75", "0.00"]));
-    assert_eq!(year("P0001", 2016, "transfer"), strs(&["1018.75", "0.00", "0.00", "0.00", "15.28", "1034.03", "0.00"]));
+    assert_eq!(
+        year("P0001", 2015, "transfer"),
+        strs(&["0.00", "1000.00", "0.00", "0.00", "18.75", "1018.75", "0.00"])
+    );
+    assert_eq!(
+        year("P0001", 2016, "transfer"),
+        strs(&["1018.75", "0.00", "0.00", "0.00", "15.28", "1034.03", "0.00"])
+    );
     // No collective subsidy: no collective rows at all (zero all along).
     assert_eq!(s.rows("SELECT count(*) FROM account_year WHERE person_no = 'P0001' AND sub_balance = 'collective'"), vec![strs(&["0"])]);
 
@@ -269,10 +385,16 @@ fn stage_matches_hand_computed_values() {
     // Σ eff(4…12) = 9 × 1041.73 − 7.49 × (0+1+…+8) = 9375.57 − 269.64 = 9105.93;
     // × 1.5/1200 = 11.3824125 → 11.38. Interest 3.89 + 11.38 = 15.27;
     // closing 1037.84 + 15.27 − 67.41 = 985.70.
-    assert_eq!(year("P0002", 2016, "individual"), strs(&["1037.84", "0.00", "67.41", "0.00", "15.27", "985.70", "0.00"]));
+    assert_eq!(
+        year("P0002", 2016, "individual"),
+        strs(&["1037.84", "0.00", "67.41", "0.00", "15.27", "985.70", "0.00"])
+    );
     // 2017 to June: 6 debits (44.94) → 940.76; accrued Σ eff(1…6) = 6 × 985.70 − 7.49 × 15
     // = 5801.85 × 1.5/1200 = 7.2523125 → 7.25.
-    assert_eq!(year("P0002", 2017, "individual"), strs(&["985.70", "0.00", "44.94", "0.00", "0.00", "940.76", "7.25"]));
+    assert_eq!(
+        year("P0002", 2017, "individual"),
+        strs(&["985.70", "0.00", "44.94", "0.00", "0.00", "940.76", "7.25"])
+    );
     // The basic-pension subsidy row (G3) never enters the account.
     assert_eq!(s.rows("SELECT count(*) FROM account_year WHERE person_no = 'P0002' AND sub_balance = 'government'"), vec![strs(&["0"])]);
 
@@ -298,10 +420,19 @@ fn stage_matches_hand_computed_values() {
                 transfer_rule, refund_amount, refund_diff, has_difference FROM refund_check WHERE person_no = 'P0003'"),
         vec![strs(&["cancellation", "death", "107", "true", "382.33", "350.68", "31.65", "0.00", "382.33", "31.65", "true"])]
     );
-    assert_eq!(year("P0003", 2016, "government"), strs(&["31.45", "0.00", "0.00", "31.65", "0.20", "0.00", "0.00"]));
-    assert_eq!(year("P0003", 2016, "individual"), strs(&["308.74", "0.00", "11.40", "299.23", "1.89", "0.00", "0.00"]));
+    assert_eq!(
+        year("P0003", 2016, "government"),
+        strs(&["31.45", "0.00", "0.00", "31.65", "0.20", "0.00", "0.00"])
+    );
+    assert_eq!(
+        year("P0003", 2016, "individual"),
+        strs(&["308.74", "0.00", "11.40", "299.23", "1.89", "0.00", "0.00"])
+    );
     // After the closure nothing is left and later years have no rows.
-    assert_eq!(s.rows("SELECT count(*) FROM account_year WHERE person_no = 'P0003' AND year = 2017"), vec![strs(&["0"])]);
+    assert_eq!(
+        s.rows("SELECT count(*) FROM account_year WHERE person_no = 'P0003' AND year = 2017"),
+        vec![strs(&["0"])]
+    );
 
     // D — approved 2016-01 with balance 210.00 and 1.51 a month; the rules give:
     // 2014: 200 in May, 7 months × 3% = 3.50 → 203.50; 2015: × 2.25% = 4.57875 → 4.58 →
@@ -339,7 +470,10 @@ fn stage_matches_hand_computed_values() {
             strs(&["2017", "206.26", "0.00", "0.00", "0.00", "0.00", "206.26"]),
         ]
     );
-    assert_eq!(year("P0006", 2016, "individual"), strs(&["0.00", "200.00", "0.00", "0.00", "0.50", "200.50", "0.00"]));
+    assert_eq!(
+        year("P0006", 2016, "individual"),
+        strs(&["0.00", "200.00", "0.00", "0.00", "0.50", "200.50", "0.00"])
+    );
     // Each move traces back to its own prepayment row (C8 for 2016, line 9 of the file).
     assert_eq!(
         s.rows("SELECT a.date, a.amount, c.voucher_no FROM account_event a JOIN contribution c ON c._file_seq = a.source_file_seq AND c._line = a.source_line \
@@ -356,23 +490,72 @@ fn stage_matches_hand_computed_values() {
         assert_eq!(rows.len(), 1, "{p} {m}");
         rows[0].clone()
     };
-    assert_eq!(exp("P0003", "2015-11"), strs(&["70.00", "2.85", "72.85", "true", "", ""]));
-    assert_eq!(exp("P0003", "2016-03"), strs(&["80.00", "2.85", "82.85", "true", "", ""]));
-    assert_eq!(exp("P0003", "2016-04"), strs(&["80.00", "2.85", "0.00", "false", "after_death", ""]));
-    assert_eq!(exp("P0003", "2017-06"), strs(&["80.00", "2.85", "0.00", "false", "after_death", ""]));
+    assert_eq!(
+        exp("P0003", "2015-11"),
+        strs(&["70.00", "2.85", "72.85", "true", "", ""])
+    );
+    assert_eq!(
+        exp("P0003", "2016-03"),
+        strs(&["80.00", "2.85", "82.85", "true", "", ""])
+    );
+    assert_eq!(
+        exp("P0003", "2016-04"),
+        strs(&["80.00", "2.85", "0.00", "false", "after_death", ""])
+    );
+    assert_eq!(
+        exp("P0003", "2017-06"),
+        strs(&["80.00", "2.85", "0.00", "false", "after_death", ""])
+    );
     // D: prison June–September 2016 (register 06-15 … 09-10; suspension 2016-06 → 2016-10).
-    assert_eq!(exp("P0004", "2016-05"), strs(&["80.00", "1.51", "81.51", "true", "", ""]));
-    assert_eq!(exp("P0004", "2016-06"), strs(&["80.00", "1.51", "0.00", "false", "prison", ""]));
-    assert_eq!(exp("P0004", "2016-09"), strs(&["80.00", "1.51", "0.00", "false", "prison", ""]));
-    assert_eq!(exp("P0004", "2016-10"), strs(&["80.00", "1.51", "81.51", "true", "", ""]));
-    assert_eq!(exp("P0004", "2017-05"), strs(&["80.00", "1.51", "81.51", "true", "", ""]));
+    assert_eq!(
+        exp("P0004", "2016-05"),
+        strs(&["80.00", "1.51", "81.51", "true", "", ""])
+    );
+    assert_eq!(
+        exp("P0004", "2016-06"),
+        strs(&["80.00", "1.51", "0.00", "false", "prison", ""])
+    );
+    assert_eq!(
+        exp("P0004", "2016-09"),
+        strs(&["80.00", "1.51", "0.00", "false", "prison", ""])
+    );
+    assert_eq!(
+        exp("P0004", "2016-10"),
+        strs(&["80.00", "1.51", "81.51", "true", "", ""])
+    );
+    assert_eq!(
+        exp("P0004", "2017-05"),
+        strs(&["80.00", "1.51", "81.51", "true", "", ""])
+    );
     // E: approved a month early; never certified (second year 2015: from May unpaid).
-    assert_eq!(exp("P0005", "2014-07"), strs(&["70.00", "0.00", "0.00", "false", "before_start", ""]));
-    assert_eq!(exp("P0005", "2015-04"), strs(&["70.00", "0.00", "70.00", "true", "", ""]));
-    assert_eq!(exp("P0005", "2015-05"), strs(&["70.00", "0.00", "0.00", "false", "uncertified", ""]));
+    assert_eq!(
+        exp("P0005", "2014-07"),
+        strs(&["70.00", "0.00", "0.00", "false", "before_start", ""])
+    );
+    assert_eq!(
+        exp("P0005", "2015-04"),
+        strs(&["70.00", "0.00", "70.00", "true", "", ""])
+    );
+    assert_eq!(
+        exp("P0005", "2015-05"),
+        strs(&["70.00", "0.00", "0.00", "false", "uncertified", ""])
+    );
     // B: certified late (2017-06-05): May and June paid back once certified.
-    assert_eq!(exp("P0002", "2017-04"), strs(&["80.00", "7.49", "87.49", "true", "", ""]));
-    assert_eq!(exp("P0002", "2017-05"), strs(&["80.00", "7.49", "87.49", "true", "certified_late", "2017-06-05"]));
+    assert_eq!(
+        exp("P0002", "2017-04"),
+        strs(&["80.00", "7.49", "87.49", "true", "", ""])
+    );
+    assert_eq!(
+        exp("P0002", "2017-05"),
+        strs(&[
+            "80.00",
+            "7.49",
+            "87.49",
+            "true",
+            "certified_late",
+            "2017-06-05"
+        ])
+    );
     // One row per beneficiary and month from the approved start through 2017-06.
     assert_eq!(
         s.rows("SELECT person_no, count(*), min(month), max(month) FROM expected_payout GROUP BY 1 ORDER BY 1"),
@@ -405,7 +588,10 @@ pub fn check_ledger_properties(s: &crate::common::Session) {
         s.rows("SELECT count(*) FROM account_year WHERE least(opening, credits, debits, closed_out, interest, closing, accrued_unposted) < 0"),
         zero
     );
-    assert_eq!(s.rows("SELECT count(*) FROM prepaid_year WHERE least(opening, closing) < 0"), zero);
+    assert_eq!(
+        s.rows("SELECT count(*) FROM prepaid_year WHERE least(opening, closing) < 0"),
+        zero
+    );
     // Each year opens with the previous year's closing (a missing row is a zero row).
     assert_eq!(
         s.rows("SELECT count(*) FROM account_year a LEFT JOIN account_year b ON b.person_no = a.person_no \
@@ -423,12 +609,14 @@ pub fn check_ledger_properties(s: &crate::common::Session) {
     // The postings explain every balance: per person and sub-balance their sum is the
     // last closing; per year, the credits, debits, closures and interest.
     assert_eq!(
-        s.rows("WITH p AS (SELECT person_no, holding AS sub, sum(amount) s FROM account_event \
+        s.rows(
+            "WITH p AS (SELECT person_no, holding AS sub, sum(amount) s FROM account_event \
                   WHERE holding NOT IN ('pooled', 'prepaid') GROUP BY 1, 2), \
                 c AS (SELECT person_no, sub_balance AS sub, closing FROM account_year \
                   QUALIFY year = max(year) OVER (PARTITION BY person_no, sub_balance)) \
                 SELECT count(*) FROM p FULL JOIN c USING (person_no, sub) \
-                WHERE coalesce(p.s, 0) <> coalesce(c.closing, 0)"),
+                WHERE coalesce(p.s, 0) <> coalesce(c.closing, 0)"
+        ),
         zero
     );
     assert_eq!(
@@ -461,7 +649,10 @@ fn derived_bytes(wh_dir: &Path) -> Vec<(String, Vec<u8>)> {
     for t in ledger::TABLES {
         let parts = &m.derived[t];
         assert_eq!(parts.len(), 1);
-        out.push((t.to_string(), std::fs::read(wh_dir.join(&parts[0])).unwrap()));
+        out.push((
+            t.to_string(),
+            std::fs::read(wh_dir.join(&parts[0])).unwrap(),
+        ));
     }
     out
 }
@@ -527,16 +718,30 @@ fn statement_and_notice() {
     let mut text = Vec::new();
     statement::write_text(&doc, &mut text).unwrap();
     let text = String::from_utf8(text).unwrap();
-    assert!(text.contains("个人账户明细表") && text.contains("2054.76"), "{text}");
+    assert!(
+        text.contains("个人账户明细表") && text.contains("2054.76"),
+        "{text}"
+    );
 
     // B's statement: payments beside what they should be; the late-certified months noted.
     // B is also the demo's sample: the first beneficiary who contributed.
-    assert_eq!(statement::sample_person(&conn).unwrap().unwrap().person_no, "P0002");
+    assert_eq!(
+        statement::sample_person(&conn).unwrap().unwrap().person_no,
+        "P0002"
+    );
     let b = statement::find_person(&conn, "P0002").unwrap();
     let doc = statement::statement(&conn, &b[0], &StageOptions::new(d(2017, 6, 1))).unwrap();
-    let pay = doc.tables.iter().find(|t| t.title.starts_with("待遇发放")).unwrap();
+    let pay = doc
+        .tables
+        .iter()
+        .find(|t| t.title.starts_with("待遇发放"))
+        .unwrap();
     assert_eq!(pay.rows.len(), 15);
-    let may = pay.rows.iter().find(|r| r[0] == Cell::Month(d(2017, 5, 1))).unwrap();
+    let may = pay
+        .rows
+        .iter()
+        .find(|r| r[0] == Cell::Month(d(2017, 5, 1)))
+        .unwrap();
     assert_eq!(may[4], m("87.49"));
     assert_eq!(may[8], Cell::Text("certified_late".into()));
     let xlsx = fx.dir.path().join("b.xlsx");
@@ -552,13 +757,26 @@ fn statement_and_notice() {
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert_eq!(rows[0][0], Cell::Text("P0008".into()));
     assert_eq!(rows[0][8], Cell::Month(d(2017, 9, 1)));
-    assert_eq!(&rows[0][9..15], &[m("530.59"), m("4.64"), m("535.23"), m("3.85"), m("80.00"), m("83.85")]);
+    assert_eq!(
+        &rows[0][9..15],
+        &[
+            m("530.59"),
+            m("4.64"),
+            m("535.23"),
+            m("3.85"),
+            m("80.00"),
+            m("83.85")
+        ]
+    );
     let mut csv = Vec::new();
     statement::write_csv(&doc, &mut csv).unwrap();
     assert!(String::from_utf8(csv).unwrap().contains("P0008,郑九,M"));
 }
 
-fn truth_persons(truth: &[csv::StringRecord], codes: &[&str]) -> std::collections::BTreeSet<String> {
+fn truth_persons(
+    truth: &[csv::StringRecord],
+    codes: &[&str],
+) -> std::collections::BTreeSet<String> {
     truth
         .iter()
         .filter(|r| codes.contains(&&r[0]) && !r[1].is_empty())
@@ -577,7 +795,11 @@ fn synthetic_county_agrees_with_its_answer_key() {
     use pension::synth::{generate, SynthConfig};
     let fx = Fixture::new();
     let dir = fx.dir.path().join("county");
-    let cfg = SynthConfig { persons: 300, seed: 5, ..SynthConfig::default() };
+    let cfg = SynthConfig {
+        persons: 300,
+        seed: 5,
+        ..SynthConfig::default()
+    };
     if let Err(e) = generate(&cfg, &dir) {
         // Only while the synthetic county is still a stub in this tree.
         assert_eq!(e.to_string(), "stub", "synth failed: {e}");
@@ -597,7 +819,11 @@ fn synthetic_county_agrees_with_its_answer_key() {
         .records()
         .map(Result::unwrap)
         .collect();
-    let set = |rows: Vec<Vec<String>>| rows.into_iter().map(|r| r[0].clone()).collect::<std::collections::BTreeSet<_>>();
+    let set = |rows: Vec<Vec<String>>| {
+        rows.into_iter()
+            .map(|r| r[0].clone())
+            .collect::<std::collections::BTreeSet<_>>()
+    };
     // Approvals: only the start month differs, and only where benefits started early.
     assert_eq!(
         set(s.rows("SELECT DISTINCT person_no FROM benefit_check WHERE has_difference")),
@@ -608,7 +834,10 @@ fn synthetic_county_agrees_with_its_answer_key() {
         vec![strs(&["0"])]
     );
     // Refunds and transfers out: no difference; late claims are the late death reports.
-    assert_eq!(s.rows("SELECT count(*) FROM refund_check WHERE has_difference"), vec![strs(&["0"])]);
+    assert_eq!(
+        s.rows("SELECT count(*) FROM refund_check WHERE has_difference"),
+        vec![strs(&["0"])]
+    );
     assert_eq!(
         set(s.rows("SELECT DISTINCT person_no FROM refund_check WHERE late_claim")),
         truth_persons(&truth, &["LATE_DEATH_REPORT"])
@@ -625,7 +854,13 @@ fn synthetic_county_agrees_with_its_answer_key() {
         off,
         truth_persons(
             &truth,
-            &["PAID_AFTER_DEATH", "UNDERAGE_PAID", "AMOUNT_MISMATCH", "PAID_WHILE_SUSPENDED", "UNCERTIFIED_PAID"]
+            &[
+                "PAID_AFTER_DEATH",
+                "UNDERAGE_PAID",
+                "AMOUNT_MISMATCH",
+                "PAID_WHILE_SUSPENDED",
+                "UNCERTIFIED_PAID"
+            ]
         )
     );
 }

@@ -10,17 +10,41 @@ fn d(y: i32, m: u32, day: u32) -> NaiveDate {
 
 #[test]
 fn dates_in_every_variant() {
-    for s in ["2024-03-05", "2024/3/5", "20240305", "2024年3月5日", " 2024-03-05 ", "２０２４-０３-０５", "2024-03-05 00:00:00", "45356"] {
+    for s in [
+        "2024-03-05",
+        "2024/3/5",
+        "20240305",
+        "2024年3月5日",
+        " 2024-03-05 ",
+        "２０２４-０３-０５",
+        "2024-03-05 00:00:00",
+        "45356",
+    ] {
         assert_eq!(parse_date(s), Ok(d(2024, 3, 5)), "{s}");
     }
-    for s in ["2024-02-30", "2024-13-01", "05/03/2024", "2024.3.5", "abc", "2024-3", "202403051"] {
+    for s in [
+        "2024-02-30",
+        "2024-13-01",
+        "05/03/2024",
+        "2024.3.5",
+        "abc",
+        "2024-3",
+        "202403051",
+    ] {
         assert!(parse_date(s).is_err(), "{s} should be refused");
     }
 }
 
 #[test]
 fn months_in_every_variant() {
-    for s in ["2024-03", "202403", "2024年3月", "2024/03", "2024-3", "２０２４年３月"] {
+    for s in [
+        "2024-03",
+        "202403",
+        "2024年3月",
+        "2024/03",
+        "2024-3",
+        "２０２４年３月",
+    ] {
         assert_eq!(parse_month(s), Ok(d(2024, 3, 1)), "{s}");
     }
     for s in ["2024-13", "202413", "2024年13月", "24-03", ""] {
@@ -30,7 +54,16 @@ fn months_in_every_variant() {
 
 #[test]
 fn money_is_exact_fen() {
-    for (s, fen) in [("1,234.50", 123450), ("1234.5", 123450), ("¥1234.50", 123450), ("￥1,234.50", 123450), ("1234", 123400), ("0.01", 1), ("１２３４.５", 123450), (" 88.00 ", 8800)] {
+    for (s, fen) in [
+        ("1,234.50", 123450),
+        ("1234.5", 123450),
+        ("¥1234.50", 123450),
+        ("￥1,234.50", 123450),
+        ("1234", 123400),
+        ("0.01", 1),
+        ("１２３４.５", 123450),
+        (" 88.00 ", 8800),
+    ] {
         assert_eq!(parse_money(s, false), Ok(fen), "{s}");
     }
     // Never rounded silently, never negative, never text.
@@ -52,8 +85,14 @@ fn id_numbers_checked_and_upgraded() {
     assert_eq!(ok.sex(), Some('F'));
     assert_eq!(ok.birth_date(), Some(d(1949, 12, 31)));
     // Lowercase x, full-width digits and spaces are the same number.
-    assert_eq!(idnum::parse(" 11010519491231002x ").normalized, "11010519491231002X");
-    assert_eq!(idnum::parse("１１０１０５１９４９１２３１００２Ｘ").normalized, "11010519491231002X");
+    assert_eq!(
+        idnum::parse(" 11010519491231002x ").normalized,
+        "11010519491231002X"
+    );
+    assert_eq!(
+        idnum::parse("１１０１０５１９４９１２３１００２Ｘ").normalized,
+        "11010519491231002X"
+    );
     // 15 → 18: insert 19, compute the check character, keep the original.
     let legacy = idnum::parse("110105491231002");
     assert_eq!(legacy.normalized, "11010519491231002X");
@@ -62,10 +101,26 @@ fn id_numbers_checked_and_upgraded() {
     // Each kind of malformation is named.
     let made = idnum::make("411725", d(1956, 7, 1), 123);
     assert_eq!(idnum::parse(&made).problem, None);
-    let wrong_check = format!("{}{}", &made[..17], if made.ends_with('0') { '1' } else { '0' });
-    assert!(matches!(idnum::parse(&wrong_check).problem, Some(idnum::IdProblem::CheckChar { .. })));
-    assert!(matches!(idnum::parse("41172519560701123").problem, Some(idnum::IdProblem::Length(17))));
-    assert!(matches!(idnum::parse(&format!("99{}", &made[2..])).problem, Some(idnum::IdProblem::Region(_))));
+    let wrong_check = format!(
+        "{}{}",
+        &made[..17],
+        if made.ends_with('0') { '1' } else { '0' }
+    );
+    assert!(matches!(
+        idnum::parse(&wrong_check).problem,
+        Some(idnum::IdProblem::CheckChar { .. })
+    ));
+    assert!(matches!(
+        idnum::parse("41172519560701123").problem,
+        Some(idnum::IdProblem::Length(17))
+    ));
+    assert!(matches!(
+        idnum::parse(&format!("99{}", &made[2..])).problem,
+        Some(idnum::IdProblem::Region(_))
+    ));
     let bad_date = idnum::make("411725", d(1956, 7, 1), 123).replace("19560701", "19560231");
-    assert!(matches!(idnum::parse(&bad_date).problem, Some(idnum::IdProblem::BirthDate(_))));
+    assert!(matches!(
+        idnum::parse(&bad_date).problem,
+        Some(idnum::IdProblem::BirthDate(_))
+    ));
 }

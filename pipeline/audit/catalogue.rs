@@ -31,10 +31,28 @@ macro_rules! check {
 
 pub const CHECKS: &[Check] = &[
     check!("ID_INVALID", "身份证号码格式错误", "medium", false, true),
-    check!("ID_UNKNOWN", "身份证号码不在公安人口库", "high", false, true),
-    check!("ID_MISMATCH", "身份信息与公安登记不一致", "medium", false, true),
+    check!(
+        "ID_UNKNOWN",
+        "身份证号码不在公安人口库",
+        "high",
+        false,
+        true
+    ),
+    check!(
+        "ID_MISMATCH",
+        "身份信息与公安登记不一致",
+        "medium",
+        false,
+        true
+    ),
     check!("DECEASED_ACTIVE", "已死亡未注销", "high", false, true),
-    check!("PAID_AFTER_DEATH", "死亡后继续发放(冒领)", "high", false, false),
+    check!(
+        "PAID_AFTER_DEATH",
+        "死亡后继续发放(冒领)",
+        "high",
+        false,
+        false
+    ),
     check!("DUP_ID", "同一身份证重复参保", "high", false, true),
     Check {
         code: "DUP_PERSON",
@@ -49,12 +67,30 @@ pub const CHECKS: &[Check] = &[
     check!("UNDERAGE_PAID", "未到领取年龄发放", "high", false, false),
     check!("PAID_WHILE_SUSPENDED", "暂停期间发放", "high", false, false),
     check!("UNCERTIFIED_PAID", "未认证仍发放", "medium", false, false),
-    check!("AMOUNT_MISMATCH", "发放金额与核定不符", "medium", false, false),
+    check!(
+        "AMOUNT_MISMATCH",
+        "发放金额与核定不符",
+        "medium",
+        false,
+        false
+    ),
     check!("DUP_PAYMENT", "同月重复发放", "high", false, false),
-    check!("MOVED_OUT_ACTIVE", "迁出(出国)未注销", "medium", false, true),
+    check!(
+        "MOVED_OUT_ACTIVE",
+        "迁出(出国)未注销",
+        "medium",
+        false,
+        true
+    ),
     check!("LATE_DEATH_REPORT", "死亡注销逾期", "low", false, false),
     check!("BAD_CONTRIBUTION", "异常缴费", "medium", false, false),
-    check!("SUBSIDY_MISMATCH", "缴费补贴与标准不符", "medium", false, false),
+    check!(
+        "SUBSIDY_MISMATCH",
+        "缴费补贴与标准不符",
+        "medium",
+        false,
+        false
+    ),
     check!("RECEIPT_GAP", "收款收据管理异常", "high", true, false),
     check!("FUND_RULE", "基金账户违反管理规定", "medium", true, false),
     check!("BOOKS_DISAGREE", "账账不符", "high", true, false),

@@ -1,15 +1,18 @@
 //! DUP_PERSON: different ID numbers that are probably one person — record linkage
 //! without a shared key, in the manner of Splink but deterministic and explainable.
 //!
-//! Blocking: every enrollment goes into the block of (birth date, township) — for
-//! the birth date in its ID number (or the register) and, when it differs, the one
-//! typed on the enrollment — so only records that agree on both are ever compared.
-//! The work is the sum of squared block sizes, near-linear in the population.
+//! Blocking: every enrollment goes into the block of (birth date, township, surname)
+//! — for the birth date in its ID number (or the register) and, when it differs, the
+//! one typed on the enrollment; the surname is the first character of the folded
+//! name, which equal and near names share — so only records that agree on all three
+//! are ever compared. The work is the sum of squared block sizes, near-linear in the
+//! population.
 //!
 //! Comparison: names after folding (traditional/simplified, spaces, middle dots)
-//! must be equal, or one character apart; agreement on village, sex, phone, bank
-//! account and address adds weight, disagreement on sex removes it, and an identity
-//! unknown to the public-security register beside a registered one adds weight.
+//! must be equal, or near (three characters or more, one replaced) with the same
+//! phone or bank account; agreement on village, sex, phone, bank account and address
+//! adds weight, disagreement on sex removes it, and an identity unknown to the
+//! public-security register beside a registered one adds weight.
 //! A pair at or above the threshold is a match; matches are grouped (union-find) and
 //! every member of a group gets a finding naming the others.
 
@@ -61,24 +64,40 @@ fn same(a: &Option<String>, b: &Option<String>) -> bool {
     matches!((a, b), (Some(x), Some(y)) if !x.is_empty() && x == y)
 }
 
-/// Whether the folded names are equal (Some(true)), one character apart with the
-/// same first character (Some(false)), or too far apart (None).
+/// Whether the folded names are equal (Some(true)), or near: of three characters or
+/// more, the same length and surname, one character replaced (Some(false)); else
+/// None. (Two-character names one character apart share only the surname.)
 fn names_agree(a: &Rec, b: &Rec) -> Option<bool> {
     if a.folded == b.folded {
         return Some(true);
     }
     let (x, y): (Vec<char>, Vec<char>) = (a.folded.chars().collect(), b.folded.chars().collect());
-    (x.len() >= 2 && x.first() == y.first() && names::distance_within(&x, &y, 1).is_some()).then_some(false)
+    (x.len() >= 3
+        && x.len() == y.len()
+        && x.first() == y.first()
+        && names::distance_within(&x, &y, 1).is_some())
+    .then_some(false)
 }
 
 /// The weight of evidence that `a` and `b` (whose names agree) are one person, with
 /// the reasons.
-fn score(a: &Rec, b: &Rec, exact: bool, ca: &Contact, cb: &Contact, places: &[String]) -> (i32, Vec<String>) {
+fn score(
+    a: &Rec,
+    b: &Rec,
+    exact: bool,
+    ca: &Contact,
+    cb: &Contact,
+    places: &[String],
+) -> (i32, Vec<String>) {
     let mut s = 0;
     let mut why = Vec::new();
     if exact {
         s += 8;
-        why.push(if a.name == b.name { format!("same name {}", a.name) } else { format!("same name {} / {}", a.name, b.name) });
+        why.push(if a.name == b.name {
+            format!("same name {}", a.name)
+        } else {
+            format!("same name {} / {}", a.name, b.name)
+        });
     } else {
         s += 3;
         why.push(format!("near name {} / {}", a.name, b.name));
@@ -102,7 +121,11 @@ fn score(a: &Rec, b: &Rec, exact: bool, ca: &Contact, cb: &Contact, places: &[St
         }
         _ => {}
     }
-    for (w, label, x, y) in [(4, "phone", &ca.phone, &cb.phone), (4, "bank account", &ca.bank, &cb.bank), (2, "address", &ca.address, &cb.address)] {
+    for (w, label, x, y) in [
+        (4, "phone", &ca.phone, &cb.phone),
+        (4, "bank account", &ca.bank, &cb.bank),
+        (2, "address", &ca.address, &cb.address),
+    ] {
         if same(x, y) {
             s += w;
             why.push(format!("same {label} {}", x.as_deref().unwrap_or("")));
@@ -163,7 +186,11 @@ fn load(conn: &Connection, places: &mut Vec<String>) -> Result<Vec<Rec>, AuditEr
 }
 
 /// Contact details of the records in `wanted` (indices into `recs`).
-fn contacts(conn: &Connection, recs: &[Rec], wanted: &std::collections::BTreeSet<u32>) -> Result<HashMap<u32, Contact>, AuditError> {
+fn contacts(
+    conn: &Connection,
+    recs: &[Rec],
+    wanted: &std::collections::BTreeSet<u32>,
+) -> Result<HashMap<u32, Contact>, AuditError> {
     conn.execute_batch("CREATE OR REPLACE TABLE a_dup_want (person_no VARCHAR);")?;
     {
         let mut app = conn.appender("a_dup_want")?;
@@ -172,7 +199,10 @@ fn contacts(conn: &Connection, recs: &[Rec], wanted: &std::collections::BTreeSet
         }
         app.flush()?;
     }
-    let by_no: HashMap<&str, u32> = wanted.iter().map(|&i| (recs[i as usize].person_no.as_str(), i)).collect();
+    let by_no: HashMap<&str, u32> = wanted
+        .iter()
+        .map(|&i| (recs[i as usize].person_no.as_str(), i))
+        .collect();
     let mut stmt = conn.prepare(
         "SELECT p.person_no, p.phone, p.bank_account, p.address FROM a_person p JOIN a_dup_want USING (person_no)",
     )?;
@@ -181,7 +211,14 @@ fn contacts(conn: &Connection, recs: &[Rec], wanted: &std::collections::BTreeSet
     while let Some(r) = rows.next()? {
         let no: String = r.get(0)?;
         if let Some(&i) = by_no.get(no.as_str()) {
-            out.insert(i, Contact { phone: r.get(1)?, bank: r.get(2)?, address: r.get(3)? });
+            out.insert(
+                i,
+                Contact {
+                    phone: r.get(1)?,
+                    bank: r.get(2)?,
+                    address: r.get(3)?,
+                },
+            );
         }
     }
     Ok(out)
@@ -192,18 +229,27 @@ pub fn run(conn: &Connection, params: &AuditParams) -> Result<DupStats, AuditErr
     let t = Instant::now();
     let mut places = Vec::new();
     let recs = load(conn, &mut places)?;
-    let mut blocks: HashMap<(NaiveDate, u32), Vec<u32>> = HashMap::new();
+    let mut blocks: HashMap<(NaiveDate, u32, char), Vec<u32>> = HashMap::new();
     for (i, r) in recs.iter().enumerate() {
         let mut keys = Vec::with_capacity(2);
         keys.extend(r.birth);
         if let Some(b) = r.birth_typed.filter(|b| Some(*b) != r.birth) {
             keys.push(b);
         }
+        // Equal and near names both keep the surname (the first folded character).
+        let surname = r.folded.chars().next().unwrap_or(' ');
         for k in keys {
-            blocks.entry((k, r.township)).or_default().push(i as u32);
+            blocks
+                .entry((k, r.township, surname))
+                .or_default()
+                .push(i as u32);
         }
     }
-    let mut stats = DupStats { persons: recs.len() as u64, blocks: blocks.len() as u64, ..Default::default() };
+    let mut stats = DupStats {
+        persons: recs.len() as u64,
+        blocks: blocks.len() as u64,
+        ..Default::default()
+    };
     // Pass 1: within each block, the pairs whose names agree (not one valid ID
     // enrolled twice: that is DUP_ID).
     let mut candidates: HashMap<(u32, u32), bool> = HashMap::new();
@@ -224,12 +270,21 @@ pub fn run(conn: &Connection, params: &AuditParams) -> Result<DupStats, AuditErr
     }
     drop(blocks);
     // Pass 2: score the candidates with their contact details.
-    let wanted: std::collections::BTreeSet<u32> = candidates.keys().flat_map(|&(i, j)| [i, j]).collect();
+    let wanted: std::collections::BTreeSet<u32> =
+        candidates.keys().flat_map(|&(i, j)| [i, j]).collect();
     let contact = contacts(conn, &recs, &wanted)?;
     let none = Contact::default();
     let mut matched: HashMap<(u32, u32), Vec<String>> = HashMap::new();
     for (&(i, j), &exact) in &candidates {
-        let (ca, cb) = (contact.get(&i).unwrap_or(&none), contact.get(&j).unwrap_or(&none));
+        let (ca, cb) = (
+            contact.get(&i).unwrap_or(&none),
+            contact.get(&j).unwrap_or(&none),
+        );
+        // A near name alone is too weak (twins, namesakes of one village): it needs the
+        // same phone or bank account as well.
+        if !exact && !(same(&ca.phone, &cb.phone) || same(&ca.bank, &cb.bank)) {
+            continue;
+        }
         let (s, why) = score(&recs[i as usize], &recs[j as usize], exact, ca, cb, &places);
         if s >= params.dup_threshold {
             matched.insert((i, j), why);
@@ -269,8 +324,14 @@ pub fn run(conn: &Connection, params: &AuditParams) -> Result<DupStats, AuditErr
                 for &o in g.iter().filter(|&&o| o != k) {
                     let other = &recs[o];
                     let key = (k.min(o) as u32, k.max(o) as u32);
-                    let why = matched.get(&key).map(|w| w.join(", ")).unwrap_or_else(|| "same group".into());
-                    parts.push(format!("person_no {} (ID {}, {}): {}", other.person_no, other.id, other.name, why));
+                    let why = matched
+                        .get(&key)
+                        .map(|w| w.join(", "))
+                        .unwrap_or_else(|| "same group".into());
+                    parts.push(format!(
+                        "person_no {} (ID {}, {}): {}",
+                        other.person_no, other.id, other.name, why
+                    ));
                 }
                 let evidence = format!("probably the same person as {}", parts.join("; "));
                 app.append_row(params![me.person_no, evidence])?;

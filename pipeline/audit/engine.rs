@@ -55,7 +55,10 @@ impl Default for AuditParams {
 fn sql_text(name: &str, embedded: &'static str) -> std::borrow::Cow<'static, str> {
     if let Some(dir) = std::env::var_os("PIPELINE_AUDIT_SQL_DIR") {
         let dir = std::path::PathBuf::from(dir);
-        for p in [dir.join(format!("{name}.sql")), dir.join("checks").join(format!("{name}.sql"))] {
+        for p in [
+            dir.join(format!("{name}.sql")),
+            dir.join("checks").join(format!("{name}.sql")),
+        ] {
             if let Ok(text) = std::fs::read_to_string(&p) {
                 return text.into();
             }
@@ -79,25 +82,33 @@ pub fn parse_month(text: &str) -> Result<NaiveDate, AuditError> {
 }
 
 fn last_day(m: NaiveDate) -> NaiveDate {
-    let (y, mo) = if m.month() == 12 { (m.year() + 1, 1) } else { (m.year(), m.month() + 1) };
+    let (y, mo) = if m.month() == 12 {
+        (m.year() + 1, 1)
+    } else {
+        (m.year(), m.month() + 1)
+    };
     NaiveDate::from_ymd_opt(y, mo, 1).expect("valid month") - chrono::Duration::days(1)
 }
 
 /// DuckDB's memory cap for the audit unless `$PIPELINE_AUDIT_MEMORY` says otherwise:
 /// past it, joins and aggregates spill to disk instead of growing.
-pub const DEFAULT_MEMORY: &str = "2500MB";
+pub const DEFAULT_MEMORY: &str = "3GB";
 
 /// Session settings: DuckDB spills to `tmp` (inside the warehouse's staging area, so
 /// nothing is left in the user's folder), and its memory is capped.
 pub fn session(conn: &Connection, tmp: &std::path::Path) -> Result<(), AuditError> {
     std::fs::create_dir_all(tmp).map_err(super::io_err(tmp))?;
-    let limit = std::env::var("PIPELINE_AUDIT_MEMORY").unwrap_or_else(|_| DEFAULT_MEMORY.to_string());
+    let limit =
+        std::env::var("PIPELINE_AUDIT_MEMORY").unwrap_or_else(|_| DEFAULT_MEMORY.to_string());
     let sql = format!(
         "SET temp_directory = {}; SET memory_limit = {};",
         crate::warehouse::lit(&tmp.to_string_lossy()),
         crate::warehouse::lit(&limit)
     );
-    conn.execute_batch(&sql).map_err(|e| AuditError::Check { check: "setup".into(), source: e })
+    conn.execute_batch(&sql).map_err(|e| AuditError::Check {
+        check: "setup".into(),
+        source: e,
+    })
 }
 
 /// Macros and parameters, then the prelude. `screen_source` is a SQL relation with
@@ -140,9 +151,15 @@ pub fn prepare(
         pcm = p.prepaid_carry_month,
         norm = names::sql_macro(),
     );
-    conn.execute_batch(&setup).map_err(|e| AuditError::Check { check: "setup".into(), source: e })?;
+    conn.execute_batch(&setup).map_err(|e| AuditError::Check {
+        check: "setup".into(),
+        source: e,
+    })?;
     let src = match screen_source {
-        None => "CREATE OR REPLACE VIEW a_payout_src AS SELECT *, NULL::BIGINT AS _screen FROM payout;".to_string(),
+        None => {
+            "CREATE OR REPLACE VIEW a_payout_src AS SELECT *, NULL::BIGINT AS _screen FROM payout;"
+                .to_string()
+        }
         Some(rel) => format!(
             "CREATE OR REPLACE VIEW a_payout_src AS
              SELECT *, NULL::BIGINT AS _screen FROM payout
@@ -150,7 +167,10 @@ pub fn prepare(
              SELECT * REPLACE ('ok' AS status), _line AS _screen FROM {rel};"
         ),
     };
-    conn.execute_batch(&src).map_err(|e| AuditError::Check { check: "setup".into(), source: e })?;
+    conn.execute_batch(&src).map_err(|e| AuditError::Check {
+        check: "setup".into(),
+        source: e,
+    })?;
     // The ledger's expected_payout, when it has been computed, gives the standard and
     // the approved account pension in force per person and month (AMOUNT_MISMATCH).
     let expected = if super::relation_exists(conn, "expected_payout")? {
@@ -160,32 +180,61 @@ pub fn prepare(
     } else {
         "CREATE OR REPLACE TABLE a_expected (person_no VARCHAR, month DATE, basic_standard DECIMAL(18,2), account_pension DECIMAL(18,2));"
     };
-    conn.execute_batch(expected).map_err(|e| AuditError::Check { check: "setup".into(), source: e })?;
+    conn.execute_batch(expected)
+        .map_err(|e| AuditError::Check {
+            check: "setup".into(),
+            source: e,
+        })?;
     let setup_secs = t.elapsed().as_secs_f64();
-    let mut timings = vec![Timing { step: "prelude: setup".into(), seconds: setup_secs, findings: 0 }];
+    let mut timings = vec![Timing {
+        step: "prelude: setup".into(),
+        seconds: setup_secs,
+        findings: 0,
+    }];
     let prelude = sql_text("prelude", include_str!("prelude.sql"));
-    for stmt in prelude.split(";\n").filter(|s| s.lines().any(|l| !l.trim().is_empty() && !l.trim_start().starts_with("--"))) {
+    for stmt in prelude.split(";\n").filter(|s| {
+        s.lines()
+            .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with("--"))
+    }) {
         let t = Instant::now();
-        let code: String = stmt.lines().filter(|l| !l.trim_start().starts_with("--")).collect::<Vec<_>>().join(" ");
+        let code: String = stmt
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("--"))
+            .collect::<Vec<_>>()
+            .join(" ");
         let name = code
             .split_whitespace()
             .skip_while(|w| !w.eq_ignore_ascii_case("TABLE"))
             .nth(1)
             .unwrap_or("statement")
             .to_string();
-        conn.execute_batch(stmt).map_err(|e| AuditError::Check { check: format!("prelude ({name})"), source: e })?;
-        timings.push(Timing { step: format!("prelude: {name}"), seconds: t.elapsed().as_secs_f64(), findings: 0 });
+        conn.execute_batch(stmt).map_err(|e| AuditError::Check {
+            check: format!("prelude ({name})"),
+            source: e,
+        })?;
+        timings.push(Timing {
+            step: format!("prelude: {name}"),
+            seconds: t.elapsed().as_secs_f64(),
+            findings: 0,
+        });
     }
     Ok(timings)
 }
 
 fn count_of(conn: &Connection, code: &str) -> Result<u64, AuditError> {
-    let n: i64 = conn.query_row("SELECT count(*) FROM a_raw WHERE check_code = ?", [code], |r| r.get(0))?;
+    let n: i64 = conn.query_row(
+        "SELECT count(*) FROM a_raw WHERE check_code = ?",
+        [code],
+        |r| r.get(0),
+    )?;
     Ok(n as u64)
 }
 
 /// Every check of the catalogue into `a_raw`, with its timing.
-pub fn run_checks(conn: &Connection, params: &AuditParams) -> Result<(Vec<Timing>, dup::DupStats), AuditError> {
+pub fn run_checks(
+    conn: &Connection,
+    params: &AuditParams,
+) -> Result<(Vec<Timing>, dup::DupStats), AuditError> {
     let mut timings = Vec::new();
     let mut stats = dup::DupStats::default();
     for check in CHECKS {
@@ -198,8 +247,10 @@ pub fn run_checks(conn: &Connection, params: &AuditParams) -> Result<(Vec<Timing
                     "INSERT INTO a_raw BY NAME SELECT '{code}' AS check_code, * FROM (\n{body}\n);",
                     code = check.code
                 );
-                conn.execute_batch(&stmt)
-                    .map_err(|e| AuditError::Check { check: check.code.to_string(), source: e })?;
+                conn.execute_batch(&stmt).map_err(|e| AuditError::Check {
+                    check: check.code.to_string(),
+                    source: e,
+                })?;
             }
             None => {
                 stats = dup::run(conn, params)?;

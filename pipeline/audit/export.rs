@@ -74,36 +74,70 @@ fn load(conn: &Connection) -> Result<Vec<Row>, AuditError> {
             cells.push(r.get::<_, Option<String>>(i)?);
         }
         cells.push(None);
-        Ok(Row { code: r.get(0)?, cells })
+        Ok(Row {
+            code: r.get(0)?,
+            cells,
+        })
     })?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
 fn xerr(path: &Path) -> impl Fn(XlsxError) -> AuditError + '_ {
-    move |e| AuditError::Xlsx { path: path.to_path_buf(), message: e.to_string() }
+    move |e| AuditError::Xlsx {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
 }
 
 fn sheet_name(code: &str, zh: &str) -> String {
     let name = format!("{code} {zh}");
-    name.chars().filter(|c| !"[]:*?/\\".contains(*c)).take(31).collect()
+    name.chars()
+        .filter(|c| !"[]:*?/\\".contains(*c))
+        .take(31)
+        .collect()
 }
 
 fn workbook(rows: &[Row], month: NaiveDate, path: &Path) -> Result<(), AuditError> {
     let e = xerr(path);
     let mut wb = Workbook::new();
     let bold = Format::new().set_bold();
-    let head = Format::new().set_bold().set_background_color("#DDEBF7").set_text_wrap();
+    let head = Format::new()
+        .set_bold()
+        .set_background_color("#DDEBF7")
+        .set_text_wrap();
     let money = Format::new().set_num_format("#,##0.00");
     let money_bold = Format::new().set_num_format("#,##0.00").set_bold();
     let wrap = Format::new().set_text_wrap();
-    let amount = |r: &Row| r.cells[AMOUNT_COL].as_deref().and_then(|s| s.parse::<f64>().ok());
+    let amount = |r: &Row| {
+        r.cells[AMOUNT_COL]
+            .as_deref()
+            .and_then(|s| s.parse::<f64>().ok())
+    };
     {
         let ws = wb.add_worksheet();
         ws.set_name("汇总").map_err(&e)?;
-        ws.write_string_with_format(0, 0, format!("稽核结果汇总 {}", month.format("%Y年%m月")), &bold).map_err(&e)?;
-        let heads = ["稽核代码", "稽核项目", "严重程度", "疑点数", "涉及人数", "涉及金额(元)", "待核查", "已确认", "已排除", "已追回"];
+        ws.write_string_with_format(
+            0,
+            0,
+            format!("稽核结果汇总 {}", month.format("%Y年%m月")),
+            &bold,
+        )
+        .map_err(&e)?;
+        let heads = [
+            "稽核代码",
+            "稽核项目",
+            "严重程度",
+            "疑点数",
+            "涉及人数",
+            "涉及金额(元)",
+            "待核查",
+            "已确认",
+            "已排除",
+            "已追回",
+        ];
         for (c, h) in heads.iter().enumerate() {
-            ws.write_string_with_format(2, c as u16, *h, &head).map_err(&e)?;
+            ws.write_string_with_format(2, c as u16, *h, &head)
+                .map_err(&e)?;
         }
         let widths = [22.0, 26.0, 9.0, 9.0, 9.0, 15.0, 9.0, 9.0, 9.0, 9.0];
         for (c, w) in widths.iter().enumerate() {
@@ -113,34 +147,52 @@ fn workbook(rows: &[Row], month: NaiveDate, path: &Path) -> Result<(), AuditErro
         let (mut n_all, mut amt_all) = (0usize, 0f64);
         for check in CHECKS {
             let mine: Vec<&Row> = rows.iter().filter(|x| x.code == check.code).collect();
-            let persons: std::collections::BTreeSet<&str> = mine.iter().filter_map(|x| x.cells[2].as_deref()).collect();
+            let persons: std::collections::BTreeSet<&str> =
+                mine.iter().filter_map(|x| x.cells[2].as_deref()).collect();
             let amt: f64 = mine.iter().filter_map(|x| amount(x)).sum();
-            let by = |s: &str| mine.iter().filter(|x| x.cells[14].as_deref() == Some(s)).count() as f64;
+            let by = |s: &str| {
+                mine.iter()
+                    .filter(|x| x.cells[14].as_deref() == Some(s))
+                    .count() as f64
+            };
             ws.write_string(r, 0, check.code).map_err(&e)?;
             ws.write_string(r, 1, check.title_zh).map_err(&e)?;
-            ws.write_string(r, 2, severity_zh(check.severity)).map_err(&e)?;
+            ws.write_string(r, 2, severity_zh(check.severity))
+                .map_err(&e)?;
             ws.write_number(r, 3, mine.len() as f64).map_err(&e)?;
             ws.write_number(r, 4, persons.len() as f64).map_err(&e)?;
             ws.write_number_with_format(r, 5, amt, &money).map_err(&e)?;
-            for (k, s) in ["open", "confirmed", "dismissed", "recovered"].iter().enumerate() {
+            for (k, s) in ["open", "confirmed", "dismissed", "recovered"]
+                .iter()
+                .enumerate()
+            {
                 ws.write_number(r, 6 + k as u16, by(s)).map_err(&e)?;
             }
             n_all += mine.len();
             amt_all += amt;
             r += 1;
         }
-        ws.write_string_with_format(r, 0, "合计", &bold).map_err(&e)?;
-        ws.write_number_with_format(r, 3, n_all as f64, &bold).map_err(&e)?;
-        ws.write_formula_with_format(r, 5, Formula::new(format!("=SUM(F4:F{r})")).set_result(format!("{amt_all:.2}")), &money_bold)
+        ws.write_string_with_format(r, 0, "合计", &bold)
             .map_err(&e)?;
+        ws.write_number_with_format(r, 3, n_all as f64, &bold)
+            .map_err(&e)?;
+        ws.write_formula_with_format(
+            r,
+            5,
+            Formula::new(format!("=SUM(F4:F{r})")).set_result(format!("{amt_all:.2}")),
+            &money_bold,
+        )
+        .map_err(&e)?;
         ws.set_freeze_panes(3, 0).map_err(&e)?;
     }
     for check in CHECKS {
         let mine: Vec<&Row> = rows.iter().filter(|x| x.code == check.code).collect();
         let ws = wb.add_worksheet();
-        ws.set_name(sheet_name(check.code, check.title_zh)).map_err(&e)?;
+        ws.set_name(sheet_name(check.code, check.title_zh))
+            .map_err(&e)?;
         for (c, (_, zh, w)) in COLUMNS.iter().enumerate() {
-            ws.write_string_with_format(0, c as u16, *zh, &head).map_err(&e)?;
+            ws.write_string_with_format(0, c as u16, *zh, &head)
+                .map_err(&e)?;
             ws.set_column_width(c as u16, *w).map_err(&e)?;
         }
         let mut r = 1u32;
@@ -171,13 +223,25 @@ fn workbook(rows: &[Row], month: NaiveDate, path: &Path) -> Result<(), AuditErro
             r += 1;
         }
         let total: f64 = mine.iter().filter_map(|x| amount(x)).sum();
-        ws.write_string_with_format(r, 0, format!("合计 {} 条", mine.len()), &bold).map_err(&e)?;
+        ws.write_string_with_format(r, 0, format!("合计 {} 条", mine.len()), &bold)
+            .map_err(&e)?;
         let col = AMOUNT_COL as u16;
         let letter = (b'A' + AMOUNT_COL as u8) as char;
-        let formula = if r > 1 { format!("=SUM({letter}2:{letter}{r})") } else { "=0".to_string() };
-        ws.write_formula_with_format(r, col, Formula::new(formula).set_result(format!("{total:.2}")), &money_bold).map_err(&e)?;
+        let formula = if r > 1 {
+            format!("=SUM({letter}2:{letter}{r})")
+        } else {
+            "=0".to_string()
+        };
+        ws.write_formula_with_format(
+            r,
+            col,
+            Formula::new(formula).set_result(format!("{total:.2}")),
+            &money_bold,
+        )
+        .map_err(&e)?;
         if r > 1 {
-            ws.autofilter(0, 0, r - 1, (COLUMNS.len() - 1) as u16).map_err(&e)?;
+            ws.autofilter(0, 0, r - 1, (COLUMNS.len() - 1) as u16)
+                .map_err(&e)?;
         }
         ws.set_freeze_panes(1, 0).map_err(&e)?;
     }
@@ -191,12 +255,23 @@ fn csv_file(rows: &[Row], path: &Path) -> Result<(), AuditError> {
         let mut w = csv::Writer::from_writer(&mut bytes);
         let mut header = vec!["check_code", "title_zh"];
         header.extend(COLUMNS.iter().take(COLUMNS.len() - 1).map(|c| c.0));
-        w.write_record(&header).map_err(|e| AuditError::Io { path: path.to_path_buf(), source: e.into() })?;
+        w.write_record(&header).map_err(|e| AuditError::Io {
+            path: path.to_path_buf(),
+            source: e.into(),
+        })?;
         for x in rows {
             let title = super::catalogue::get(&x.code).map_or("", |c| c.title_zh);
             let mut rec = vec![x.code.as_str(), title];
-            rec.extend(x.cells.iter().take(COLUMNS.len() - 1).map(|c| c.as_deref().unwrap_or("")));
-            w.write_record(&rec).map_err(|e| AuditError::Io { path: path.to_path_buf(), source: e.into() })?;
+            rec.extend(
+                x.cells
+                    .iter()
+                    .take(COLUMNS.len() - 1)
+                    .map(|c| c.as_deref().unwrap_or("")),
+            );
+            w.write_record(&rec).map_err(|e| AuditError::Io {
+                path: path.to_path_buf(),
+                source: e.into(),
+            })?;
         }
         w.flush().map_err(io_err(path))?;
     }

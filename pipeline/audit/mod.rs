@@ -49,11 +49,17 @@ pub enum AuditError {
     #[error(transparent)]
     Warehouse(#[from] crate::warehouse::WarehouseError),
     #[error("check {check}: {source}")]
-    Check { check: String, source: duckdb::Error },
+    Check {
+        check: String,
+        source: duckdb::Error,
+    },
     #[error("query engine (DuckDB): {0}")]
     Sql(#[from] duckdb::Error),
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot write the workbook {path}: {message}")]
     Xlsx { path: PathBuf, message: String },
     #[error(transparent)]
@@ -63,7 +69,10 @@ pub enum AuditError {
 }
 
 pub(crate) fn io_err(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> AuditError + '_ {
-    move |source| AuditError::Io { path: path.to_path_buf(), source }
+    move |source| AuditError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// Whether a table or view of that name exists in the session.

@@ -126,7 +126,13 @@ mod tests {
         assert_eq!(normalize("王\u{3000}芳"), "王芳");
         assert_eq!(normalize("阿依古丽•买买提"), "阿依古丽·买买提");
         assert_eq!(normalize("阿依古丽.买买提"), "阿依古丽·买买提");
-        assert_eq!(distance_within(&['王', '建', '国'], &['王', '建', '军'], 1), Some(1));
-        assert_eq!(distance_within(&['王', '建', '国'], &['李', '建', '军'], 1), None);
+        assert_eq!(
+            distance_within(&['王', '建', '国'], &['王', '建', '军'], 1),
+            Some(1)
+        );
+        assert_eq!(
+            distance_within(&['王', '建', '国'], &['李', '建', '军'], 1),
+            None
+        );
     }
 }

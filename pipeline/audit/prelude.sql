@@ -119,34 +119,43 @@ LEFT JOIN a USING (person_no);
 
 -- Successful payments through the audit month, per person and bank account: one
 -- pass over the payouts, which are never copied in memory. SHARED_ACCOUNT and
--- ID_UNKNOWN read this; a_paid_person sums it per person.
+-- ID_UNKNOWN read this; a_paid_person sums it per person. The four bit sets mark
+-- the months paid (month index mod 256): a person paid n times whose bits number n
+-- was paid at most once a month; otherwise the person is a DUP_PAYMENT candidate.
 CREATE OR REPLACE TABLE a_paid_bank AS
-SELECT person_no, bank_account, count(*) AS n, sum(total_amount) AS total, min(month) AS m0, max(month) AS m1
-FROM a_payout_src
-WHERE status = 'ok' AND month <= as_of_month()
+WITH p AS (
+    SELECT person_no, bank_account, total_amount, month, mi(month) % 256 AS b
+    FROM a_payout_src
+    WHERE status = 'ok' AND month <= as_of_month()
+)
+SELECT person_no, bank_account, count(*) AS n, sum(total_amount) AS total, min(month) AS m0, max(month) AS m1,
+       bit_or(CASE WHEN b < 64 THEN (1::UBIGINT << b) ELSE 0::UBIGINT END) AS w0,
+       bit_or(CASE WHEN b >= 64 AND b < 128 THEN (1::UBIGINT << (b - 64)) ELSE 0::UBIGINT END) AS w1,
+       bit_or(CASE WHEN b >= 128 AND b < 192 THEN (1::UBIGINT << (b - 128)) ELSE 0::UBIGINT END) AS w2,
+       bit_or(CASE WHEN b >= 192 THEN (1::UBIGINT << (b - 192)) ELSE 0::UBIGINT END) AS w3
+FROM p
 GROUP BY person_no, bank_account;
 
 CREATE OR REPLACE TABLE a_paid_person AS
-SELECT person_no, sum(n) AS n, sum(total) AS total, min(m0) AS m0, max(m1) AS m1
+SELECT person_no, sum(n) AS n, sum(total) AS total, min(m0) AS m0, max(m1) AS m1,
+       bit_count(bit_or(w0))::INTEGER + bit_count(bit_or(w1))::INTEGER + bit_count(bit_or(w2))::INTEGER
+           + bit_count(bit_or(w3))::INTEGER < sum(n) AS dup_candidate
 FROM a_paid_bank GROUP BY person_no;
 
 -- Months paid more than once: k = 1 is the payment of its month (the earliest), k > 1
--- a repeat (DUP_PAYMENT). Found by hashing (person, month) first, so that only the
--- few candidate rows are ranked.
+-- a repeat (DUP_PAYMENT). Only the candidates' payments are ranked.
 CREATE OR REPLACE TABLE a_dupk AS
-WITH cand AS (
-    SELECT hash(person_no, month) AS h FROM a_payout_src
-    WHERE status = 'ok' AND month <= as_of_month()
-    GROUP BY 1 HAVING count(*) > 1
-), cand_rows AS (
-    SELECT person_no, month, paid_date, payout_no, _screen, _file_seq, _line
+WITH cand_rows AS (
+    SELECT person_no, month, paid_date, payout_no, _screen, _file_seq, _line,
+           count(*) OVER (PARTITION BY person_no, month) AS times
     FROM a_payout_src
-    WHERE status = 'ok' AND month <= as_of_month() AND hash(person_no, month) IN (SELECT h FROM cand)
+    WHERE status = 'ok' AND month <= as_of_month()
+      AND person_no IN (SELECT person_no FROM a_paid_person WHERE dup_candidate)
 )
 SELECT person_no, month, paid_date, payout_no, _screen, _file_seq, _line,
        row_number() OVER (PARTITION BY person_no, month
                           ORDER BY paid_date, _screen NULLS FIRST, _file_seq, _line) AS k
-FROM cand_rows;
+FROM cand_rows WHERE times > 1;
 
 -- First passed certification per person and certification year.
 CREATE OR REPLACE TABLE a_cert AS

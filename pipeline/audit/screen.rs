@@ -45,7 +45,9 @@ pub struct ScreenReport {
 /// The SELECT list that writes stored payout rows back in the payout file format
 /// (Chinese headers, months `YYYY-MM`, enumerations in Chinese).
 fn payout_format(catalog: &Catalog) -> Result<String, AuditError> {
-    let schema = catalog.get("payout").map_err(|e| AuditError::Usage(e.to_string()))?;
+    let schema = catalog
+        .get("payout")
+        .map_err(|e| AuditError::Usage(e.to_string()))?;
     let mut cols = Vec::new();
     for c in &schema.columns {
         let n = format!("\"{}\"", c.name);
@@ -93,7 +95,14 @@ fn write_csv(conn: &Connection, select: &str, path: &Path) -> Result<(), AuditEr
 
 /// Screens `file` (a payout file for `month`) against the warehouse at `wh_dir`,
 /// writing `<name>_clean.csv`, `<name>_held.csv` and `<name>_summary.txt` into `out`.
-pub fn screen(wh_dir: &Path, catalog: &Catalog, file: &Path, month: &str, out: &Path, params: &AuditParams) -> Result<ScreenReport, AuditError> {
+pub fn screen(
+    wh_dir: &Path,
+    catalog: &Catalog,
+    file: &Path,
+    month: &str,
+    out: &Path,
+    params: &AuditParams,
+) -> Result<ScreenReport, AuditError> {
     let month = engine::parse_month(month)?;
     std::fs::create_dir_all(out).map_err(io_err(out))?;
     let scratch = out.join(format!(".screen-scratch-{}", std::process::id()));
@@ -105,22 +114,49 @@ pub fn screen(wh_dir: &Path, catalog: &Catalog, file: &Path, month: &str, out: &
     result
 }
 
-fn screen_in(wh_dir: &Path, catalog: &Catalog, file: &Path, month: NaiveDate, out: &Path, scratch: &Path, params: &AuditParams) -> Result<ScreenReport, AuditError> {
+fn screen_in(
+    wh_dir: &Path,
+    catalog: &Catalog,
+    file: &Path,
+    month: NaiveDate,
+    out: &Path,
+    scratch: &Path,
+    params: &AuditParams,
+) -> Result<ScreenReport, AuditError> {
     if !file.is_file() {
-        return Err(AuditError::Usage(format!("{}: no such payout file", file.display())));
+        return Err(AuditError::Usage(format!(
+            "{}: no such payout file",
+            file.display()
+        )));
     }
     // 1. Read the file exactly as `ingest --kind payout` would, into a scratch warehouse.
     let mut swh = Warehouse::open(scratch)?;
-    let opts = IngestOptions { kind: Some("payout".into()), command: "pipeline screen".into(), ..Default::default() };
+    let opts = IngestOptions {
+        kind: Some("payout".into()),
+        command: "pipeline screen".into(),
+        ..Default::default()
+    };
     let report = ingest::ingest(&mut swh, catalog, &[file.to_path_buf()], &opts)?;
-    let f = report.files.first().ok_or_else(|| AuditError::Usage(format!("{}: nothing read", file.display())))?;
+    let f = report
+        .files
+        .first()
+        .ok_or_else(|| AuditError::Usage(format!("{}: nothing read", file.display())))?;
     if let FileStatus::Refused(reason) = &f.status {
-        return Err(AuditError::Usage(format!("{}: refused: {reason}", file.display())));
+        return Err(AuditError::Usage(format!(
+            "{}: refused: {reason}",
+            file.display()
+        )));
     }
     let rows_read = f.rows_read;
     let entry = swh.manifest().files.first().cloned();
-    let parts: Vec<String> = entry.iter().flat_map(|e| e.parts.iter()).map(|p| scratch.join(p).to_string_lossy().into_owned()).collect();
-    let qpart = entry.and_then(|e| e.quarantine_part).map(|p| scratch.join(p).to_string_lossy().into_owned());
+    let parts: Vec<String> = entry
+        .iter()
+        .flat_map(|e| e.parts.iter())
+        .map(|p| scratch.join(p).to_string_lossy().into_owned())
+        .collect();
+    let qpart = entry
+        .and_then(|e| e.quarantine_part)
+        .map(|p| scratch.join(p).to_string_lossy().into_owned());
     drop(swh);
 
     // 2. Audit the warehouse with these rows added as payments of `month`.
@@ -145,8 +181,15 @@ fn screen_in(wh_dir: &Path, catalog: &Catalog, file: &Path, month: NaiveDate, ou
     store::finalize(&conn)?;
 
     // 3. Codes per held row, with the reasons.
-    let flag_arms: Vec<String> = PAYMENT_FLAGS.iter().map(|(f, code)| format!("CASE WHEN {f} THEN '{code}' END")).collect();
-    let person_codes: Vec<String> = CHECKS.iter().filter(|c| c.holds_person).map(|c| lit(c.code)).collect();
+    let flag_arms: Vec<String> = PAYMENT_FLAGS
+        .iter()
+        .map(|(f, code)| format!("CASE WHEN {f} THEN '{code}' END"))
+        .collect();
+    let person_codes: Vec<String> = CHECKS
+        .iter()
+        .filter(|c| c.holds_person)
+        .map(|c| lit(c.code))
+        .collect();
     conn.execute_batch(&format!(
         "CREATE TABLE a_hold_codes AS
          WITH pay AS (
@@ -194,7 +237,9 @@ fn screen_in(wh_dir: &Path, catalog: &Catalog, file: &Path, month: NaiveDate, ou
     ))?;
 
     // 4. The files.
-    let stem = file.file_stem().map_or("payout".into(), |s| s.to_string_lossy().into_owned());
+    let stem = file
+        .file_stem()
+        .map_or("payout".into(), |s| s.to_string_lossy().into_owned());
     let clean_path = out.join(format!("{stem}_clean.csv"));
     let held_path = out.join(format!("{stem}_held.csv"));
     let summary_path = out.join(format!("{stem}_summary.txt"));
@@ -218,11 +263,20 @@ fn screen_in(wh_dir: &Path, catalog: &Catalog, file: &Path, month: NaiveDate, ou
         &held_path,
     )?;
     let input_amount = decimal(&conn, "SELECT sum(total_amount) FROM a_screen_rows")?;
-    let clean_rows = count(&conn, "SELECT count(*) FROM a_screen_rows WHERE _line NOT IN (SELECT line FROM a_hold)")?;
-    let clean_amount = decimal(&conn, "SELECT sum(total_amount) FROM a_screen_rows WHERE _line NOT IN (SELECT line FROM a_hold)")?;
+    let clean_rows = count(
+        &conn,
+        "SELECT count(*) FROM a_screen_rows WHERE _line NOT IN (SELECT line FROM a_hold)",
+    )?;
+    let clean_amount = decimal(
+        &conn,
+        "SELECT sum(total_amount) FROM a_screen_rows WHERE _line NOT IN (SELECT line FROM a_hold)",
+    )?;
     let unreadable = count(&conn, "SELECT count(*) FROM a_screen_bad")?;
     let held_rows = count(&conn, "SELECT count(*) FROM a_hold")? + unreadable;
-    let held_amount = decimal(&conn, "SELECT sum(total_amount) FROM a_screen_rows WHERE _line IN (SELECT line FROM a_hold)")?;
+    let held_amount = decimal(
+        &conn,
+        "SELECT sum(total_amount) FROM a_screen_rows WHERE _line IN (SELECT line FROM a_hold)",
+    )?;
     let mut by_code = Vec::new();
     {
         let mut stmt = conn.prepare(
@@ -230,7 +284,13 @@ fn screen_in(wh_dir: &Path, catalog: &Catalog, file: &Path, month: NaiveDate, ou
              FROM (SELECT DISTINCT line, code FROM a_hold_codes) c JOIN a_screen_rows s ON s._line = c.line
              GROUP BY c.code ORDER BY c.code",
         )?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64, r.get::<_, Decimal>(2)?)))?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)? as u64,
+                r.get::<_, Decimal>(2)?,
+            ))
+        })?;
         for r in rows {
             by_code.push(r?);
         }
@@ -257,15 +317,32 @@ fn screen_in(wh_dir: &Path, catalog: &Catalog, file: &Path, month: NaiveDate, ou
 /// The summary, as written to `<name>_summary.txt` and printed.
 pub fn summary_text(r: &ScreenReport, file: &Path) -> String {
     let mut s = String::new();
-    s.push_str(&format!("pre-payment screening (不予支付筛查) of {} for {}\n", file.display(), r.month.format("%Y-%m")));
-    s.push_str(&format!("rows read        {:>8}   amount {:>16}   (readable rows)\n", r.rows_read, r.input_amount));
-    s.push_str(&format!("clean (to bank)  {:>8}   amount {:>16}\n", r.clean_rows, r.clean_amount));
-    s.push_str(&format!("held             {:>8}   amount {:>16}", r.held_rows, r.held_amount));
+    s.push_str(&format!(
+        "pre-payment screening (不予支付筛查) of {} for {}\n",
+        file.display(),
+        r.month.format("%Y-%m")
+    ));
+    s.push_str(&format!(
+        "rows read        {:>8}   amount {:>16}   (readable rows)\n",
+        r.rows_read, r.input_amount
+    ));
+    s.push_str(&format!(
+        "clean (to bank)  {:>8}   amount {:>16}\n",
+        r.clean_rows, r.clean_amount
+    ));
+    s.push_str(&format!(
+        "held             {:>8}   amount {:>16}",
+        r.held_rows, r.held_amount
+    ));
     if r.unreadable > 0 {
-        s.push_str(&format!("   (of which {} unreadable: held as read, amount in the raw text)", r.unreadable));
+        s.push_str(&format!(
+            "   (of which {} unreadable: held as read, amount in the raw text)",
+            r.unreadable
+        ));
     }
     s.push('\n');
-    let ok = r.clean_rows + r.held_rows == r.rows_read && r.clean_amount + r.held_amount == r.input_amount;
+    let ok = r.clean_rows + r.held_rows == r.rows_read
+        && r.clean_amount + r.held_amount == r.input_amount;
     s.push_str(&format!(
         "check: clean + held = read: {} rows, {} yuan — {}\n",
         r.clean_rows + r.held_rows,

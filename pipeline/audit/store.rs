@@ -75,7 +75,11 @@ pub(crate) fn now() -> String {
 
 /// Who is acting: $USER (or $USERNAME), else the login name of the process owner.
 pub fn current_user() -> String {
-    if let Some(u) = std::env::var("USER").or_else(|_| std::env::var("USERNAME")).ok().filter(|s| !s.is_empty()) {
+    if let Some(u) = std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .ok()
+        .filter(|s| !s.is_empty())
+    {
         return u;
     }
     // SAFETY: getpwuid returns a pointer into static storage or null; the name is a
@@ -111,7 +115,14 @@ pub(crate) fn copy_parquet(conn: &Connection, select: &str, path: &Path) -> Resu
 fn severity_table(conn: &Connection) -> Result<(), AuditError> {
     let rows: Vec<String> = CHECKS
         .iter()
-        .map(|c| format!("({}, {}, {})", lit(c.code), lit(c.severity), lit(c.title_zh)))
+        .map(|c| {
+            format!(
+                "({}, {}, {})",
+                lit(c.code),
+                lit(c.severity),
+                lit(c.title_zh)
+            )
+        })
         .collect();
     conn.execute_batch(&format!(
         "CREATE OR REPLACE TABLE a_sev AS SELECT * FROM (VALUES {}) t(check_code, severity, title_zh);",
@@ -129,7 +140,9 @@ fn load_state(conn: &Connection) -> Result<(), AuditError> {
     if relation_exists(conn, "findings")? {
         conn.execute_batch("CREATE OR REPLACE TABLE a_prev AS SELECT finding_id, first_seen, last_seen FROM findings;")?;
     } else {
-        conn.execute_batch("CREATE OR REPLACE TABLE a_prev (finding_id VARCHAR, first_seen DATE, last_seen DATE);")?;
+        conn.execute_batch(
+            "CREATE OR REPLACE TABLE a_prev (finding_id VARCHAR, first_seen DATE, last_seen DATE);",
+        )?;
     }
     Ok(())
 }
@@ -192,7 +205,12 @@ fn summaries(conn: &Connection) -> Result<Vec<CheckSummary>, AuditError> {
     for r in rows {
         out.push(r?);
     }
-    let order = |code: &str| CHECKS.iter().position(|c| c.code == code).unwrap_or(usize::MAX);
+    let order = |code: &str| {
+        CHECKS
+            .iter()
+            .position(|c| c.code == code)
+            .unwrap_or(usize::MAX)
+    };
     out.sort_by_key(|s| order(&s.code));
     Ok(out)
 }
@@ -211,7 +229,11 @@ fn run_entry(tx: &Transaction, command: &str, started: String) -> RunEntry {
 
 /// `pipeline audit`: every check as of the month, `findings` replaced, reopenings
 /// appended to the history, exports written.
-pub fn run_audit(wh: &mut Warehouse, catalog: &Catalog, opts: &AuditOptions) -> Result<AuditReport, AuditError> {
+pub fn run_audit(
+    wh: &mut Warehouse,
+    catalog: &Catalog,
+    opts: &AuditOptions,
+) -> Result<AuditReport, AuditError> {
     let t0 = Instant::now();
     let started = now();
     let month = engine::parse_month(&opts.month)?;
@@ -228,9 +250,17 @@ pub fn run_audit(wh: &mut Warehouse, catalog: &Catalog, opts: &AuditOptions) -> 
     let mut tx = wh.begin()?;
     let rel = format!("derived/findings/{}.parquet", tx.run_id);
     let path = tx.stage(&rel);
-    copy_parquet(&conn, &format!("SELECT {FINDING_COLUMNS} FROM a_final"), &path)?;
+    copy_parquet(
+        &conn,
+        &format!("SELECT {FINDING_COLUMNS} FROM a_final"),
+        &path,
+    )?;
     tx.replace_derived("findings", vec![rel]);
-    let history_parts = wh.manifest().derived.get("finding_history").map_or(0, Vec::len);
+    let history_parts = wh
+        .manifest()
+        .derived
+        .get("finding_history")
+        .map_or(0, Vec::len);
     if reopened > 0 || history_parts > 1 {
         // Append the reopenings and compact the history into one file.
         conn.execute_batch(&format!(
@@ -248,19 +278,42 @@ pub fn run_audit(wh: &mut Warehouse, catalog: &Catalog, opts: &AuditOptions) -> 
         copy_parquet(&conn, "SELECT * FROM a_hist ORDER BY seq", &hpath)?;
         tx.replace_derived("finding_history", vec![hrel]);
     }
-    timings.push(Timing { step: "identities, statuses, write".into(), seconds: t.elapsed().as_secs_f64(), findings: total });
+    timings.push(Timing {
+        step: "identities, statuses, write".into(),
+        seconds: t.elapsed().as_secs_f64(),
+        findings: total,
+    });
     let by_check = summaries(&conn)?;
     let mut exports = Vec::new();
     if let Some(dir) = &opts.out {
         let t = Instant::now();
         exports = super::export::write(&conn, dir, month)?;
-        timings.push(Timing { step: "exports (XLSX, CSV)".into(), seconds: t.elapsed().as_secs_f64(), findings: total });
+        timings.push(Timing {
+            step: "exports (XLSX, CSV)".into(),
+            seconds: t.elapsed().as_secs_f64(),
+            findings: total,
+        });
     }
     let entry = run_entry(&tx, &opts.command, started);
     tx.commit(wh, entry)?;
     drop(conn);
     let _ = std::fs::remove_dir_all(&spill);
-    Ok(AuditReport { month, run_id: wh.manifest().runs.last().map(|r| r.run_id.clone()).unwrap_or_default(), timings, dup, by_check, total, reopened, exports, seconds: t0.elapsed().as_secs_f64() })
+    Ok(AuditReport {
+        month,
+        run_id: wh
+            .manifest()
+            .runs
+            .last()
+            .map(|r| r.run_id.clone())
+            .unwrap_or_default(),
+        timings,
+        dup,
+        by_check,
+        total,
+        reopened,
+        exports,
+        seconds: t0.elapsed().as_secs_f64(),
+    })
 }
 
 #[derive(Debug, Clone)]
@@ -277,10 +330,16 @@ pub struct SetOutcome {
 fn resolve(conn: &Connection, id: &str) -> Result<String, AuditError> {
     let id = id.trim().to_ascii_lowercase();
     if id.len() < 6 {
-        return Err(AuditError::Usage(format!("finding id `{id}` is too short; give at least 6 characters")));
+        return Err(AuditError::Usage(format!(
+            "finding id `{id}` is too short; give at least 6 characters"
+        )));
     }
-    let mut stmt = conn.prepare("SELECT finding_id FROM findings WHERE starts_with(finding_id, ?) ORDER BY 1 LIMIT 3")?;
-    let ids: Vec<String> = stmt.query_map([&id], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    let mut stmt = conn.prepare(
+        "SELECT finding_id FROM findings WHERE starts_with(finding_id, ?) ORDER BY 1 LIMIT 3",
+    )?;
+    let ids: Vec<String> = stmt
+        .query_map([&id], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
     match ids.len() {
         0 => Err(AuditError::Usage(format!(
             "no finding `{id}` in the warehouse; list them with: pipeline sql \"SELECT finding_id, check_code, person_no, status FROM findings\""
@@ -304,11 +363,16 @@ pub fn set_status(
     let started = now();
     let status = status.trim().to_ascii_lowercase();
     if !STATUSES.contains(&status.as_str()) {
-        return Err(AuditError::Usage(format!("status `{status}` is not one of {}", STATUSES.join(", "))));
+        return Err(AuditError::Usage(format!(
+            "status `{status}` is not one of {}",
+            STATUSES.join(", ")
+        )));
     }
     let conn = connect(wh, catalog)?;
     if !relation_exists(&conn, "findings")? {
-        return Err(AuditError::Usage("the warehouse has no findings yet; run `pipeline audit --month YYYY-MM` first".into()));
+        return Err(AuditError::Usage(
+            "the warehouse has no findings yet; run `pipeline audit --month YYYY-MM` first".into(),
+        ));
     }
     let id = resolve(&conn, id)?;
     conn.execute_batch(HISTORY_TABLE)?;
@@ -335,7 +399,12 @@ pub fn set_status(
     let hrel = format!("derived/finding_history/{}.parquet", tx.run_id);
     let hpath = tx.stage(&hrel);
     copy_parquet(&conn, "SELECT * FROM a_new_hist", &hpath)?;
-    let mut parts = wh.manifest().derived.get("finding_history").cloned().unwrap_or_default();
+    let mut parts = wh
+        .manifest()
+        .derived
+        .get("finding_history")
+        .cloned()
+        .unwrap_or_default();
     parts.push(hrel);
     tx.replace_derived("finding_history", parts);
     let frel = format!("derived/findings/{}.parquet", tx.run_id);
@@ -344,25 +413,51 @@ pub fn set_status(
         &conn,
         &format!(
             "SELECT {} FROM findings",
-            FINDING_COLUMNS.replace("status,", &format!("CASE WHEN finding_id = {} THEN {} ELSE status END AS status,", lit(&id), lit(&status)))
+            FINDING_COLUMNS.replace(
+                "status,",
+                &format!(
+                    "CASE WHEN finding_id = {} THEN {} ELSE status END AS status,",
+                    lit(&id),
+                    lit(&status)
+                )
+            )
         ),
         &fpath,
     )?;
     tx.replace_derived("findings", vec![frel]);
     let entry = run_entry(&tx, command, started);
     tx.commit(wh, entry)?;
-    Ok(SetOutcome { finding_id: id, check_code, person_no, previous, status, seq })
+    Ok(SetOutcome {
+        finding_id: id,
+        check_code,
+        person_no,
+        previous,
+        status,
+        seq,
+    })
 }
 
 /// A finding and its history, as text lines.
 pub fn show(wh: &Warehouse, catalog: &Catalog, id: &str) -> Result<Vec<String>, AuditError> {
     let conn = connect(wh, catalog)?;
     if !relation_exists(&conn, "findings")? {
-        return Err(AuditError::Usage("the warehouse has no findings yet; run `pipeline audit --month YYYY-MM` first".into()));
+        return Err(AuditError::Usage(
+            "the warehouse has no findings yet; run `pipeline audit --month YYYY-MM` first".into(),
+        ));
     }
     let id = resolve(&conn, id)?;
     let mut out = Vec::new();
-    type Shown = (String, String, Option<String>, Option<String>, Option<String>, Option<String>, String, String, String);
+    type Shown = (
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        String,
+        String,
+        String,
+    );
     let row: Shown = conn.query_row(
         "SELECT check_code, severity, person_no, id_number, name, coalesce(township, '') || coalesce(village, ''),
                 coalesce(amount_at_risk::VARCHAR, ''), evidence,
@@ -371,11 +466,24 @@ pub fn show(wh: &Warehouse, catalog: &Catalog, id: &str) -> Result<Vec<String>, 
         [&id],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?)),
     )?;
-    out.push(format!("finding {id}: {} ({}), severity {}", row.0, super::catalogue::get(&row.0).map_or("", |c| c.title_zh), row.1));
+    out.push(format!(
+        "finding {id}: {} ({}), severity {}",
+        row.0,
+        super::catalogue::get(&row.0).map_or("", |c| c.title_zh),
+        row.1
+    ));
     if let Some(p) = &row.2 {
-        out.push(format!("person {p}  ID {}  {}  {}", row.3.clone().unwrap_or_default(), row.4.clone().unwrap_or_default(), row.5.clone().unwrap_or_default()));
+        out.push(format!(
+            "person {p}  ID {}  {}  {}",
+            row.3.clone().unwrap_or_default(),
+            row.4.clone().unwrap_or_default(),
+            row.5.clone().unwrap_or_default()
+        ));
     }
-    out.push(format!("amount at risk: {}", if row.6.is_empty() { "-" } else { &row.6 }));
+    out.push(format!(
+        "amount at risk: {}",
+        if row.6.is_empty() { "-" } else { &row.6 }
+    ));
     out.push(format!("evidence: {}", row.7));
     out.push(format!("status: {}", row.8));
     if relation_exists(&conn, "finding_history")? {
@@ -383,7 +491,16 @@ pub fn show(wh: &Warehouse, catalog: &Catalog, id: &str) -> Result<Vec<String>, 
             "SELECT changed_at, who, coalesce(previous_status, '') || ' → ' || status, coalesce(note, ''), source
              FROM finding_history WHERE finding_id = ? ORDER BY seq",
         )?;
-        let rows = stmt.query_map([&id], |r| Ok(format!("  {} {} {} {} ({})", r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get::<_, String>(4)?)))?;
+        let rows = stmt.query_map([&id], |r| {
+            Ok(format!(
+                "  {} {} {} {} ({})",
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?
+            ))
+        })?;
         out.push("history:".into());
         for r in rows {
             out.push(r?);

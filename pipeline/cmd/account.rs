@@ -42,7 +42,10 @@ pub fn run(wh_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
     let conn = connect(&wh, &catalog)?;
     let people = statement::find_person(&conn, &args.person)?;
     let person = match people.as_slice() {
-        [] => bail!("no enrollment with person number or ID number {}", args.person),
+        [] => bail!(
+            "no enrollment with person number or ID number {}",
+            args.person
+        ),
         [one] => one,
         many => {
             let list: Vec<&str> = many.iter().map(|p| p.person_no.as_str()).collect();

@@ -45,22 +45,68 @@ pub fn run(wh_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
 
 /// Findings by check with amounts, the timings, and where the exports went.
 pub fn print_report(r: &AuditReport, out: &mut dyn Write) -> std::io::Result<()> {
-    writeln!(out, "audit as of {} ({})", r.month.format("%Y-%m"), r.run_id)?;
-    writeln!(out, "{:<22} 稽核项目{} {:>9} {:>9} {:>16} {:>9}", "check", " ".repeat(14), "findings", "persons", "amount at risk", "seconds")?;
-    let secs = |code: &str| r.timings.iter().find(|t| t.step == code).map_or(0.0, |t| t.seconds);
-    for c in &r.by_check {
-        // Pad the Chinese title by display width (two columns per character).
-        let width: usize = c.title_zh.chars().map(|ch| if ch.is_ascii() { 1 } else { 2 }).sum();
-        let pad = " ".repeat(22usize.saturating_sub(width));
-        writeln!(out, "{:<22} {}{} {:>9} {:>9} {:>16} {:>9.2}", c.code, c.title_zh, pad, c.findings, c.persons, c.amount, secs(&c.code))?;
-    }
-    writeln!(out, "total: {} finding(s){}", r.total, if r.reopened > 0 { format!(", {} reopened (evidence changed)", r.reopened) } else { String::new() })?;
     writeln!(
         out,
-        "DUP_PERSON: {} persons in {} blocks (birth date × township), {} pairs compared, {} matched, {} groups, {:.2} s",
+        "audit as of {} ({})",
+        r.month.format("%Y-%m"),
+        r.run_id
+    )?;
+    writeln!(
+        out,
+        "{:<22} 稽核项目{} {:>9} {:>9} {:>16} {:>9}",
+        "check",
+        " ".repeat(14),
+        "findings",
+        "persons",
+        "amount at risk",
+        "seconds"
+    )?;
+    let secs = |code: &str| {
+        r.timings
+            .iter()
+            .find(|t| t.step == code)
+            .map_or(0.0, |t| t.seconds)
+    };
+    for c in &r.by_check {
+        // Pad the Chinese title by display width (two columns per character).
+        let width: usize = c
+            .title_zh
+            .chars()
+            .map(|ch| if ch.is_ascii() { 1 } else { 2 })
+            .sum();
+        let pad = " ".repeat(22usize.saturating_sub(width));
+        writeln!(
+            out,
+            "{:<22} {}{} {:>9} {:>9} {:>16} {:>9.2}",
+            c.code,
+            c.title_zh,
+            pad,
+            c.findings,
+            c.persons,
+            c.amount,
+            secs(&c.code)
+        )?;
+    }
+    writeln!(
+        out,
+        "total: {} finding(s){}",
+        r.total,
+        if r.reopened > 0 {
+            format!(", {} reopened (evidence changed)", r.reopened)
+        } else {
+            String::new()
+        }
+    )?;
+    writeln!(
+        out,
+        "DUP_PERSON: {} persons in {} blocks (birth date × township × surname), {} pairs compared, {} matched, {} groups, {:.2} s",
         r.dup.persons, r.dup.blocks, r.dup.pairs_compared, r.dup.pairs_matched, r.dup.groups, r.dup.seconds
     )?;
-    for t in r.timings.iter().filter(|t| !r.by_check.iter().any(|c| c.code == t.step)) {
+    for t in r
+        .timings
+        .iter()
+        .filter(|t| !r.by_check.iter().any(|c| c.code == t.step))
+    {
         writeln!(out, "{:<40} {:>9.2} s", t.step, t.seconds)?;
     }
     writeln!(out, "whole audit: {:.2} s", r.seconds)?;

@@ -46,7 +46,10 @@ struct Measured {
 /// Runs a child and reports its wall time and peak RSS (from wait4's rusage).
 fn run_measured(cmd: &mut Command) -> anyhow::Result<Measured> {
     let start = Instant::now();
-    let child = cmd.stdout(Stdio::null()).spawn().context("starting the child")?;
+    let child = cmd
+        .stdout(Stdio::null())
+        .spawn()
+        .context("starting the child")?;
     let pid = child.id() as libc::pid_t;
     let mut status: libc::c_int = 0;
     // SAFETY: a zeroed rusage is a valid out-parameter; wait4 reaps exactly our
@@ -78,9 +81,15 @@ fn is_utf8_csv(path: &Path) -> bool {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(&args.work)?;
-    let county = args.work.join(format!("county-{}-s{}", args.persons, args.seed));
+    let county = args
+        .work
+        .join(format!("county-{}-s{}", args.persons, args.seed));
     if !county.join("_truth").is_dir() {
-        println!("generating a {}-person county into {} …", args.persons, county.display());
+        println!(
+            "generating a {}-person county into {} …",
+            args.persons,
+            county.display()
+        );
         let t = Instant::now();
         let cfg = SynthConfig {
             persons: args.persons,
@@ -92,7 +101,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let exe = std::env::current_exe()?;
     let (inputs, _) = pension::ingest::expand_paths(std::slice::from_ref(&county));
-    let total_bytes: u64 = inputs.iter().filter_map(|p| p.metadata().ok()).map(|m| m.len()).sum();
+    let total_bytes: u64 = inputs
+        .iter()
+        .filter_map(|p| p.metadata().ok())
+        .map(|m| m.len())
+        .sum();
 
     // Ours: the full validating ingest of every file.
     let ours_wh = args.work.join("warehouse-ours");
@@ -110,7 +123,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
     // Ours again on exactly the reference's files, for a like-for-like ratio.
     let utf8: Vec<PathBuf> = inputs.iter().filter(|p| is_utf8_csv(p)).cloned().collect();
-    let utf8_bytes: u64 = utf8.iter().filter_map(|p| p.metadata().ok()).map(|m| m.len()).sum();
+    let utf8_bytes: u64 = utf8
+        .iter()
+        .filter_map(|p| p.metadata().ok())
+        .map(|m| m.len())
+        .sum();
     let subset_wh = args.work.join("warehouse-subset");
     let _ = std::fs::remove_dir_all(&subset_wh);
     let subset = run_measured(
@@ -121,7 +138,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .arg("--skip-bad-files")
             .args(&utf8),
     )?;
-    let subset_rows: u64 = Manifest::load(&subset_wh)?.files.iter().map(|f| f.rows_read).sum();
+    let subset_rows: u64 = Manifest::load(&subset_wh)?
+        .files
+        .iter()
+        .map(|f| f.rows_read)
+        .sum();
 
     let ref_out = args.work.join("reference-out");
     let _ = std::fs::remove_dir_all(&ref_out);
@@ -155,11 +176,29 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         "{:<44} {:>6} {:>9} {:>12} {:>8} {:>12} {:>8} {:>9}\n",
         "run", "files", "MB", "rows", "seconds", "rows/s", "MB/s", "peak MiB"
     ));
-    report.push_str(&line("pipeline ingest (all files, validating)", inputs.len(), total_bytes, ours_rows, &ours));
+    report.push_str(&line(
+        "pipeline ingest (all files, validating)",
+        inputs.len(),
+        total_bytes,
+        ours_rows,
+        &ours,
+    ));
     report.push('\n');
-    report.push_str(&line("pipeline ingest (UTF-8 CSV subset)", utf8.len(), utf8_bytes, subset_rows, &subset));
+    report.push_str(&line(
+        "pipeline ingest (UTF-8 CSV subset)",
+        utf8.len(),
+        utf8_bytes,
+        subset_rows,
+        &subset,
+    ));
     report.push('\n');
-    report.push_str(&line(&ref_name, utf8.len(), utf8_bytes, subset_rows, &reference));
+    report.push_str(&line(
+        &ref_name,
+        utf8.len(),
+        utf8_bytes,
+        subset_rows,
+        &reference,
+    ));
     report.push('\n');
     report.push_str(&format!(
         "throughput ratio (ours / DuckDB, same files): {:.2}×  (goal ≥ 0.5×; peak memory goal ≤ 4096 MiB)\n",

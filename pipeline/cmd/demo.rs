@@ -42,7 +42,10 @@ fn fresh_warehouse(dir: &Path) -> anyhow::Result<()> {
     if dir.exists() {
         let is_warehouse = dir.join("manifest.json").is_file() || dir.read_dir()?.next().is_none();
         if !is_warehouse {
-            bail!("{} exists and is not a warehouse; choose another --out", dir.display());
+            bail!(
+                "{} exists and is not a warehouse; choose another --out",
+                dir.display()
+            );
         }
         std::fs::remove_dir_all(dir).with_context(|| format!("removing {}", dir.display()))?;
     }
@@ -55,7 +58,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     fresh_warehouse(&wh_dir)?;
     let catalog = super::catalog()?;
     let mut wh = Warehouse::open(&wh_dir)?;
-    println!("== 1. ingest {} (bad files included on purpose) ==", samples.display());
+    println!(
+        "== 1. ingest {} (bad files included on purpose) ==",
+        samples.display()
+    );
     let opts = IngestOptions {
         skip_bad_files: true,
         progress: true,
@@ -84,7 +90,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     run_self(&["--warehouse", &wh_arg, "account", &person])?;
     println!("\n== 5. audit as of {month} ==");
     let audit_out = args.out.join("audit").display().to_string();
-    run_self(&["--warehouse", &wh_arg, "audit", "--month", &month, "--out", &audit_out])?;
+    run_self(&[
+        "--warehouse",
+        &wh_arg,
+        "audit",
+        "--month",
+        &month,
+        "--out",
+        &audit_out,
+    ])?;
     println!("\nTry: pipeline --warehouse {} sql \"SELECT strftime(month, '%Y-%m') AS month, count(*) AS payouts, sum(total_amount) AS yuan FROM payout GROUP BY 1 ORDER BY 1 DESC LIMIT 12\"", wh_dir.display());
     Ok(ExitCode::SUCCESS)
 }

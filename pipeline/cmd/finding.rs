@@ -36,18 +36,32 @@ enum Action {
 pub fn run(wh_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
     let catalog = super::catalog()?;
     match args.action {
-        Action::Set { finding_id, status, note } => {
+        Action::Set {
+            finding_id,
+            status,
+            note,
+        } => {
             let mut wh = Warehouse::open(wh_dir)
                 .with_context(|| format!("opening the warehouse {}", wh_dir.display()))?;
             let who = audit::store::current_user();
             let command = std::env::args().collect::<Vec<_>>().join(" ");
-            let o = audit::set_status(&mut wh, &catalog, &finding_id, &status, note.as_deref(), &who, &command)
-                .with_context(|| format!("setting finding {finding_id} to {status}"))?;
+            let o = audit::set_status(
+                &mut wh,
+                &catalog,
+                &finding_id,
+                &status,
+                note.as_deref(),
+                &who,
+                &command,
+            )
+            .with_context(|| format!("setting finding {finding_id} to {status}"))?;
             println!(
                 "finding {} ({}{}): {} → {} by {who} (history entry {})",
                 o.finding_id,
                 o.check_code,
-                o.person_no.map(|p| format!(", person {p}")).unwrap_or_default(),
+                o.person_no
+                    .map(|p| format!(", person {p}"))
+                    .unwrap_or_default(),
                 o.previous,
                 o.status,
                 o.seq
@@ -56,7 +70,9 @@ pub fn run(wh_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
         Action::Show { finding_id } => {
             let wh = Warehouse::open_read(wh_dir)
                 .with_context(|| format!("opening the warehouse {}", wh_dir.display()))?;
-            for line in audit::show(&wh, &catalog, &finding_id).with_context(|| format!("finding {finding_id}"))? {
+            for line in audit::show(&wh, &catalog, &finding_id)
+                .with_context(|| format!("finding {finding_id}"))?
+            {
                 println!("{line}");
             }
         }

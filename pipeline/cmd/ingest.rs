@@ -58,7 +58,11 @@ const FILES_LISTED: usize = 15;
 /// The per-file summary: read = accepted + quarantined, and the first reasons.
 pub fn print_report(r: &IngestReport, skip_bad: bool, out: &mut dyn Write) -> std::io::Result<()> {
     let (mut read, mut acc, mut quar) = (0, 0, 0);
-    for f in r.files.iter().filter(|f| matches!(f.status, FileStatus::Ingested { .. })) {
+    for f in r
+        .files
+        .iter()
+        .filter(|f| matches!(f.status, FileStatus::Ingested { .. }))
+    {
         read += f.rows_read;
         acc += f.accepted;
         quar += f.quarantined;
@@ -68,9 +72,15 @@ pub fn print_report(r: &IngestReport, skip_bad: bool, out: &mut dyn Write) -> st
         print_by_kind(r, out)?;
         writeln!(out, "\nfiles needing attention:")?;
     }
-    writeln!(out, "{:<44} {:<20} {:>10} {:>10} {:>11}", "file", "kind", "read", "accepted", "quarantined")?;
+    writeln!(
+        out,
+        "{:<44} {:<20} {:>10} {:>10} {:>11}",
+        "file", "kind", "read", "accepted", "quarantined"
+    )?;
     for f in &r.files {
-        let notable = f.quarantined > 0 || !f.extra_columns.is_empty() || !matches!(f.status, FileStatus::Ingested { .. });
+        let notable = f.quarantined > 0
+            || !f.extra_columns.is_empty()
+            || !matches!(f.status, FileStatus::Ingested { .. });
         if grouped && !notable {
             continue;
         }
@@ -113,7 +123,11 @@ fn print_file(f: &pension::ingest::FileReport, out: &mut dyn Write) -> std::io::
                 writeln!(out, "    {} accepted row(s) flagged: malformed ID number (ID_INVALID, kept for the audit)", f.flagged)?;
             }
             if !f.extra_columns.is_empty() {
-                writeln!(out, "    extra column(s) kept aside: {}", f.extra_columns.join(", "))?;
+                writeln!(
+                    out,
+                    "    extra column(s) kept aside: {}",
+                    f.extra_columns.join(", ")
+                )?;
             }
             for reason in &f.first_reasons {
                 writeln!(out, "    {reason}")?;
@@ -134,7 +148,9 @@ fn print_file(f: &pension::ingest::FileReport, out: &mut dyn Write) -> std::io::
 fn print_by_kind(r: &IngestReport, out: &mut dyn Write) -> std::io::Result<()> {
     let mut kinds: BTreeMap<String, [u64; 7]> = BTreeMap::new();
     for f in &r.files {
-        let k = kinds.entry(f.kind.clone().unwrap_or_else(|| "(not recognised)".into())).or_default();
+        let k = kinds
+            .entry(f.kind.clone().unwrap_or_else(|| "(not recognised)".into()))
+            .or_default();
         match f.status {
             FileStatus::Ingested { .. } => {
                 k[0] += 1;
@@ -147,7 +163,11 @@ fn print_by_kind(r: &IngestReport, out: &mut dyn Write) -> std::io::Result<()> {
             FileStatus::Refused(_) => k[6] += 1,
         }
     }
-    writeln!(out, "{:<24} {:>6} {:>12} {:>12} {:>11} {:>8} {:>10} {:>8}", "kind", "files", "read", "accepted", "quarantined", "flagged", "unchanged", "refused")?;
+    writeln!(
+        out,
+        "{:<24} {:>6} {:>12} {:>12} {:>11} {:>8} {:>10} {:>8}",
+        "kind", "files", "read", "accepted", "quarantined", "flagged", "unchanged", "refused"
+    )?;
     for (kind, k) in &kinds {
         writeln!(
             out,

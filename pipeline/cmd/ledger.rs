@@ -100,7 +100,10 @@ pub fn print_report(r: &ledger::StageReport) {
     );
     println!("charged to the pooled fund: {} yuan", r.pooled_total);
     if r.error_count > 0 {
-        println!("{} person(s) could not be replayed (ledger_error):", thousands(r.error_count));
+        println!(
+            "{} person(s) could not be replayed (ledger_error):",
+            thousands(r.error_count)
+        );
         for (p, e) in &r.errors {
             println!("  {p}: {e}");
         }

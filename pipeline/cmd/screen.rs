@@ -26,8 +26,21 @@ pub struct Args {
 
 pub fn run(wh_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
     let catalog = super::catalog()?;
-    let report = screen::screen(wh_dir, &catalog, &args.payout_file, &args.month, &args.out, &Default::default())
-        .with_context(|| format!("screening {} for {}", args.payout_file.display(), args.month))?;
+    let report = screen::screen(
+        wh_dir,
+        &catalog,
+        &args.payout_file,
+        &args.month,
+        &args.out,
+        &Default::default(),
+    )
+    .with_context(|| {
+        format!(
+            "screening {} for {}",
+            args.payout_file.display(),
+            args.month
+        )
+    })?;
     print!("{}", screen::summary_text(&report, &args.payout_file));
     for f in &report.files {
         println!("wrote {}", f.display());

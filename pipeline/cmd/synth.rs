@@ -30,8 +30,8 @@ pub struct Args {
 }
 
 pub fn parse_month_arg(s: &str) -> anyhow::Result<(i32, u32)> {
-    let d = pension::ingest::value::parse_month(s)
-        .map_err(|e| anyhow::anyhow!("--through: {e}"))?;
+    let d =
+        pension::ingest::value::parse_month(s).map_err(|e| anyhow::anyhow!("--through: {e}"))?;
     use chrono::Datelike;
     Ok((d.year(), d.month()))
 }
@@ -60,6 +60,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     for (code, n) in &report.injected {
         println!("  {code:<22} {n}");
     }
-    println!("look-alikes that must not be flagged: {}", report.lookalikes);
+    println!(
+        "look-alikes that must not be flagged: {}",
+        report.lookalikes
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -54,7 +54,8 @@ impl<R: BufRead> LineDecoder<R> {
                 break;
             }
         }
-        self.bytes.fetch_add(self.raw.len() as u64, Ordering::Relaxed);
+        self.bytes
+            .fetch_add(self.raw.len() as u64, Ordering::Relaxed);
         Ok(!self.raw.is_empty())
     }
 

@@ -106,7 +106,11 @@ fn typed_column(name: &str, ty: OutType, cells: Vec<Cell>) -> PolarsResult<Colum
         .into_series()
         .into_column(),
         OutType::Money | OutType::Rate => {
-            let (precision, scale) = if ty == OutType::Money { (18, 2) } else { (9, 4) };
+            let (precision, scale) = if ty == OutType::Money {
+                (18, 2)
+            } else {
+                (9, 4)
+            };
             Int128Chunked::from_iter_options(
                 name,
                 cells.into_iter().map(|c| match c {
@@ -149,8 +153,14 @@ pub fn quarantine_frame(
     let columns = vec![
         Column::new("kind".into(), vec![kind; n]),
         Column::new("file".into(), vec![lineage.file.as_str(); n]),
-        Column::new("line".into(), rows.iter().map(|q| q.line as i64).collect::<Vec<_>>()),
-        Column::new("raw".into(), rows.iter().map(|q| q.raw.as_str()).collect::<Vec<_>>()),
+        Column::new(
+            "line".into(),
+            rows.iter().map(|q| q.line as i64).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "raw".into(),
+            rows.iter().map(|q| q.raw.as_str()).collect::<Vec<_>>(),
+        ),
         Column::new("reason_codes".into(), codes),
         Column::new("reasons".into(), reasons),
         Column::new("_file_seq".into(), vec![lineage.file_seq; n]),

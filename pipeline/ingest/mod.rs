@@ -55,9 +55,14 @@ pub struct IngestOptions {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum FileStatus {
-    Ingested { seq: u64 },
+    Ingested {
+        seq: u64,
+    },
     /// Byte-identical to a file already in the warehouse.
-    Unchanged { seq: u64, ingested_at: String },
+    Unchanged {
+        seq: u64,
+        ingested_at: String,
+    },
     Refused(String),
 }
 
@@ -259,7 +264,9 @@ fn ingest_file(
         Ok(s) => s,
         Err(e) => return Ok(refused(path, None, e.to_string())),
     };
-    let file_name = path.file_name().map_or(String::new(), |n| n.to_string_lossy().into_owned());
+    let file_name = path
+        .file_name()
+        .map_or(String::new(), |n| n.to_string_lossy().into_owned());
     let (schema, map) = match forced {
         Some(s) => {
             let m = detect::map_header(s, &src.header);
@@ -277,7 +284,11 @@ fn ingest_file(
         None => match detect::detect(catalog, &src.header, &file_name) {
             Ok(found) => found,
             Err(msg) => {
-                let reason = format!("{} (header on line {}): {msg}", path.display(), src.header_line);
+                let reason = format!(
+                    "{} (header on line {}): {msg}",
+                    path.display(),
+                    src.header_line
+                );
                 return Ok(refused(path, None, reason));
             }
         },
@@ -339,7 +350,11 @@ fn ingest_file(
         quarantine_part,
     };
     // Nothing is lost: every row read is accepted or quarantined.
-    assert_eq!(entry.rows_read, entry.accepted + entry.quarantined, "row accounting");
+    assert_eq!(
+        entry.rows_read,
+        entry.accepted + entry.quarantined,
+        "row accounting"
+    );
     let report = FileReport {
         source: path.to_path_buf(),
         kind: Some(schema.kind.clone()),
@@ -466,15 +481,20 @@ impl<'a> Sink<'a> {
         *n += 1;
         let path = tx.stage(&rel);
         self.staged.push(rel);
-        let mut df = b.take_frame(&self.lineage).map_err(|e| IngestError::Write {
-            path: path.clone(),
-            message: e.to_string(),
-        })?;
+        let mut df = b
+            .take_frame(&self.lineage)
+            .map_err(|e| IngestError::Write {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
         frame::write_parquet(&mut df, &path).map_err(|message| IngestError::Write { path, message })
     }
 
     /// Flushes every partition and writes the quarantine file.
-    fn finish(&mut self, tx: &mut Transaction) -> Result<(Vec<String>, Option<String>), IngestError> {
+    fn finish(
+        &mut self,
+        tx: &mut Transaction,
+    ) -> Result<(Vec<String>, Option<String>), IngestError> {
         let keys: Vec<String> = self.builders.keys().cloned().collect();
         for k in keys {
             self.flush(&k, tx)?;
@@ -487,10 +507,11 @@ impl<'a> Sink<'a> {
         let path = tx.stage(&rel);
         let mut df = frame::quarantine_frame(&self.schema.kind, &self.quarantined, &self.lineage)
             .map_err(|e| IngestError::Write {
-                path: path.clone(),
-                message: e.to_string(),
-            })?;
-        frame::write_parquet(&mut df, &path).map_err(|message| IngestError::Write { path, message })?;
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        frame::write_parquet(&mut df, &path)
+            .map_err(|message| IngestError::Write { path, message })?;
         self.staged.push(rel.clone());
         Ok((parts, Some(rel)))
     }

@@ -285,7 +285,11 @@ impl<'a> Validator<'a> {
                 value::parse_month(text).map_err(|m| fail("BAD_MONTH", m))?,
             )),
             ColType::Money => Cell::Fixed(value::parse_money(text, col.signed).map_err(|m| {
-                let code = if m.contains("negative") { "NEGATIVE_MONEY" } else { "BAD_MONEY" };
+                let code = if m.contains("negative") {
+                    "NEGATIVE_MONEY"
+                } else {
+                    "BAD_MONEY"
+                };
                 fail(code, m)
             })?),
             ColType::Rate => Cell::Fixed(value::parse_rate(text).map_err(|m| fail("BAD_RATE", m))?),
@@ -381,7 +385,11 @@ impl<'a> Validator<'a> {
                 if cond && cells[self.position(target)] == Cell::Null {
                     reasons.push(Reason {
                         code: "REQUIRED_IF",
-                        message: format!("{} is required when {} is {equals}", label(target), label(when)),
+                        message: format!(
+                            "{} is required when {} is {equals}",
+                            label(target),
+                            label(when)
+                        ),
                     });
                 }
             }

@@ -33,7 +33,12 @@ fn excel_serial(s: &str) -> Option<NaiveDate> {
 
 /// `2024-03-05`, `2024/3/5`, `20240305`, `2024年3月5日`, or an Excel serial number.
 pub fn parse_date(raw: &str) -> Result<NaiveDate, String> {
-    let bad = || format!("`{}` is not a date (expected e.g. 2024-03-05, 2024/3/5, 20240305 or 2024年3月5日)", raw.trim());
+    let bad = || {
+        format!(
+            "`{}` is not a date (expected e.g. 2024-03-05, 2024/3/5, 20240305 or 2024年3月5日)",
+            raw.trim()
+        )
+    };
     // A date-time from a spreadsheet export: keep the date part.
     let trimmed = trim_text(raw);
     // Fast path: ISO `2024-03-05`.
@@ -70,7 +75,12 @@ pub fn parse_date(raw: &str) -> Result<NaiveDate, String> {
 /// Returns the first day of the month.
 pub fn parse_month(raw: &str) -> Result<NaiveDate, String> {
     let s = fold_width(raw);
-    let bad = || format!("`{}` is not a month (expected e.g. 2024-03, 202403 or 2024年3月)", raw.trim());
+    let bad = || {
+        format!(
+            "`{}` is not a month (expected e.g. 2024-03, 202403 or 2024年3月)",
+            raw.trim()
+        )
+    };
     let first = |y: &str, m: &str| ymd(y, m, "1");
     if s.len() == 6 && s.bytes().all(|b| b.is_ascii_digit()) {
         return first(&s[..4], &s[4..]).ok_or_else(bad);
@@ -103,7 +113,10 @@ pub fn parse_money(raw: &str, signed: bool) -> Result<i128, String> {
         .collect();
     let s = s.strip_suffix('元').unwrap_or(&s);
     let scaled = parse_scaled(s, 2).ok_or_else(|| {
-        format!("`{}` is not an amount in yuan with at most 2 decimals", raw.trim())
+        format!(
+            "`{}` is not an amount in yuan with at most 2 decimals",
+            raw.trim()
+        )
     })?;
     if scaled < 0 && !signed {
         return Err(format!("amount `{}` is negative", raw.trim()));
@@ -117,7 +130,10 @@ pub fn parse_rate(raw: &str) -> Result<i128, String> {
     let s = s.strip_suffix('%').unwrap_or(&s);
     match parse_scaled(s, 4) {
         Some(v) if v >= 0 => Ok(v),
-        _ => Err(format!("`{}` is not a rate in percent (e.g. 1.50)", raw.trim())),
+        _ => Err(format!(
+            "`{}` is not a rate in percent (e.g. 1.50)",
+            raw.trim()
+        )),
     }
 }
 
@@ -130,7 +146,12 @@ fn parse_scaled(s: &str, scale: u32) -> Option<i128> {
     };
     let (int, frac) = body.split_once('.').unwrap_or((body, ""));
     let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
-    if int.is_empty() || int.len() > 16 || frac.len() > scale as usize || !digits(int) || !digits(frac) {
+    if int.is_empty()
+        || int.len() > 16
+        || frac.len() > scale as usize
+        || !digits(int)
+        || !digits(frac)
+    {
         return None;
     }
     if body.ends_with('.') {

@@ -350,7 +350,11 @@ pub struct RefundCheck {
 }
 
 /// The refund check of every closure of the replay.
-pub fn refund_checks(p: &PersonEvents, cancellations: &[CancelRow], replay: &Replay) -> Vec<RefundCheck> {
+pub fn refund_checks(
+    p: &PersonEvents,
+    cancellations: &[CancelRow],
+    replay: &Replay,
+) -> Vec<RefundCheck> {
     // Transfer-out cancellations that gave way to a transfer-out row: each is
     // attached to the transfer closure nearest in date.
     let transfer_closures: Vec<(usize, NaiveDate)> = replay
@@ -398,7 +402,11 @@ pub fn refund_checks(p: &PersonEvents, cancellations: &[CancelRow], replay: &Rep
             } else {
                 ("cancellation", None)
             };
-            let refund_rule = if transfer { r.prepaid_refund } else { r.refund + r.prepaid_refund };
+            let refund_rule = if transfer {
+                r.prepaid_refund
+            } else {
+                r.refund + r.prepaid_refund
+            };
             let transfer_rule = if transfer { r.refund } else { Decimal::ZERO };
             let refund_amount = cancel.and_then(|c| c.refund_amount);
             let refund_diff = refund_amount.unwrap_or_default() - refund_rule;

@@ -953,7 +953,11 @@ impl State<'_, '_> {
     /// Settlement of the four sub-balances: posts the interest accrued since the
     /// last posting (months before this one), in effect from this month.
     fn settle_account(&mut self, date: NaiveDate, rate: Decimal, src: &Source) -> Decimal {
-        let source = Source::from(format!("settlement {}-{:02} for {src}", date.year(), date.month()));
+        let source = Source::from(format!(
+            "settlement {}-{:02} for {src}",
+            date.year(),
+            date.month()
+        ));
         let mut total = Decimal::ZERO;
         for sub in Sub::ALL {
             let s = &mut self.subs[sub.idx()];
@@ -1009,7 +1013,11 @@ impl State<'_, '_> {
         // Prepaid lots not yet moved: settled like the account (months before this
         // one) and refunded.
         let mut prepaid_refund = Decimal::ZERO;
-        let source = Source::from(format!("settlement {}-{:02} for {src}", date.year(), date.month()));
+        let source = Source::from(format!(
+            "settlement {}-{:02} for {src}",
+            date.year(),
+            date.month()
+        ));
         for lot in 0..self.lots.len() {
             if !self.lot_open[lot] {
                 continue;

@@ -184,7 +184,9 @@ pub fn load_reference(conn: &Connection) -> Result<Reference, StageError> {
          QUALIFY row_number() OVER (PARTITION BY from_month ORDER BY _file_seq DESC, _line DESC) = 1 \
          ORDER BY from_month",
     )?;
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, NaiveDate>(0)?, r.get::<_, Decimal>(1)?)))?;
+    let rows = stmt.query_map([], |r| {
+        Ok((r.get::<_, NaiveDate>(0)?, r.get::<_, Decimal>(1)?))
+    })?;
     for row in rows {
         refs.standards.push(row?);
     }
@@ -256,6 +258,23 @@ fn person_filter(col: &str, persons: Option<&[String]>) -> String {
     }
 }
 
+/// Runs a query and hands each Arrow batch to `f`.
+fn each_batch(
+    conn: &Connection,
+    sql: &str,
+    mut f: impl FnMut(&RecordBatch) -> Result<(), StageError>,
+) -> Result<(), StageError> {
+    let mut stmt = conn.prepare(sql)?;
+    for batch in stmt.stream_arrow([])? {
+        f(&batch?)?;
+    }
+    Ok(())
+}
+
+fn opt_day(a: &duckdb::arrow::array::PrimitiveArray<Date32Type>, i: usize) -> Option<NaiveDate> {
+    (!a.is_null(i)).then(|| day_date(a.value(i)))
+}
+
 /// Approvals, cancellations and the beneficiaries' context dated up to `through`
 /// (the last day of the through month), for all persons or the listed ones.
 pub fn load_side(
@@ -317,68 +336,94 @@ pub fn load_side(
         side.cancellations.entry(p).or_default().push(c);
     }
 
-    // Beneficiaries: their enrollment (first row of the person number), then the
-    // registries through the enrollment's ID number (18-digit form).
+    // Beneficiaries: their enrollment (the first row of the person number).
     let benef = format!(
         "(SELECT DISTINCT person_no FROM benefit_approval WHERE start_month <= {t}{})",
         person_filter("person_no", persons)
     );
-    let sql = format!(
-        "SELECT b.person_no, e.id_number, e.birth_date, e.enroll_date FROM {benef} b \
-         LEFT JOIN (SELECT person_no, id_number, birth_date, enroll_date FROM enrollment \
-           QUALIFY row_number() OVER (PARTITION BY person_no ORDER BY _file_seq, _line) = 1) e \
-         USING (person_no)"
-    );
-    let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt.query_map([], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            Beneficiary {
-                id_number: r.get(1)?,
-                birth_date: r.get(2)?,
-                enroll_date: r.get(3)?,
-                ..Default::default()
-            },
-        ))
-    })?;
-    for row in rows {
-        let (p, b) = row?;
-        side.beneficiaries.insert(p, b);
+    let mut first: HashMap<String, (i32, i32)> = HashMap::new();
+    each_batch(
+        conn,
+        &format!(
+            "SELECT person_no, id_number, birth_date, enroll_date, _file_seq::INTEGER, _line::INTEGER \
+             FROM enrollment WHERE person_no IN {benef}"
+        ),
+        |b| {
+            let (p, id) = (strings(b.column(0).as_ref())?, strings(b.column(1).as_ref())?);
+            let (birth, enroll) = (
+                b.column(2).as_primitive::<Date32Type>(),
+                b.column(3).as_primitive::<Date32Type>(),
+            );
+            let (fs, ln) = (b.column(4).as_primitive::<Int32Type>(), b.column(5).as_primitive::<Int32Type>());
+            for i in 0..b.num_rows() {
+                let key = (fs.value(i), ln.value(i));
+                let person = p.get(i);
+                if first.get(person).is_some_and(|k| *k <= key) {
+                    continue;
+                }
+                first.insert(person.to_string(), key);
+                side.beneficiaries.insert(
+                    person.to_string(),
+                    Beneficiary {
+                        id_number: (!b.column(1).is_null(i)).then(|| id.get(i).to_string()),
+                        birth_date: opt_day(birth, i),
+                        enroll_date: opt_day(enroll, i),
+                        ..Default::default()
+                    },
+                );
+            }
+            Ok(())
+        },
+    )?;
+    // Approved persons without an enrollment still get a (mostly empty) context.
+    for p in side.approvals.keys() {
+        side.beneficiaries.entry(p.clone()).or_default();
     }
-    let ids = format!(
-        "(SELECT person_no, id_number FROM enrollment WHERE person_no IN {benef} \
-         QUALIFY row_number() OVER (PARTITION BY person_no ORDER BY _file_seq, _line) = 1)"
-    );
-    let sql = format!(
-        "SELECT i.person_no, min(d.death_date) FROM death_record d JOIN {ids} i USING (id_number) \
-         WHERE d.death_date <= {t} GROUP BY 1"
-    );
-    let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, NaiveDate>(1)?)))?;
-    for row in rows {
-        let (p, d) = row?;
-        if let Some(b) = side.beneficiaries.get_mut(&p) {
-            b.death_registered = Some(d);
+
+    // The registries by ID number (small tables: read whole, matched here).
+    let mut deaths: HashMap<String, NaiveDate> = HashMap::new();
+    each_batch(
+        conn,
+        &format!("SELECT id_number, death_date FROM death_record WHERE death_date <= {t} AND id_number IS NOT NULL"),
+        |b| {
+            let id = strings(b.column(0).as_ref())?;
+            let d = b.column(1).as_primitive::<Date32Type>();
+            for i in 0..b.num_rows() {
+                if let Some(day) = opt_day(d, i) {
+                    let e = deaths.entry(id.get(i).to_string()).or_insert(day);
+                    *e = (*e).min(day);
+                }
+            }
+            Ok(())
+        },
+    )?;
+    let mut spells: HashMap<String, Vec<(NaiveDate, Option<NaiveDate>)>> = HashMap::new();
+    each_batch(
+        conn,
+        &format!(
+            "SELECT id_number, start_date, end_date FROM inmate WHERE start_date <= {t} AND id_number IS NOT NULL \
+             ORDER BY 1, 2, 3"
+        ),
+        |b| {
+            let id = strings(b.column(0).as_ref())?;
+            let (a, e) = (b.column(1).as_primitive::<Date32Type>(), b.column(2).as_primitive::<Date32Type>());
+            for i in 0..b.num_rows() {
+                if let Some(start) = opt_day(a, i) {
+                    spells.entry(id.get(i).to_string()).or_default().push((start, opt_day(e, i)));
+                }
+            }
+            Ok(())
+        },
+    )?;
+    for b in side.beneficiaries.values_mut() {
+        if let Some(id) = &b.id_number {
+            b.death_registered = deaths.get(id).copied();
+            if let Some(s) = spells.get(id) {
+                b.inmate = s.clone();
+            }
         }
     }
-    let sql = format!(
-        "SELECT i.person_no, m.start_date, m.end_date FROM inmate m JOIN {ids} i USING (id_number) \
-         WHERE m.start_date <= {t} ORDER BY 1, 2, 3"
-    );
-    let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt.query_map([], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, NaiveDate>(1)?,
-            r.get::<_, Option<NaiveDate>>(2)?,
-        ))
-    })?;
-    for row in rows {
-        let (p, a, e) = row?;
-        if let Some(b) = side.beneficiaries.get_mut(&p) {
-            b.inmate.push((a, e));
-        }
-    }
+
     let sql = format!(
         "SELECT person_no, reason, start_month, end_month FROM suspension \
          WHERE start_month <= {t} AND person_no IN {benef} ORDER BY 1, 3, 2, 4"
@@ -398,36 +443,41 @@ pub fn load_side(
             b.suspensions.push((reason, s, e));
         }
     }
-    let sql = format!(
-        "SELECT person_no, year::INTEGER, min(cert_date) FROM certification \
-         WHERE result = 'pass' AND cert_date <= {t} AND person_no IN {benef} GROUP BY 1, 2"
-    );
-    let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt.query_map([], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, i32>(1)?,
-            r.get::<_, NaiveDate>(2)?,
-        ))
-    })?;
-    for row in rows {
-        let (p, y, d) = row?;
-        if let Some(b) = side.beneficiaries.get_mut(&p) {
-            b.certified.insert(y, d);
-        }
-    }
+
+    each_batch(
+        conn,
+        &format!(
+            "SELECT person_no, year::INTEGER, min(cert_date) FROM certification \
+             WHERE result = 'pass' AND cert_date <= {t} AND person_no IN {benef} GROUP BY 1, 2"
+        ),
+        |b| {
+            let p = strings(b.column(0).as_ref())?;
+            let (y, d) = (
+                b.column(1).as_primitive::<Int32Type>(),
+                b.column(2).as_primitive::<Date32Type>(),
+            );
+            for i in 0..b.num_rows() {
+                if let (Some(ben), false, Some(day)) = (
+                    side.beneficiaries.get_mut(p.get(i)),
+                    y.is_null(i),
+                    opt_day(d, i),
+                ) {
+                    ben.certified.insert(y.value(i), day);
+                }
+            }
+            Ok(())
+        },
+    )?;
     Ok(side)
 }
 
-/// The one query: every event dated up to `through`, ordered by person (each
-/// person's rows are then ordered in Rust: sorting small groups there is much
-/// cheaper than a wide total sort in the query).
+/// Every event dated up to `through`, unordered: person_no, ev (event code), d,
+/// amount, yr (prepaid year), death, _file_seq, _line.
 pub fn events_sql(through: NaiveDate, persons: Option<&[String]>) -> String {
     let t = date_lit(through);
     let f = |col: &str| person_filter(col, persons);
     format!(
-        "SELECT person_no, ev::UTINYINT AS ev, d, amount::DECIMAL(18,2) AS amount, yr::INTEGER AS yr, \
-                death, _file_seq::INTEGER AS fs, _line::INTEGER AS ln FROM ( \
+        "SELECT person_no, ev, d, amount, yr, death, _file_seq, _line FROM ( \
            SELECT person_no, CASE kind WHEN 'normal' THEN {n} WHEN 'backpay' THEN {b} ELSE {p} END AS ev, \
                   paid_date AS d, amount, CASE WHEN kind = 'prepay' THEN year END AS yr, NULL::DATE AS death, _file_seq, _line \
              FROM contribution WHERE status = 'ok' AND paid_date <= {t}{fc} \
@@ -445,7 +495,7 @@ pub fn events_sql(through: NaiveDate, persons: Option<&[String]>) -> String {
                   CASE WHEN reason = 'death' THEN event_date END, _file_seq, _line \
              FROM cancellation c WHERE apply_date <= {t}{fc} AND (reason <> 'transfer_out' OR NOT EXISTS ( \
                   SELECT 1 FROM transfer x WHERE x.person_no = c.person_no AND x.direction = 'out' AND x.date <= {t})) \
-         ) ORDER BY person_no",
+         )",
         n = ev::NORMAL,
         b = ev::BACKPAY,
         p = ev::PREPAY,
@@ -482,14 +532,16 @@ fn strings(a: &dyn Array) -> Result<Strings<'_>, StageError> {
         DataType::Utf8 => Ok(Strings::Utf8(a.as_string::<i32>())),
         DataType::LargeUtf8 => Ok(Strings::Large(a.as_string::<i64>())),
         DataType::Utf8View => Ok(Strings::View(a.as_string_view())),
-        other => Err(StageError::Input(format!("person_no column has type {other}"))),
+        other => Err(StageError::Input(format!(
+            "person_no column has type {other}"
+        ))),
     }
 }
 
 /// One row of the event stream, compact (dates as days since 1970-01-01, money
 /// in fen).
 #[derive(Debug, Clone, Copy)]
-struct RawRow {
+pub struct RawRow {
     day: i32,
     code: u8,
     file_seq: i32,
@@ -499,187 +551,243 @@ struct RawRow {
     death: Option<i32>,
 }
 
+/// A chunk of persons as read: their numbers, and each one's rows (a range of
+/// `rows`). Turning rows into events happens where the person is replayed.
+#[derive(Debug, Default)]
+pub struct RowChunk {
+    pub names: Vec<String>,
+    pub bounds: Vec<(u32, u32)>,
+    pub rows: Vec<RawRow>,
+}
+
+impl RowChunk {
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    /// The events of person `i` of the chunk.
+    pub fn person(&self, i: usize) -> Result<PersonEvents, StageError> {
+        let (a, b) = self.bounds[i];
+        let mut rows = self.rows[a as usize..b as usize].to_vec();
+        build_person(&self.names[i], &mut rows)
+    }
+}
+
 /// Days since 1970-01-01 → date.
 fn day_date(days: i32) -> NaiveDate {
     // 719_163 = days from 0001-01-01 (CE day 1) to 1970-01-01.
     NaiveDate::from_num_days_from_ce_opt(days + 719_163).unwrap_or_else(|| from_epoch_days(days))
 }
 
-/// Collects the rows of one person (the stream is ordered by person only), then
-/// orders them by date, event code and lineage — a total order, so the events
-/// are the same whatever order the rows came in — and builds the events;
-/// consecutive prepay rows of one date become one `Prepayment` (a year listed
-/// twice starts another one).
-struct Grouper {
-    person: String,
-    rows: Vec<RawRow>,
-}
-
-impl Grouper {
-    fn take(&mut self) -> Result<Option<PersonEvents>, StageError> {
-        if self.rows.is_empty() {
-            return Ok(None);
+/// A person's events from their rows: the rows are ordered by date, event code
+/// and lineage — a total order, so the events are the same whatever order the
+/// rows came in — and consecutive prepay rows of one date become one
+/// `Prepayment` (a year listed twice starts another one).
+pub fn build_person(person: &str, rows: &mut [RawRow]) -> Result<PersonEvents, StageError> {
+    rows.sort_unstable_by_key(|r| (r.day, r.code, r.file_seq, r.line));
+    let mut p = PersonEvents::new(person);
+    p.events.reserve(rows.len());
+    p.origins.reserve(rows.len());
+    let mut prepay: Option<(i32, Vec<(i32, Decimal)>, Origin)> = None;
+    let flush = |p: &mut PersonEvents, prepay: &mut Option<(i32, Vec<(i32, Decimal)>, Origin)>| {
+        if let Some((day, years, origin)) = prepay.take() {
+            p.push(day_date(day), EventKind::Prepayment { years }, origin);
         }
-        self.rows
-            .sort_unstable_by_key(|r| (r.day, r.code, r.file_seq, r.line));
-        let mut p = PersonEvents::new(&self.person);
-        p.events.reserve(self.rows.len());
-        p.origins.reserve(self.rows.len());
-        let mut prepay: Option<(i32, Vec<(i32, Decimal)>, Origin)> = None;
-        let flush = |p: &mut PersonEvents, prepay: &mut Option<(i32, Vec<(i32, Decimal)>, Origin)>| {
-            if let Some((day, years, origin)) = prepay.take() {
-                p.push(day_date(day), EventKind::Prepayment { years }, origin);
-            }
+    };
+    for r in &*rows {
+        let amount = r.fen.map(|f| Decimal::new(f, 2));
+        let origin = Origin {
+            code: r.code,
+            file_seq: r.file_seq,
+            line: r.line,
+            amount: amount.unwrap_or_default(),
         };
-        for r in &self.rows {
-            let amount = r.fen.map(|f| Decimal::new(f, 2));
-            let origin = Origin {
-                code: r.code,
+        let need = |a: Option<Decimal>| {
+            a.ok_or_else(|| {
+                StageError::Input(format!(
+                    "{} row f{} line {} of {} has no amount",
+                    source_kind(r.code),
+                    r.file_seq,
+                    r.line,
+                    person
+                ))
+            })
+        };
+        p.rows += 1;
+        if r.code == ev::PREPAY {
+            let date = day_date(r.day);
+            let year = r.year.unwrap_or_else(|| date.year());
+            let amount = need(amount)?;
+            let same_group = prepay
+                .as_ref()
+                .is_some_and(|(d, ys, _)| *d == r.day && ys.iter().all(|(y, _)| *y != year));
+            if !same_group {
+                flush(&mut p, &mut prepay);
+                prepay = Some((r.day, Vec::new(), origin));
+            }
+            p.prepay_rows.push(PrepayRow {
+                event: p.events.len() as u32,
+                year,
                 file_seq: r.file_seq,
                 line: r.line,
-                amount: amount.unwrap_or_default(),
-            };
-            let need = |a: Option<Decimal>| {
-                a.ok_or_else(|| {
-                    StageError::Input(format!(
-                        "{} row f{} line {} of {} has no amount",
-                        source_kind(r.code),
-                        r.file_seq,
-                        r.line,
-                        self.person
-                    ))
-                })
-            };
-            p.rows += 1;
-            if r.code == ev::PREPAY {
-                let date = day_date(r.day);
-                let year = r.year.unwrap_or_else(|| date.year());
-                let amount = need(amount)?;
-                let same_group = prepay
-                    .as_ref()
-                    .is_some_and(|(d, ys, _)| *d == r.day && ys.iter().all(|(y, _)| *y != year));
-                if !same_group {
-                    flush(&mut p, &mut prepay);
-                    prepay = Some((r.day, Vec::new(), origin));
-                }
-                p.prepay_rows.push(PrepayRow {
-                    event: p.events.len() as u32,
-                    year,
-                    file_seq: r.file_seq,
-                    line: r.line,
-                });
-                if let Some((_, ys, _)) = prepay.as_mut() {
-                    ys.push((year, amount));
-                }
-                continue;
+            });
+            if let Some((_, ys, _)) = prepay.as_mut() {
+                ys.push((year, amount));
             }
-            flush(&mut p, &mut prepay);
-            let kind = match r.code {
-                ev::NORMAL | ev::BACKPAY => EventKind::Credit {
-                    sub: Sub::Individual,
-                    amount: need(amount)?,
-                },
-                ev::COLLECTIVE => EventKind::Credit {
-                    sub: Sub::Collective,
-                    amount: need(amount)?,
-                },
-                ev::GOVERNMENT => EventKind::Credit {
-                    sub: Sub::Government,
-                    amount: need(amount)?,
-                },
-                ev::TRANSFER_IN => EventKind::Credit {
-                    sub: Sub::Transfer,
-                    amount: need(amount)?,
-                },
-                ev::TRANSFER_OUT | ev::CANCELLATION_TRANSFER => EventKind::TransferOut,
-                ev::PAYOUT => EventKind::PensionDebit {
-                    amount: need(amount)?,
-                },
-                ev::APPROVAL => EventKind::Approval,
-                ev::CANCELLATION => EventKind::Cancellation {
-                    death: r.death.map(day_date),
-                },
-                other => return Err(StageError::Input(format!("unknown event code {other}"))),
-            };
-            p.push(day_date(r.day), kind, origin);
+            continue;
         }
         flush(&mut p, &mut prepay);
-        self.rows.clear();
-        Ok(Some(p))
+        let kind = match r.code {
+            ev::NORMAL | ev::BACKPAY => EventKind::Credit {
+                sub: Sub::Individual,
+                amount: need(amount)?,
+            },
+            ev::COLLECTIVE => EventKind::Credit {
+                sub: Sub::Collective,
+                amount: need(amount)?,
+            },
+            ev::GOVERNMENT => EventKind::Credit {
+                sub: Sub::Government,
+                amount: need(amount)?,
+            },
+            ev::TRANSFER_IN => EventKind::Credit {
+                sub: Sub::Transfer,
+                amount: need(amount)?,
+            },
+            ev::TRANSFER_OUT | ev::CANCELLATION_TRANSFER => EventKind::TransferOut,
+            ev::PAYOUT => EventKind::PensionDebit {
+                amount: need(amount)?,
+            },
+            ev::APPROVAL => EventKind::Approval,
+            ev::CANCELLATION => EventKind::Cancellation {
+                death: r.death.map(day_date),
+            },
+            other => return Err(StageError::Input(format!("unknown event code {other}"))),
+        };
+        p.push(day_date(r.day), kind, origin);
     }
+    flush(&mut p, &mut prepay);
+    Ok(p)
 }
 
-/// Runs the event query and hands each person's events to `sink`, in person order.
-/// `sink` returns false to stop early.
+/// Runs the event query and hands the persons to `sink` in chunks of
+/// `chunk_persons`, in person-number order. `sink` returns false to stop early.
+///
+/// The persons are first numbered in person-number order (a temporary table of
+/// this connection); the events then carry that number instead of the text, so
+/// DuckDB sorts on a plain integer, and each person's rows are ordered where
+/// they are replayed.
+pub fn stream_chunks(
+    conn: &Connection,
+    through: NaiveDate,
+    persons: Option<&[String]>,
+    chunk_persons: usize,
+    mut sink: impl FnMut(RowChunk) -> Result<bool, StageError>,
+) -> Result<(), StageError> {
+    let events = events_sql(through, persons);
+    conn.execute_batch(&format!(
+        "CREATE OR REPLACE TEMP TABLE ledger_person AS \
+         SELECT person_no, (row_number() OVER (ORDER BY person_no) - 1)::INTEGER AS pid \
+         FROM (SELECT DISTINCT person_no FROM ({events}) WHERE person_no IS NOT NULL)"
+    ))?;
+    let mut names: Vec<String> = Vec::new();
+    each_batch(
+        conn,
+        "SELECT person_no FROM ledger_person ORDER BY pid",
+        |b| {
+            let p = strings(b.column(0).as_ref())?;
+            names.extend((0..b.num_rows()).map(|i| p.get(i).to_string()));
+            Ok(())
+        },
+    )?;
+    let sql = format!(
+        "SELECT p.pid, e.ev::UTINYINT, e.d, e.amount::DECIMAL(18,2), e.yr::INTEGER, e.death, \
+                e._file_seq::INTEGER, e._line::INTEGER \
+         FROM ({events}) e JOIN ledger_person p USING (person_no) ORDER BY p.pid"
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let stream = stmt.stream_arrow([])?;
+    let mut chunk = RowChunk::default();
+    let mut current: i32 = -1;
+    let mut stopped = false;
+    'batches: for batch in stream {
+        let batch: RecordBatch = batch?;
+        let pid = batch.column(0).as_primitive::<Int32Type>();
+        let code = batch.column(1).as_primitive::<UInt8Type>();
+        let date = batch.column(2).as_primitive::<Date32Type>();
+        let amount_col = batch.column(3);
+        match amount_col.data_type() {
+            DataType::Decimal128(_, 2) => {}
+            other => return Err(StageError::Input(format!("amount column has type {other}"))),
+        }
+        let amount = amount_col.as_primitive::<Decimal128Type>();
+        let year = batch.column(4).as_primitive::<Int32Type>();
+        let death = batch.column(5).as_primitive::<Date32Type>();
+        let file_seq = batch.column(6).as_primitive::<Int32Type>();
+        let line = batch.column(7).as_primitive::<Int32Type>();
+        for i in 0..batch.num_rows() {
+            if date.is_null(i) {
+                continue; // required dates are never null; a null cannot be replayed
+            }
+            let who = pid.value(i);
+            if who != current {
+                if chunk.len() >= chunk_persons {
+                    let full = std::mem::take(&mut chunk);
+                    if !sink(full)? {
+                        stopped = true;
+                        break 'batches;
+                    }
+                }
+                current = who;
+                chunk
+                    .names
+                    .push(names.get(who as usize).cloned().unwrap_or_default());
+                let at = chunk.rows.len() as u32;
+                chunk.bounds.push((at, at));
+            }
+            chunk.rows.push(RawRow {
+                day: date.value(i),
+                code: code.value(i),
+                file_seq: file_seq.value(i),
+                line: line.value(i),
+                fen: (!amount.is_null(i)).then(|| amount.value(i) as i64),
+                year: (!year.is_null(i)).then(|| year.value(i)),
+                death: (!death.is_null(i)).then(|| death.value(i)),
+            });
+            let end = chunk.rows.len() as u32;
+            if let Some(b) = chunk.bounds.last_mut() {
+                b.1 = end;
+            }
+        }
+    }
+    if !stopped && !chunk.is_empty() {
+        sink(chunk)?;
+    }
+    drop(stmt);
+    conn.execute_batch("DROP TABLE IF EXISTS ledger_person")?;
+    Ok(())
+}
+
+/// Each person's events, in person-number order (for a few persons: a
+/// statement, a notice). `sink` returns false to stop early.
 pub fn stream_persons(
     conn: &Connection,
     through: NaiveDate,
     persons: Option<&[String]>,
     mut sink: impl FnMut(PersonEvents) -> Result<bool, StageError>,
 ) -> Result<(), StageError> {
-    let sql = events_sql(through, persons);
-    let mut stmt = conn.prepare(&sql)?;
-    let stream = stmt.stream_arrow([])?;
-    let mut g = Grouper {
-        person: String::new(),
-        rows: Vec::new(),
-    };
-    for batch in stream {
-        let batch: RecordBatch = batch?;
-        if !read_batch(&batch, &mut g, &mut sink)? {
-            return Ok(());
-        }
-    }
-    if let Some(p) = g.take()? {
-        sink(p)?;
-    }
-    Ok(())
-}
-
-/// Returns false when the sink asked to stop.
-fn read_batch(
-    batch: &RecordBatch,
-    g: &mut Grouper,
-    sink: &mut impl FnMut(PersonEvents) -> Result<bool, StageError>,
-) -> Result<bool, StageError> {
-    let person = strings(batch.column(0).as_ref())?;
-    let code = batch.column(1).as_primitive::<UInt8Type>();
-    let date = batch.column(2).as_primitive::<Date32Type>();
-    let amount_col = batch.column(3);
-    match amount_col.data_type() {
-        DataType::Decimal128(_, 2) => {}
-        other => return Err(StageError::Input(format!("amount column has type {other}"))),
-    }
-    let amount = amount_col.as_primitive::<Decimal128Type>();
-    let year = batch.column(4).as_primitive::<Int32Type>();
-    let death = batch.column(5).as_primitive::<Date32Type>();
-    let file_seq = batch.column(6).as_primitive::<Int32Type>();
-    let line = batch.column(7).as_primitive::<Int32Type>();
-    for i in 0..batch.num_rows() {
-        if date.is_null(i) {
-            continue; // required dates are never null; a null cannot be replayed
-        }
-        let who = person.get(i);
-        if who != g.person {
-            if let Some(p) = g.take()? {
-                if !sink(p)? {
-                    return Ok(false);
-                }
+    stream_chunks(conn, through, persons, 1024, |chunk| {
+        for i in 0..chunk.len() {
+            if !sink(chunk.person(i)?)? {
+                return Ok(false);
             }
-            g.person.clear();
-            g.person.push_str(who);
         }
-        g.rows.push(RawRow {
-            day: date.value(i),
-            code: code.value(i),
-            file_seq: file_seq.value(i),
-            line: line.value(i),
-            fen: (!amount.is_null(i)).then(|| amount.value(i) as i64),
-            year: (!year.is_null(i)).then(|| year.value(i)),
-            death: (!death.is_null(i)).then(|| death.value(i)),
-        });
-    }
-    Ok(true)
+        Ok(true)
+    })
 }
 
 /// First day of the month of `d`.
@@ -694,8 +802,7 @@ pub fn month_index(d: NaiveDate) -> i32 {
 
 /// First day of the month with index `m`.
 pub fn month_of_index(m: i32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(m.div_euclid(12), m.rem_euclid(12) as u32 + 1, 1)
-        .expect("valid month")
+    NaiveDate::from_ymd_opt(m.div_euclid(12), m.rem_euclid(12) as u32 + 1, 1).expect("valid month")
 }
 
 /// Last day of the month of `d`.

@@ -39,12 +39,12 @@ use rust_decimal::Decimal;
 
 use super::checks::{
     benefit_checks, expected_payout, refund_checks, BenefitCheck, BenefitRules, ExpectedMonth,
-    RefundCheck,
+    Reason, RefundCheck,
 };
-use super::engine::{replay, AccountYear, Holding, Params, Replay};
+use super::engine::{replay, AccountYear, Holding, Params, PostingKind, Replay, Sub};
 use super::input::{
-    load_reference, load_side, month_end, source_kind, stream_persons, PersonEvents, Reference,
-    Side,
+    load_reference, load_side, month_end, source_kind, stream_chunks, stream_persons, PersonEvents,
+    Reference, RowChunk, Side,
 };
 use super::StageError;
 use crate::schema::Catalog;
@@ -117,7 +117,8 @@ pub struct StageReport {
     pub read_seconds: f64,
     pub replay_seconds: f64,
     pub write_seconds: f64,
-    /// Loading rates, standards and the side data before the stream starts.
+    /// From the start until the side data is loaded (the event query runs
+    /// meanwhile) and replay can begin.
     pub setup_seconds: f64,
 }
 
@@ -145,10 +146,23 @@ pub struct PersonOut {
 
 /// Replays one person and computes the checks.
 pub fn process(p: PersonEvents, ctx: &Context<'_>) -> PersonOut {
-    let approvals = ctx.side.approvals.get(&p.person_no).map_or(&[][..], |v| v.as_slice());
-    let cancellations = ctx.side.cancellations.get(&p.person_no).map_or(&[][..], |v| v.as_slice());
+    let approvals = ctx
+        .side
+        .approvals
+        .get(&p.person_no)
+        .map_or(&[][..], |v| v.as_slice());
+    let cancellations = ctx
+        .side
+        .cancellations
+        .get(&p.person_no)
+        .map_or(&[][..], |v| v.as_slice());
     let benef = ctx.side.beneficiaries.get(&p.person_no);
-    let result = replay(&p.events, &ctx.refs.rates, ctx.opts.through, &ctx.opts.params);
+    let result = replay(
+        &p.events,
+        &ctx.refs.rates,
+        ctx.opts.through,
+        &ctx.opts.params,
+    );
     let (replay, error) = match result {
         Ok(r) => (Some(r), None),
         Err(e) => (None, Some(e.to_string())),
@@ -157,7 +171,14 @@ pub fn process(p: PersonEvents, ctx: &Context<'_>) -> PersonOut {
         .as_ref()
         .map(|r| r.postings.iter().map(|x| p.origin_of(&x.source)).collect())
         .unwrap_or_default();
-    let benefit = benefit_checks(&p, approvals, benef, replay.as_ref(), ctx.refs, &ctx.opts.rules);
+    let benefit = benefit_checks(
+        &p,
+        approvals,
+        benef,
+        replay.as_ref(),
+        ctx.refs,
+        &ctx.opts.rules,
+    );
     let expected = expected_payout(
         approvals,
         benef,
@@ -217,7 +238,10 @@ fn money_opt(name: &str, v: Vec<Option<i128>>) -> PolarsResult<Column> {
 }
 
 fn date_vec(name: &str, v: Vec<i32>) -> Column {
-    Int32Chunked::from_vec(name.into(), v).into_date().into_series().into_column()
+    Int32Chunked::from_vec(name.into(), v)
+        .into_date()
+        .into_series()
+        .into_column()
 }
 
 fn date_opt(name: &str, v: Vec<Option<i32>>) -> Column {
@@ -228,23 +252,33 @@ fn date_opt(name: &str, v: Vec<Option<i32>>) -> Column {
 }
 
 fn i32_vec(name: &str, v: Vec<i32>) -> Column {
-    Int32Chunked::from_vec(name.into(), v).into_series().into_column()
+    Int32Chunked::from_vec(name.into(), v)
+        .into_series()
+        .into_column()
 }
 
 fn i32_opt(name: &str, v: Vec<Option<i32>>) -> Column {
-    Int32Chunked::from_iter_options(name.into(), v.into_iter()).into_series().into_column()
+    Int32Chunked::from_iter_options(name.into(), v.into_iter())
+        .into_series()
+        .into_column()
 }
 
 fn i64_vec(name: &str, v: Vec<i64>) -> Column {
-    Int64Chunked::from_vec(name.into(), v).into_series().into_column()
+    Int64Chunked::from_vec(name.into(), v)
+        .into_series()
+        .into_column()
 }
 
 fn i64_opt(name: &str, v: Vec<Option<i64>>) -> Column {
-    Int64Chunked::from_iter_options(name.into(), v.into_iter()).into_series().into_column()
+    Int64Chunked::from_iter_options(name.into(), v.into_iter())
+        .into_series()
+        .into_column()
 }
 
 fn bool_vec(name: &str, v: Vec<bool>) -> Column {
-    BooleanChunked::from_iter_values(name.into(), v.into_iter()).into_series().into_column()
+    BooleanChunked::from_iter_values(name.into(), v.into_iter())
+        .into_series()
+        .into_column()
 }
 
 fn strings(name: &str, n: usize) -> StringChunkedBuilder {
@@ -282,26 +316,174 @@ fn holding_code(h: Holding) -> &'static str {
     }
 }
 
-fn account_year_frame(chunk: &[PersonOut]) -> PolarsResult<DataFrame> {
-    let n: usize = chunk.iter().filter_map(|p| p.replay.as_ref()).map(|r| r.years.len()).sum();
+/// Money as fen for the compact rows.
+fn f64n(d: Decimal) -> i64 {
+    fen(d) as i64
+}
+
+struct YearRow {
+    year: i32,
+    sub: Sub,
+    fen: [i64; 7],
+}
+
+struct PrepaidRow {
+    year: i32,
+    fen: [i64; 7],
+}
+
+struct PostingRow {
+    day: i32,
+    kind: PostingKind,
+    holding: Holding,
+    fen: i64,
+    origin: Option<(u8, i32, i32)>,
+}
+
+struct ExpectedRow {
+    day: i32,
+    fen: [i64; 5],
+    payable: bool,
+    reason: Option<Reason>,
+    from: Option<i32>,
+}
+
+/// One person's rows for the tables, compact (fen, days since 1970): the
+/// replay's own structures are dropped where they were made.
+pub struct StageOut {
+    person_no: String,
+    events: u64,
+    rows: u64,
+    postings: u64,
+    pooled: Decimal,
+    error: Option<String>,
+    years: Vec<YearRow>,
+    prepaid: Vec<PrepaidRow>,
+    posting_rows: Vec<PostingRow>,
+    benefit: Vec<BenefitCheck>,
+    expected: Vec<ExpectedRow>,
+    refunds: Vec<RefundCheck>,
+}
+
+impl StageOut {
+    fn from_out(o: PersonOut) -> StageOut {
+        let (years, prepaid, posting_rows, postings, pooled) = match &o.replay {
+            None => (Vec::new(), Vec::new(), Vec::new(), 0, Decimal::ZERO),
+            Some(r) => (
+                r.years
+                    .iter()
+                    .filter(|y| !is_empty_year(y))
+                    .map(|y| YearRow {
+                        year: y.year,
+                        sub: y.sub,
+                        fen: [
+                            y.opening,
+                            y.credits,
+                            y.debits,
+                            y.closed_out,
+                            y.interest,
+                            y.closing,
+                            y.accrued_unposted,
+                        ]
+                        .map(f64n),
+                    })
+                    .collect(),
+                r.prepaid_years
+                    .iter()
+                    .map(|y| PrepaidRow {
+                        year: y.year,
+                        fen: [
+                            y.opening,
+                            y.received,
+                            y.moved,
+                            y.refunded,
+                            y.interest,
+                            y.closing,
+                            y.accrued_unposted,
+                        ]
+                        .map(f64n),
+                    })
+                    .collect(),
+                r.postings
+                    .iter()
+                    .zip(
+                        o.posting_origins
+                            .iter()
+                            .copied()
+                            .chain(std::iter::repeat(None)),
+                    )
+                    .map(|(x, origin)| PostingRow {
+                        day: days(x.date),
+                        kind: x.kind,
+                        holding: x.holding,
+                        fen: f64n(x.amount),
+                        origin,
+                    })
+                    .collect(),
+                r.postings.len() as u64,
+                r.pooled_total,
+            ),
+        };
+        let expected = o
+            .expected
+            .iter()
+            .map(|e| ExpectedRow {
+                day: days(e.month),
+                fen: [
+                    e.basic_standard,
+                    e.account_pension,
+                    e.expected_basic,
+                    e.expected_account,
+                    e.expected_total,
+                ]
+                .map(f64n),
+                payable: e.payable,
+                reason: e.reason,
+                from: e.payable_from.map(days),
+            })
+            .collect();
+        StageOut {
+            person_no: o.person_no,
+            events: o.events,
+            rows: o.rows,
+            postings,
+            pooled,
+            error: o.error,
+            years,
+            prepaid,
+            posting_rows,
+            benefit: o.benefit,
+            expected,
+            refunds: o.refunds,
+        }
+    }
+}
+
+/// Person `i` of a chunk, start to finish in one thread: events, replay,
+/// checks, compact rows.
+fn process_row(chunk: &RowChunk, i: usize, ctx: &Context<'_>) -> StageOut {
+    match chunk.person(i) {
+        Ok(p) => StageOut::from_out(process(p, ctx)),
+        Err(e) => StageOut::from_out(PersonOut {
+            person_no: chunk.names[i].clone(),
+            error: Some(e.to_string()),
+            ..Default::default()
+        }),
+    }
+}
+
+fn account_year_frame(chunk: &[StageOut]) -> PolarsResult<DataFrame> {
+    let n: usize = chunk.iter().map(|p| p.years.len()).sum();
     let (mut person, mut sub) = (strings("person_no", n), strings("sub_balance", n));
     let mut year = Vec::with_capacity(n);
     let mut m: [Vec<i128>; 7] = std::array::from_fn(|_| Vec::with_capacity(n));
     for p in chunk {
-        for y in p.replay.iter().flat_map(|r| r.years.iter()).filter(|y| !is_empty_year(y)) {
+        for y in &p.years {
             person.append_value(p.person_no.as_str());
             sub.append_value(y.sub.code());
             year.push(y.year);
-            for (col, v) in m.iter_mut().zip([
-                y.opening,
-                y.credits,
-                y.debits,
-                y.closed_out,
-                y.interest,
-                y.closing,
-                y.accrued_unposted,
-            ]) {
-                col.push(fen(v));
+            for (col, v) in m.iter_mut().zip(y.fen) {
+                col.push(v as i128);
             }
         }
     }
@@ -320,25 +502,17 @@ fn account_year_frame(chunk: &[PersonOut]) -> PolarsResult<DataFrame> {
     ])
 }
 
-fn prepaid_year_frame(chunk: &[PersonOut]) -> PolarsResult<DataFrame> {
-    let n: usize = chunk.iter().filter_map(|p| p.replay.as_ref()).map(|r| r.prepaid_years.len()).sum();
+fn prepaid_year_frame(chunk: &[StageOut]) -> PolarsResult<DataFrame> {
+    let n: usize = chunk.iter().map(|p| p.prepaid.len()).sum();
     let mut person = strings("person_no", n);
     let mut year = Vec::with_capacity(n);
     let mut m: [Vec<i128>; 7] = std::array::from_fn(|_| Vec::with_capacity(n));
     for p in chunk {
-        for y in p.replay.iter().flat_map(|r| r.prepaid_years.iter()) {
+        for y in &p.prepaid {
             person.append_value(p.person_no.as_str());
             year.push(y.year);
-            for (col, v) in m.iter_mut().zip([
-                y.opening,
-                y.received,
-                y.moved,
-                y.refunded,
-                y.interest,
-                y.closing,
-                y.accrued_unposted,
-            ]) {
-                col.push(fen(v));
+            for (col, v) in m.iter_mut().zip(y.fen) {
+                col.push(v as i128);
             }
         }
     }
@@ -356,29 +530,31 @@ fn prepaid_year_frame(chunk: &[PersonOut]) -> PolarsResult<DataFrame> {
     ])
 }
 
-fn account_event_frame(chunk: &[PersonOut]) -> PolarsResult<DataFrame> {
-    let n: usize = chunk.iter().filter_map(|p| p.replay.as_ref()).map(|r| r.postings.len()).sum();
+fn account_event_frame(chunk: &[StageOut]) -> PolarsResult<DataFrame> {
+    let n: usize = chunk.iter().map(|p| p.posting_rows.len()).sum();
     let (mut person, mut kind, mut holding, mut skind) = (
         strings("person_no", n),
         strings("kind", n),
         strings("holding", n),
         strings("source_kind", n),
     );
-    let (mut seq, mut date, mut amount) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut seq, mut date, mut amount) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
     let (mut fs, mut ln) = (Vec::with_capacity(n), Vec::with_capacity(n));
     for p in chunk {
-        let Some(r) = &p.replay else { continue };
-        for (i, x) in r.postings.iter().enumerate() {
-            let o = p.posting_origins.get(i).copied().flatten();
+        for (i, x) in p.posting_rows.iter().enumerate() {
             person.append_value(p.person_no.as_str());
             seq.push(i as i32);
-            date.push(days(x.date));
+            date.push(x.day);
             kind.append_value(x.kind.code());
             holding.append_value(holding_code(x.holding));
-            amount.push(fen(x.amount));
-            skind.append_option(o.map(|o| source_kind(o.0)));
-            fs.push(o.map(|o| o.1 as i64));
-            ln.push(o.map(|o| o.2 as i64));
+            amount.push(x.fen as i128);
+            skind.append_option(x.origin.map(|o| source_kind(o.0)));
+            fs.push(x.origin.map(|o| o.1 as i64));
+            ln.push(x.origin.map(|o| o.2 as i64));
         }
     }
     frame(vec![
@@ -394,14 +570,26 @@ fn account_event_frame(chunk: &[PersonOut]) -> PolarsResult<DataFrame> {
     ])
 }
 
-fn benefit_check_frame(chunk: &[PersonOut]) -> PolarsResult<DataFrame> {
+fn benefit_check_frame(chunk: &[StageOut]) -> PolarsResult<DataFrame> {
     let n: usize = chunk.iter().map(|p| p.benefit.len()).sum();
     let (mut person, mut id) = (strings("person_no", n), strings("id_number", n));
-    let (mut birth, mut enroll, mut rule_start) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
-    let (mut start, mut diff_m, mut approve) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
-    let mut opt: [Vec<Option<i128>>; 8] = std::array::from_fn(|_| Vec::with_capacity(n));
+    let (mut birth, mut enroll, mut rule_start) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let (mut start, mut diff_m, mut approve) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let mut opt: [Vec<Option<i128>>; 7] = std::array::from_fn(|_| Vec::with_capacity(n));
     let mut rec: [Vec<i128>; 3] = std::array::from_fn(|_| Vec::with_capacity(n));
-    let (mut has, mut fs, mut ln) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut has, mut fs, mut ln) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
     for p in chunk {
         for b in &p.benefit {
             person.append_value(p.person_no.as_str());
@@ -420,11 +608,13 @@ fn benefit_check_frame(chunk: &[PersonOut]) -> PolarsResult<DataFrame> {
                 b.account_monthly_diff,
                 b.basic_rule,
                 b.basic_diff,
-                None,
             ]) {
                 col.push(v.map(fen));
             }
-            for (col, v) in rec.iter_mut().zip([b.account_balance, b.account_monthly, b.basic_monthly]) {
+            for (col, v) in
+                rec.iter_mut()
+                    .zip([b.account_balance, b.account_monthly, b.basic_monthly])
+            {
                 col.push(fen(v));
             }
             has.push(b.has_difference);
@@ -432,7 +622,7 @@ fn benefit_check_frame(chunk: &[PersonOut]) -> PolarsResult<DataFrame> {
             ln.push(b.line as i64);
         }
     }
-    let [settle, bal_rule, bal_diff, mon_rule, mon_diff, basic_rule, basic_diff, _] = opt;
+    let [settle, bal_rule, bal_diff, mon_rule, mon_diff, basic_rule, basic_diff] = opt;
     let [balance, monthly, basic] = rec;
     frame(vec![
         done(person),
@@ -459,27 +649,25 @@ fn benefit_check_frame(chunk: &[PersonOut]) -> PolarsResult<DataFrame> {
     ])
 }
 
-fn expected_payout_frame(chunk: &[PersonOut]) -> PolarsResult<DataFrame> {
+fn expected_payout_frame(chunk: &[StageOut]) -> PolarsResult<DataFrame> {
     let n: usize = chunk.iter().map(|p| p.expected.len()).sum();
     let (mut person, mut reason) = (strings("person_no", n), strings("reason", n));
-    let (mut month, mut payable, mut from) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut month, mut payable, mut from) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
     let mut m: [Vec<i128>; 5] = std::array::from_fn(|_| Vec::with_capacity(n));
     for p in chunk {
         for e in &p.expected {
             person.append_value(p.person_no.as_str());
-            month.push(days(e.month));
-            for (col, v) in m.iter_mut().zip([
-                e.basic_standard,
-                e.account_pension,
-                e.expected_basic,
-                e.expected_account,
-                e.expected_total,
-            ]) {
-                col.push(fen(v));
+            month.push(e.day);
+            for (col, v) in m.iter_mut().zip(e.fen) {
+                col.push(v as i128);
             }
             payable.push(e.payable);
             reason.append_option(e.reason.map(|r| r.code()));
-            from.push(e.payable_from.map(days));
+            from.push(e.from);
         }
     }
     let [basic, account, eb, ea, et] = m;
@@ -497,14 +685,26 @@ fn expected_payout_frame(chunk: &[PersonOut]) -> PolarsResult<DataFrame> {
     ])
 }
 
-fn refund_check_frame(chunk: &[PersonOut]) -> PolarsResult<DataFrame> {
+fn refund_check_frame(chunk: &[StageOut]) -> PolarsResult<DataFrame> {
     let n: usize = chunk.iter().map(|p| p.refunds.len()).sum();
-    let (mut person, mut record, mut reason) = (strings("person_no", n), strings("record", n), strings("reason", n));
-    let (mut event, mut apply, mut dad, mut late) =
-        (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut person, mut record, mut reason) = (
+        strings("person_no", n),
+        strings("record", n),
+        strings("reason", n),
+    );
+    let (mut event, mut apply, mut dad, mut late) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
     let mut m: [Vec<i128>; 9] = std::array::from_fn(|_| Vec::with_capacity(n));
     let (mut refund_amount, mut transfer_amount) = (Vec::with_capacity(n), Vec::with_capacity(n));
-    let (mut has, mut fs, mut ln) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut has, mut fs, mut ln) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
     for p in chunk {
         for r in &p.refunds {
             person.append_value(p.person_no.as_str());
@@ -534,7 +734,8 @@ fn refund_check_frame(chunk: &[PersonOut]) -> PolarsResult<DataFrame> {
             ln.push(r.line as i64);
         }
     }
-    let [settle, balance, refund_rule, gov, prepaid, transfer_rule, refund_diff, transfer_diff, pooled] = m;
+    let [settle, balance, refund_rule, gov, prepaid, transfer_rule, refund_diff, transfer_diff, pooled] =
+        m;
     frame(vec![
         done(person),
         done(record),
@@ -560,7 +761,7 @@ fn refund_check_frame(chunk: &[PersonOut]) -> PolarsResult<DataFrame> {
     ])
 }
 
-fn ledger_error_frame(chunk: &[PersonOut]) -> PolarsResult<DataFrame> {
+fn ledger_error_frame(chunk: &[StageOut]) -> PolarsResult<DataFrame> {
     let (mut person, mut error) = (strings("person_no", 0), strings("error", 0));
     for p in chunk {
         if let Some(e) = &p.error {
@@ -572,8 +773,8 @@ fn ledger_error_frame(chunk: &[PersonOut]) -> PolarsResult<DataFrame> {
 }
 
 /// The frames of one chunk, in [`TABLES`] order, built in parallel.
-pub fn chunk_frames(chunk: &[PersonOut]) -> PolarsResult<Vec<DataFrame>> {
-    type Build = fn(&[PersonOut]) -> PolarsResult<DataFrame>;
+fn chunk_frames(chunk: &[StageOut]) -> PolarsResult<Vec<DataFrame>> {
+    type Build = fn(&[StageOut]) -> PolarsResult<DataFrame>;
     const BUILDERS: [Build; 7] = [
         account_year_frame,
         prepaid_year_frame,
@@ -607,7 +808,8 @@ impl TableWriter {
             if let Some(dir) = self.path.parent() {
                 std::fs::create_dir_all(dir).map_err(|e| StageError::io(dir, e))?;
             }
-            let file = std::fs::File::create(&self.path).map_err(|e| StageError::io(&self.path, e))?;
+            let file =
+                std::fs::File::create(&self.path).map_err(|e| StageError::io(&self.path, e))?;
             let w = ParquetWriter::new(file)
                 .with_compression(ParquetCompression::Zstd(None))
                 .batched(schema)
@@ -623,17 +825,24 @@ impl TableWriter {
         match self.pending.as_mut() {
             None => self.pending = Some(df),
             Some(p) => {
-                p.vstack_mut_owned(df).map_err(|e| StageError::parquet(&self.path, e))?;
+                p.vstack_mut_owned(df)
+                    .map_err(|e| StageError::parquet(&self.path, e))?;
             }
         }
-        if self.pending.as_ref().is_some_and(|p| p.height() >= ROW_GROUP) {
+        if self
+            .pending
+            .as_ref()
+            .is_some_and(|p| p.height() >= ROW_GROUP)
+        {
             self.flush()?;
         }
         Ok(())
     }
 
     fn flush(&mut self) -> Result<(), StageError> {
-        let Some(mut df) = self.pending.take() else { return Ok(()) };
+        let Some(mut df) = self.pending.take() else {
+            return Ok(());
+        };
         if df.height() == 0 {
             self.pending = Some(df); // keeps the schema for an empty table
             return Ok(());
@@ -641,13 +850,17 @@ impl TableWriter {
         df.rechunk_mut();
         self.open(df.schema())?;
         let w = self.writer.as_mut().expect("opened");
-        w.write_batch(&df).map_err(|e| StageError::parquet(&self.path, e))?;
+        w.write_batch(&df)
+            .map_err(|e| StageError::parquet(&self.path, e))?;
         Ok(())
     }
 
     fn finish(&mut self, empty: &DataFrame) -> Result<u64, StageError> {
         self.flush()?;
-        let schema = self.pending.as_ref().map_or_else(|| empty.schema().clone(), |p| p.schema().clone());
+        let schema = self
+            .pending
+            .as_ref()
+            .map_or_else(|| empty.schema().clone(), |p| p.schema().clone());
         self.open(&schema)?;
         let w = self.writer.take().expect("opened");
         w.finish().map_err(|e| StageError::parquet(&self.path, e))?;
@@ -698,7 +911,11 @@ fn now() -> String {
 }
 
 /// Runs the stage over the whole warehouse and commits the derived tables.
-pub fn run(wh: &mut Warehouse, catalog: &Catalog, opts: &StageOptions) -> Result<StageReport, StageError> {
+pub fn run(
+    wh: &mut Warehouse,
+    catalog: &Catalog,
+    opts: &StageOptions,
+) -> Result<StageReport, StageError> {
     let started = Instant::now();
     let started_at = now();
     if opts.chunk_persons == 0 {
@@ -707,8 +924,9 @@ pub fn run(wh: &mut Warehouse, catalog: &Catalog, opts: &StageOptions) -> Result
     let conn = connect(wh, catalog)?;
     let refs = load_reference(&conn)?;
     check_rates(&conn, &refs, opts.through)?;
-    let side = load_side(&conn, opts.through, None)?;
-    let setup_seconds = started.elapsed().as_secs_f64();
+    // The event query gets its own connection to the same database: it starts
+    // (DuckDB sorts) while this thread loads the side data.
+    let stream_conn = conn.try_clone()?;
     let mut tx = wh.begin()?;
     let run_id = tx.run_id.clone();
     let rels: Vec<String> = TABLES
@@ -716,18 +934,12 @@ pub fn run(wh: &mut Warehouse, catalog: &Catalog, opts: &StageOptions) -> Result
         .map(|t| format!("derived/{t}/{run_id}.parquet"))
         .collect();
     let paths: Vec<std::path::PathBuf> = rels.iter().map(|r| tx.stage(r)).collect();
-    let ctx = Context {
-        refs: &refs,
-        side: &side,
-        opts,
-    };
     let mut report = StageReport {
         run_id: run_id.clone(),
-        setup_seconds,
         ..Default::default()
     };
     let outcome = std::thread::scope(|s| -> Result<(Vec<u64>, f64, f64), StageError> {
-        let (in_tx, in_rx) = sync_channel::<Vec<PersonEvents>>(1);
+        let (in_tx, in_rx) = sync_channel::<RowChunk>(1);
         let (out_tx, out_rx) = sync_channel::<Vec<DataFrame>>(1);
         let chunk_persons = opts.chunk_persons;
         let through = opts.through;
@@ -735,30 +947,39 @@ pub fn run(wh: &mut Warehouse, catalog: &Catalog, opts: &StageOptions) -> Result
             // Busy time: everything but the waits for the consumer.
             let start = Instant::now();
             let mut waited = 0.0;
-            let mut chunk = Vec::with_capacity(chunk_persons);
-            stream_persons(&conn, through, None, |p| {
-                chunk.push(p);
-                if chunk.len() >= chunk_persons {
-                    let full = std::mem::replace(&mut chunk, Vec::with_capacity(chunk_persons));
-                    let t = Instant::now();
-                    let sent = in_tx.send(full);
-                    waited += t.elapsed().as_secs_f64();
-                    if sent.is_err() {
-                        return Ok(false); // the consumer stopped
-                    }
-                }
-                Ok(true)
+            stream_chunks(&stream_conn, through, None, chunk_persons, |chunk| {
+                let t = Instant::now();
+                let sent = in_tx.send(chunk);
+                waited += t.elapsed().as_secs_f64();
+                Ok(sent.is_ok()) // false: the consumer stopped
             })?;
-            if !chunk.is_empty() {
-                let _ = in_tx.send(chunk);
-            }
             Ok(start.elapsed().as_secs_f64() - waited)
         });
         let writer = s.spawn(move || write_all(out_rx, paths));
         let mut failed = None;
+        let side = match load_side(&conn, through, None) {
+            Ok(side) => side,
+            Err(e) => {
+                drop(in_rx); // stops the reader
+                drop(out_tx); // and the writer
+                let _ = reader.join();
+                let _ = writer.join();
+                return Err(e);
+            }
+        };
+        report.setup_seconds = started.elapsed().as_secs_f64();
+        let ctx = Context {
+            refs: &refs,
+            side: &side,
+            opts,
+        };
         for chunk in in_rx {
             let t = Instant::now();
-            let outs: Vec<PersonOut> = chunk.into_par_iter().map(|p| process(p, &ctx)).collect();
+            let outs: Vec<StageOut> = (0..chunk.len())
+                .into_par_iter()
+                .map(|i| process_row(&chunk, i, &ctx))
+                .collect();
+            drop(chunk);
             tally(&mut report, &outs);
             let frames = match chunk_frames(&outs) {
                 Ok(f) => f,
@@ -781,8 +1002,12 @@ pub fn run(wh: &mut Warehouse, catalog: &Catalog, opts: &StageOptions) -> Result
         if opts.progress {
             eprintln!();
         }
-        let read = reader.join().map_err(|_| StageError::Input("the reader panicked".into()))?;
-        let written = writer.join().map_err(|_| StageError::Input("the writer panicked".into()))?;
+        let read = reader
+            .join()
+            .map_err(|_| StageError::Input("the reader panicked".into()))?;
+        let written = writer
+            .join()
+            .map_err(|_| StageError::Input("the writer panicked".into()))?;
         let read_seconds = read?;
         let (written, write_seconds) = written?;
         if let Some(e) = failed {
@@ -821,7 +1046,11 @@ pub fn run(wh: &mut Warehouse, catalog: &Catalog, opts: &StageOptions) -> Result
 
 /// Every year from the first event to the through year needs a rate: refuse the
 /// whole run up front rather than every person one by one.
-fn check_rates(conn: &duckdb::Connection, refs: &Reference, through: NaiveDate) -> Result<(), StageError> {
+fn check_rates(
+    conn: &duckdb::Connection,
+    refs: &Reference,
+    through: NaiveDate,
+) -> Result<(), StageError> {
     use chrono::Datelike;
     let first: Option<i32> = conn.query_row(
         "SELECT min(y)::INTEGER FROM ( \
@@ -845,15 +1074,13 @@ fn check_rates(conn: &duckdb::Connection, refs: &Reference, through: NaiveDate) 
     Ok(())
 }
 
-fn tally(report: &mut StageReport, outs: &[PersonOut]) {
+fn tally(report: &mut StageReport, outs: &[StageOut]) {
     for o in outs {
         report.persons += 1;
         report.rows += o.rows;
         report.events += o.events;
-        if let Some(r) = &o.replay {
-            report.postings += r.postings.len() as u64;
-            report.pooled_total += r.pooled_total;
-        }
+        report.postings += o.postings;
+        report.pooled_total += o.pooled;
         report.approvals += o.benefit.len() as u64;
         report.approval_differences += o.benefit.iter().filter(|b| b.has_difference).count() as u64;
         report.closures += o.refunds.len() as u64;

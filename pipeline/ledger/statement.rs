@@ -176,7 +176,8 @@ pub fn write_csv(doc: &Document, out: &mut dyn Write) -> Result<(), StageError> 
             w.write_record(r.iter().map(Cell::text)).map_err(err)?;
         }
     }
-    w.flush().map_err(|e| StageError::Input(format!("writing CSV: {e}")))?;
+    w.flush()
+        .map_err(|e| StageError::Input(format!("writing CSV: {e}")))?;
     Ok(())
 }
 
@@ -192,7 +193,8 @@ pub fn write_xlsx(doc: &Document, sheet: &str, path: &Path) -> Result<(), StageE
     let bold = Format::new().set_bold();
     let money = Format::new().set_num_format("#,##0.00");
     let mut row: u32 = 0;
-    ws.write_string_with_format(row, 0, &doc.title, &bold).map_err(x)?;
+    ws.write_string_with_format(row, 0, &doc.title, &bold)
+        .map_err(x)?;
     row += 1;
     for (label, value) in &doc.facts {
         ws.write_string(row, 0, label).map_err(x)?;
@@ -202,10 +204,12 @@ pub fn write_xlsx(doc: &Document, sheet: &str, path: &Path) -> Result<(), StageE
     let mut widths: BTreeMap<u16, usize> = BTreeMap::new();
     for table in &doc.tables {
         row += 1;
-        ws.write_string_with_format(row, 0, &table.title, &bold).map_err(x)?;
+        ws.write_string_with_format(row, 0, &table.title, &bold)
+            .map_err(x)?;
         row += 1;
         for (c, h) in table.headers.iter().enumerate() {
-            ws.write_string_with_format(row, c as u16, h, &bold).map_err(x)?;
+            ws.write_string_with_format(row, c as u16, h, &bold)
+                .map_err(x)?;
             let e = widths.entry(c as u16).or_default();
             *e = (*e).max(width(h));
         }
@@ -370,7 +374,9 @@ pub fn sample_person(conn: &Connection) -> Result<Option<PersonInfo>, StageError
     let found: Option<String> = conn.query_row(&sql, [], |r| r.get(0))?;
     let key = match found {
         Some(p) => p,
-        None => match conn.query_row("SELECT min(person_no) FROM enrollment", [], |r| r.get::<_, Option<String>>(0))? {
+        None => match conn.query_row("SELECT min(person_no) FROM enrollment", [], |r| {
+            r.get::<_, Option<String>>(0)
+        })? {
             Some(p) => p,
             None => return Ok(None),
         },
@@ -407,7 +413,11 @@ fn credit_column(kind: PostingKind, origin: Option<(u8, i32, i32)>) -> Option<us
 }
 
 /// The statement of one person through the end of `opts.through`'s month.
-pub fn statement(conn: &Connection, person: &PersonInfo, opts: &StageOptions) -> Result<Document, StageError> {
+pub fn statement(
+    conn: &Connection,
+    person: &PersonInfo,
+    opts: &StageOptions,
+) -> Result<Document, StageError> {
     let persons = vec![person.person_no.clone()];
     let (mut outs, _refs, _side) = replay_persons(conn, &persons, opts)?;
     let (mut pe, out) = outs.pop().unwrap_or_default();
@@ -419,20 +429,38 @@ pub fn statement(conn: &Connection, person: &PersonInfo, opts: &StageOptions) ->
         ("姓名 name".to_string(), t(&person.name)),
         ("公民身份号码 id_number".to_string(), t(&person.id_number)),
         ("性别 sex".to_string(), t(&person.sex)),
-        ("出生日期 birth_date".to_string(), person.birth_date.map_or(Cell::Empty, Cell::Date)),
+        (
+            "出生日期 birth_date".to_string(),
+            person.birth_date.map_or(Cell::Empty, Cell::Date),
+        ),
         ("乡镇 township".to_string(), t(&person.township)),
         ("村(居) village".to_string(), t(&person.village)),
-        ("参保日期 enroll_date".to_string(), person.enroll_date.map_or(Cell::Empty, Cell::Date)),
-        ("缴费档次 tier".to_string(), person.tier.map_or(Cell::Empty, Cell::Int)),
-        ("截至 through".to_string(), Cell::Month(month_of_index(month_index(opts.through)))),
+        (
+            "参保日期 enroll_date".to_string(),
+            person.enroll_date.map_or(Cell::Empty, Cell::Date),
+        ),
+        (
+            "缴费档次 tier".to_string(),
+            person.tier.map_or(Cell::Empty, Cell::Int),
+        ),
+        (
+            "截至 through".to_string(),
+            Cell::Month(month_of_index(month_index(opts.through))),
+        ),
     ];
     let mut tables = Vec::new();
     if let Some(err) = &out.error {
         facts.push(("记账错误 ledger error".to_string(), t(err)));
     }
     if let Some(r) = &out.replay {
-        facts.push(("账户余额 balance".to_string(), Cell::Money(r.closing_total())));
-        facts.push(("统筹基金支付 pooled fund paid".to_string(), Cell::Money(r.pooled_total)));
+        facts.push((
+            "账户余额 balance".to_string(),
+            Cell::Money(r.closing_total()),
+        ));
+        facts.push((
+            "统筹基金支付 pooled fund paid".to_string(),
+            Cell::Money(r.pooled_total),
+        ));
         // Credits by type per (year, sub-balance).
         let mut by_type: BTreeMap<(i32, Sub), [Decimal; 6]> = BTreeMap::new();
         for (x, o) in r.postings.iter().zip(&out.posting_origins) {
@@ -454,8 +482,18 @@ pub fn statement(conn: &Connection, person: &PersonInfo, opts: &StageOptions) ->
             for y in r.years.iter().filter(|y| y.year == year) {
                 let credits = by_type.get(&(year, y.sub)).copied().unwrap_or_default();
                 let nums = [
-                    y.opening, credits[0], credits[1], credits[2], credits[3], credits[4], credits[5],
-                    y.debits, y.closed_out, y.interest, y.closing, y.accrued_unposted,
+                    y.opening,
+                    credits[0],
+                    credits[1],
+                    credits[2],
+                    credits[3],
+                    credits[4],
+                    credits[5],
+                    y.debits,
+                    y.closed_out,
+                    y.interest,
+                    y.closing,
+                    y.accrued_unposted,
                 ];
                 if nums.iter().all(Decimal::is_zero) {
                     continue;
@@ -477,10 +515,20 @@ pub fn statement(conn: &Connection, person: &PersonInfo, opts: &StageOptions) ->
         tables.push(Table {
             title: "个人账户明细 account by year and sub-balance".into(),
             headers: [
-                "年度 year", "分账户 sub-balance", "年初余额 opening", "缴费 contribution",
-                "补缴 backpay", "预缴划入 prepaid", "集体补助 collective", "政府补贴 subsidy",
-                "转入 transfer_in", "支付 debits", "结清 closed_out", "利息 interest",
-                "年末余额 closing", "应计未记 accrued",
+                "年度 year",
+                "分账户 sub-balance",
+                "年初余额 opening",
+                "缴费 contribution",
+                "补缴 backpay",
+                "预缴划入 prepaid",
+                "集体补助 collective",
+                "政府补贴 subsidy",
+                "转入 transfer_in",
+                "支付 debits",
+                "结清 closed_out",
+                "利息 interest",
+                "年末余额 closing",
+                "应计未记 accrued",
             ]
             .map(String::from)
             .to_vec(),
@@ -490,8 +538,14 @@ pub fn statement(conn: &Connection, person: &PersonInfo, opts: &StageOptions) ->
             tables.push(Table {
                 title: "预缴户 prepaid holding".into(),
                 headers: [
-                    "年度 year", "年初余额 opening", "收到 received", "划入个人账户 moved",
-                    "退还 refunded", "利息 interest", "年末余额 closing", "应计未记 accrued",
+                    "年度 year",
+                    "年初余额 opening",
+                    "收到 received",
+                    "划入个人账户 moved",
+                    "退还 refunded",
+                    "利息 interest",
+                    "年末余额 closing",
+                    "应计未记 accrued",
                 ]
                 .map(String::from)
                 .to_vec(),
@@ -517,9 +571,16 @@ pub fn statement(conn: &Connection, person: &PersonInfo, opts: &StageOptions) ->
     tables.push(Table {
         title: "待遇核定 benefit approval (rule beside record)".into(),
         headers: [
-            "待遇开始 start", "到龄次月 rule start", "核定日期 approved", "储存额(规则) balance rule",
-            "储存额(核定) balance", "账户养老金(规则) account rule", "账户养老金(核定) account",
-            "基础养老金(标准) basic rule", "基础养老金(核定) basic", "差异 difference",
+            "待遇开始 start",
+            "到龄次月 rule start",
+            "核定日期 approved",
+            "储存额(规则) balance rule",
+            "储存额(核定) balance",
+            "账户养老金(规则) account rule",
+            "账户养老金(核定) account",
+            "基础养老金(标准) basic rule",
+            "基础养老金(核定) basic",
+            "差异 difference",
         ]
         .map(String::from)
         .to_vec(),
@@ -547,9 +608,16 @@ pub fn statement(conn: &Connection, person: &PersonInfo, opts: &StageOptions) ->
         tables.push(Table {
             title: "注销/转出 closures (rule beside record)".into(),
             headers: [
-                "原因 reason", "事件日期 event", "申请日期 applied", "结算后余额 balance",
-                "应退 refund rule", "已退 refund paid", "政府补贴退回基金 government returned",
-                "应转出 transfer rule", "已转出 transferred", "逾期申领 late claim",
+                "原因 reason",
+                "事件日期 event",
+                "申请日期 applied",
+                "结算后余额 balance",
+                "应退 refund rule",
+                "已退 refund paid",
+                "政府补贴退回基金 government returned",
+                "应转出 transfer rule",
+                "已转出 transferred",
+                "逾期申领 late claim",
             ]
             .map(String::from)
             .to_vec(),
@@ -632,7 +700,11 @@ fn payments_table(
             Cell::Money(total),
             t(&status),
             opt_money(pooled.get(&(fs, ln)).copied()),
-            if first { opt_money(exp.map(|e| e.expected_total)) } else { Cell::Empty },
+            if first {
+                opt_money(exp.map(|e| e.expected_total))
+            } else {
+                Cell::Empty
+            },
             t(if first {
                 exp.and_then(|e| e.reason).map_or("", |r| r.code())
             } else {
@@ -641,7 +713,11 @@ fn payments_table(
         ]);
     }
     // Months that should have been paid but have no payment row.
-    for e in out.expected.iter().filter(|e| e.payable && !seen_months.contains(&e.month)) {
+    for e in out
+        .expected
+        .iter()
+        .filter(|e| e.payable && !seen_months.contains(&e.month))
+    {
         table_rows.push(vec![
             Cell::Month(e.month),
             Cell::Empty,
@@ -661,8 +737,15 @@ fn payments_table(
     Ok(Table {
         title: "待遇发放 payments (with what the month should pay)".into(),
         headers: [
-            "发放年月 month", "发放日期 paid", "基础养老金 basic", "个人账户养老金 account",
-            "合计 total", "状态 status", "其中统筹基金 pooled part", "应发 expected", "说明 note",
+            "发放年月 month",
+            "发放日期 paid",
+            "基础养老金 basic",
+            "个人账户养老金 account",
+            "合计 total",
+            "状态 status",
+            "其中统筹基金 pooled part",
+            "应发 expected",
+            "说明 note",
         ]
         .map(String::from)
         .to_vec(),
@@ -679,7 +762,11 @@ fn payments_table(
 /// balance at the end of `month`, the interest accrued to then and not yet posted
 /// (what a settlement would post), and the projected account pension
 /// ((balance + accrued) ÷ divisor, half-up to the fen).
-pub fn notice(conn: &Connection, month: NaiveDate, opts: &StageOptions) -> Result<Document, StageError> {
+pub fn notice(
+    conn: &Connection,
+    month: NaiveDate,
+    opts: &StageOptions,
+) -> Result<Document, StageError> {
     let end = month_end(month);
     let age = opts.rules.pension_age as i32;
     let born_from = month_of_index(month_index(month) + 1 - 12 * age);
@@ -714,7 +801,9 @@ pub fn notice(conn: &Connection, month: NaiveDate, opts: &StageOptions) -> Resul
             r.get::<_, Option<String>>(1)?.unwrap_or_default(),
             r.get::<_, Option<String>>(2)?.unwrap_or_default(),
             r.get::<_, Option<String>>(3)?.unwrap_or_default(),
-            r.get::<_, Option<NaiveDate>>(4)?.map(|d| d.to_string()).unwrap_or_default(),
+            r.get::<_, Option<NaiveDate>>(4)?
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
             r.get::<_, Option<String>>(5)?.unwrap_or_default(),
             r.get::<_, Option<String>>(6)?.unwrap_or_default(),
             r.get::<_, Option<String>>(7)?.unwrap_or_default(),
@@ -728,8 +817,10 @@ pub fn notice(conn: &Connection, month: NaiveDate, opts: &StageOptions) -> Resul
     o.through = end;
     let persons: Vec<String> = people.iter().map(|p| p[0].clone()).collect();
     let (outs, refs, _) = replay_persons(conn, &persons, &o)?;
-    let by_person: BTreeMap<&str, &super::stage::PersonOut> =
-        outs.iter().map(|(_, out)| (out.person_no.as_str(), out)).collect();
+    let by_person: BTreeMap<&str, &super::stage::PersonOut> = outs
+        .iter()
+        .map(|(_, out)| (out.person_no.as_str(), out))
+        .collect();
     let basic = refs.standard(start);
     let mut rows = Vec::new();
     let mut errors = 0;
@@ -774,7 +865,10 @@ pub fn notice(conn: &Connection, month: NaiveDate, opts: &StageOptions) -> Resul
         ("通知月份 month".to_string(), Cell::Month(month)),
         ("待遇开始 benefits from".to_string(), Cell::Month(start)),
         ("人数 persons".to_string(), Cell::Int(rows.len() as i64)),
-        ("计发月数 divisor".to_string(), t(o.params.divisor.to_string())),
+        (
+            "计发月数 divisor".to_string(),
+            t(o.params.divisor.to_string()),
+        ),
     ];
     if errors > 0 {
         facts.push(("记账错误 ledger errors".to_string(), Cell::Int(errors)));
@@ -785,10 +879,21 @@ pub fn notice(conn: &Connection, month: NaiveDate, opts: &StageOptions) -> Resul
         tables: vec![Table {
             title: "名单 list".into(),
             headers: [
-                "个人编号 person_no", "姓名 name", "性别 sex", "公民身份号码 id_number",
-                "出生日期 birth_date", "乡镇 township", "村(居) village", "联系电话 phone",
-                "待遇开始 start", "月末余额 balance", "应计利息 accrued", "预计储存额 projected",
-                "预计个人账户养老金 account pension", "基础养老金 basic", "预计月养老金 monthly",
+                "个人编号 person_no",
+                "姓名 name",
+                "性别 sex",
+                "公民身份号码 id_number",
+                "出生日期 birth_date",
+                "乡镇 township",
+                "村(居) village",
+                "联系电话 phone",
+                "待遇开始 start",
+                "月末余额 balance",
+                "应计利息 accrued",
+                "预计储存额 projected",
+                "预计个人账户养老金 account pension",
+                "基础养老金 basic",
+                "预计月养老金 monthly",
             ]
             .map(String::from)
             .to_vec(),

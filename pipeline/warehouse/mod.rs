@@ -263,4 +263,3 @@ impl Transaction {
         let _ = std::fs::remove_dir_all(&self.staging);
     }
 }
-

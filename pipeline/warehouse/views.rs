@@ -28,8 +28,13 @@ fn empty_table_sql(name: &str, schema: &Schema) -> String {
         .map(|(n, t)| format!("\"{n}\" {}", t.sql()))
         .collect();
     cols.extend(
-        ["\"_file\" VARCHAR", "\"_line\" BIGINT", "\"_file_seq\" BIGINT", "\"_run\" VARCHAR"]
-            .map(String::from),
+        [
+            "\"_file\" VARCHAR",
+            "\"_line\" BIGINT",
+            "\"_file_seq\" BIGINT",
+            "\"_run\" VARCHAR",
+        ]
+        .map(String::from),
     );
     format!("CREATE TABLE \"{name}\" ({});", cols.join(", "))
 }
