@@ -108,10 +108,11 @@ fn workbook(rows: &[Row], month: NaiveDate, path: &Path) -> Result<(), AuditErro
     let money = Format::new().set_num_format("#,##0.00");
     let money_bold = Format::new().set_num_format("#,##0.00").set_bold();
     let wrap = Format::new().set_text_wrap();
+    // Amounts are summed exactly; only the finished figure becomes an Excel number.
     let amount = |r: &Row| {
         r.cells[AMOUNT_COL]
             .as_deref()
-            .and_then(|s| s.parse::<f64>().ok())
+            .and_then(|s| s.parse::<rust_decimal::Decimal>().ok())
     };
     {
         let ws = wb.add_worksheet();
@@ -144,12 +145,12 @@ fn workbook(rows: &[Row], month: NaiveDate, path: &Path) -> Result<(), AuditErro
             ws.set_column_width(c as u16, *w).map_err(&e)?;
         }
         let mut r = 3u32;
-        let (mut n_all, mut amt_all) = (0usize, 0f64);
+        let (mut n_all, mut amt_all) = (0usize, rust_decimal::Decimal::ZERO);
         for check in CHECKS {
             let mine: Vec<&Row> = rows.iter().filter(|x| x.code == check.code).collect();
             let persons: std::collections::BTreeSet<&str> =
                 mine.iter().filter_map(|x| x.cells[2].as_deref()).collect();
-            let amt: f64 = mine.iter().filter_map(|x| amount(x)).sum();
+            let amt: rust_decimal::Decimal = mine.iter().filter_map(|x| amount(x)).sum();
             let by = |s: &str| {
                 mine.iter()
                     .filter(|x| x.cells[14].as_deref() == Some(s))
@@ -161,7 +162,8 @@ fn workbook(rows: &[Row], month: NaiveDate, path: &Path) -> Result<(), AuditErro
                 .map_err(&e)?;
             ws.write_number(r, 3, mine.len() as f64).map_err(&e)?;
             ws.write_number(r, 4, persons.len() as f64).map_err(&e)?;
-            ws.write_number_with_format(r, 5, amt, &money).map_err(&e)?;
+            ws.write_number_with_format(r, 5, excel_number(amt), &money)
+                .map_err(&e)?;
             for (k, s) in ["open", "confirmed", "dismissed", "recovered"]
                 .iter()
                 .enumerate()
@@ -202,8 +204,9 @@ fn workbook(rows: &[Row], month: NaiveDate, path: &Path) -> Result<(), AuditErro
                 let col = c as u16;
                 match c {
                     AMOUNT_COL => {
-                        if let Ok(n) = v.parse::<f64>() {
-                            ws.write_number_with_format(r, col, n, &money).map_err(&e)?;
+                        if let Ok(n) = v.parse::<rust_decimal::Decimal>() {
+                            ws.write_number_with_format(r, col, excel_number(n), &money)
+                                .map_err(&e)?;
                         }
                     }
                     1 => {
@@ -222,7 +225,7 @@ fn workbook(rows: &[Row], month: NaiveDate, path: &Path) -> Result<(), AuditErro
             }
             r += 1;
         }
-        let total: f64 = mine.iter().filter_map(|x| amount(x)).sum();
+        let total: rust_decimal::Decimal = mine.iter().filter_map(|x| amount(x)).sum();
         ws.write_string_with_format(r, 0, format!("合计 {} 条", mine.len()), &bold)
             .map_err(&e)?;
         let col = AMOUNT_COL as u16;
@@ -288,4 +291,11 @@ pub fn write(conn: &Connection, dir: &Path, month: NaiveDate) -> Result<Vec<Path
     workbook(&rows, month, &xlsx)?;
     csv_file(&rows, &csv)?;
     Ok(vec![xlsx, csv])
+}
+
+/// Excel stores numbers as binary floating point; a yuan figure with two decimals
+/// is converted only here, at the workbook boundary, after exact arithmetic.
+fn excel_number(d: rust_decimal::Decimal) -> f64 {
+    use rust_decimal::prelude::ToPrimitive;
+    d.to_f64().unwrap_or(0.0)
 }
