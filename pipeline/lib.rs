@@ -13,6 +13,7 @@ pub mod idnum;
 pub mod ingest;
 pub mod ledger;
 pub mod query;
+pub mod reports;
 pub mod schema;
 pub mod status;
 pub mod synth;

@@ -11,5 +11,6 @@ mod kinds;
 mod ledger_golden;
 mod ledger_props;
 mod ledger_stage;
+mod reports;
 mod synth_county;
 mod values;

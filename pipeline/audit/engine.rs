@@ -191,6 +191,11 @@ pub fn prepare(
         seconds: setup_secs,
         findings: 0,
     }];
+    conn.execute_batch(super::FUND_FLOWS_SQL)
+        .map_err(|e| AuditError::Check {
+            check: "setup: fund_flows.sql".into(),
+            source: e,
+        })?;
     let prelude = sql_text("prelude", include_str!("prelude.sql"));
     for stmt in prelude.split(";\n").filter(|s| {
         s.lines()

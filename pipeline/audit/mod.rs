@@ -40,6 +40,10 @@ pub mod store;
 
 use std::path::PathBuf;
 
+/// Both sides of the books-agree comparison (views `fund_detail_flow` and
+/// `fund_ledger_flow`), shared with the monthly report so the two cannot drift apart.
+pub const FUND_FLOWS_SQL: &str = include_str!("fund_flows.sql");
+
 pub use catalogue::{Check, CHECKS};
 pub use engine::{AuditParams, Timing};
 pub use store::{run_audit, set_status, show, AuditOptions, AuditReport, SetOutcome, STATUSES};

@@ -11,8 +11,9 @@ use pension::warehouse::{connect, Warehouse};
 ///
 /// On a fresh warehouse (OUT/warehouse), ingest the bundled sample county and the
 /// hand-made bad files in data-samples/, show what the warehouse holds, replay the
-/// individual accounts (ledger) with a sample statement, and run the audit (its
-/// workbook and CSV go to OUT/audit/).
+/// individual accounts (ledger) with a sample statement, run the audit (its
+/// workbook and CSV go to OUT/audit/), then write the monthly report package
+/// (OUT/report/) and the leadership dashboard (OUT/dashboard_YYYY-MM.html).
 #[derive(clap::Args)]
 pub struct Args {
     /// Where the demo writes its warehouse and outputs (replaced on each run).
@@ -99,6 +100,22 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         "--out",
         &audit_out,
     ])?;
+    println!("\n== 6. monthly report package and dashboard for {month} ==");
+    let report_out = args.out.join("report");
+    let dashboard = args.out.join(format!("dashboard_{month}.html"));
+    run_self(&[
+        "--warehouse",
+        &wh_arg,
+        "report",
+        "--month",
+        &month,
+        "--out",
+        &report_out.display().to_string(),
+        "--dashboard",
+        &dashboard.display().to_string(),
+    ])?;
+    println!("\nReport package: {}", report_out.display());
+    println!("Dashboard (open in a browser): {}", dashboard.display());
     println!("\nTry: pipeline --warehouse {} sql \"SELECT strftime(month, '%Y-%m') AS month, count(*) AS payouts, sum(total_amount) AS yuan FROM payout GROUP BY 1 ORDER BY 1 DESC LIMIT 12\"", wh_dir.display());
     Ok(ExitCode::SUCCESS)
 }

@@ -3,11 +3,13 @@
 pub mod account;
 pub mod audit;
 pub mod bench;
+pub mod dashboard;
 pub mod demo;
 pub mod finding;
 pub mod ingest;
 pub mod ledger;
 pub mod notice;
+pub mod report;
 pub mod screen;
 pub mod sql;
 pub mod status;

@@ -1,0 +1,82 @@
+//! `pipeline report`: the monthly report package.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context;
+use pension::reports::{self, Definitions, ReportOptions, ReportRun};
+use pension::warehouse::{connect, Warehouse};
+
+/// Write the monthly report package (统计月报) for --month into --out: the workbook
+/// 月报_YYYY-MM.xlsx (a contents sheet, then a sheet per table with Chinese headers,
+/// number formats and a totals row), the same tables as CSV (csv/, UTF-8 with BOM
+/// for Excel) and the charts as PNG and SVG (charts/).
+///
+/// The tables and charts are the files in reports/ (SQL plus a TOML of labels and
+/// formats; see reports/README.md). Lists for action show ID numbers masked (first
+/// 6 and last 4) unless --unmasked. Run `pipeline audit --month` first for the
+/// findings tables, and `pipeline ledger` for the pooled-fund part of payouts.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The report month, YYYY-MM.
+    #[arg(long)]
+    month: String,
+    /// Folder for the package (created if missing; files of the same month are replaced).
+    #[arg(long)]
+    out: PathBuf,
+    /// Show full ID numbers in the lists for action (名单). Only for field work that needs them.
+    #[arg(long)]
+    unmasked: bool,
+    /// Also write the dashboard page to this file from the same run.
+    #[arg(long, value_name = "FILE.html")]
+    dashboard: Option<PathBuf>,
+}
+
+/// Opens the warehouse read-only and computes every report for the month.
+pub fn compute(wh_dir: &Path, month: &str, unmasked: bool) -> anyhow::Result<ReportRun> {
+    let month = super::ledger::parse_month("--month", month)?;
+    let catalog = super::catalog()?;
+    let wh = Warehouse::open_read(wh_dir)
+        .with_context(|| format!("opening the warehouse {}", wh_dir.display()))?;
+    let defs = Definitions::load_default().context("loading the report definitions")?;
+    let conn = connect(&wh, &catalog)?;
+    let run = reports::compute(&conn, &defs, &ReportOptions { month, unmasked })
+        .with_context(|| format!("computing the reports for {}", month.format("%Y-%m")))?;
+    for n in &run.notes {
+        eprintln!("note: {n}");
+    }
+    Ok(run)
+}
+
+pub fn run(wh_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
+    let t = Instant::now();
+    let run = compute(wh_dir, &args.month, args.unmasked)?;
+    let computed = t.elapsed().as_secs_f64();
+    let files = reports::write_package(&run, &args.out)
+        .with_context(|| format!("writing the report package to {}", args.out.display()))?;
+    println!(
+        "report {}: {} tables, {} charts ({computed:.1} s to compute, {:.1} s in all)",
+        run.month.format("%Y-%m"),
+        run.tables.len(),
+        run.charts.len(),
+        t.elapsed().as_secs_f64()
+    );
+    for tbl in &run.tables {
+        println!(
+            "  {:<28} {:>8} rows  {}",
+            tbl.def.name,
+            tbl.rows.len(),
+            tbl.def.meta.title
+        );
+    }
+    println!("workbook: {}", files[0].display());
+    println!("CSV:      {}", args.out.join("csv").display());
+    println!("charts:   {}", args.out.join("charts").display());
+    if let Some(path) = args.dashboard {
+        reports::dashboard::write(&run, &path)
+            .with_context(|| format!("writing the dashboard {}", path.display()))?;
+        println!("dashboard: {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}

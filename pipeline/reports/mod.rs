@@ -1,0 +1,267 @@
+//! Monthly reports (统计报表), charts and the leadership dashboard.
+//!
+//! The reports are data: `reports/_prelude.sql` builds shared tables, then each
+//! `reports/NN_name.sql` is one table whose `NN_name.toml` gives its title, sheet,
+//! Chinese column labels, number formats and totals row; `reports/charts/` holds the
+//! charts the same way. This module runs them over the warehouse for one month
+//! (`compute`), then writes the package: one workbook with a sheet per table, the
+//! same tables as CSV, the charts as PNG and SVG (`write_package`), and the
+//! self-contained dashboard page (`dashboard::write`).
+
+pub mod chart;
+mod charts;
+pub mod dashboard;
+pub mod def;
+pub mod table;
+mod xlsx;
+
+use std::path::{Path, PathBuf};
+
+use chrono::{Datelike, NaiveDate};
+use duckdb::Connection;
+
+pub use def::{Definitions, Format, ReportDef};
+pub use table::{Cell, Table};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("the report definitions (reports/_prelude.sql and the report files) were not found; run from the project folder or set PIPELINE_REPORTS to the reports folder")]
+    NotFound,
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("report definition {path}: {message}")]
+    Definition { path: PathBuf, message: String },
+    #[error("report {path} failed: {source}")]
+    Sql {
+        path: PathBuf,
+        source: duckdb::Error,
+    },
+    #[error("preparing the report session: {0}")]
+    Setup(#[from] duckdb::Error),
+    #[error("writing the workbook {path}: {source}")]
+    Xlsx {
+        path: PathBuf,
+        source: rust_xlsxwriter::XlsxError,
+    },
+    #[error(transparent)]
+    Chart(#[from] chart::ChartError),
+}
+
+pub(crate) fn io_err(path: &Path) -> impl Fn(std::io::Error) -> ReportError + '_ {
+    move |source| ReportError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Parameters of a report run.
+#[derive(Debug, Clone)]
+pub struct ReportOptions {
+    /// The report month (its first day).
+    pub month: NaiveDate,
+    /// Show full ID numbers in the lists for action (default: first 6 and last 4).
+    pub unmasked: bool,
+}
+
+/// Everything computed for one month, ready to be written.
+pub struct ReportRun {
+    pub month: NaiveDate,
+    /// When the run happened (local time), printed in the workbook headers.
+    pub generated_at: String,
+    pub tables: Vec<Table>,
+    pub charts: Vec<chart::Chart>,
+    /// Things the reader should know (e.g. the audit has not been run).
+    pub notes: Vec<String>,
+    pub unmasked: bool,
+}
+
+impl ReportRun {
+    pub fn table(&self, name: &str) -> Option<&Table> {
+        self.tables.iter().find(|t| t.def.name == name)
+    }
+}
+
+fn last_day(month: NaiveDate) -> NaiveDate {
+    let (y, m) = if month.month() == 12 {
+        (month.year() + 1, 1)
+    } else {
+        (month.year(), month.month() + 1)
+    };
+    NaiveDate::from_ymd_opt(y, m, 1).expect("valid month") - chrono::Duration::days(1)
+}
+
+/// The macros every report may use (documented at the top of `_prelude.sql`).
+fn define_macros(conn: &Connection, opts: &ReportOptions) -> Result<(), ReportError> {
+    let m = opts.month;
+    let end = last_day(m);
+    let deadline_month = 10;
+    // The latest contribution year whose deadline (31 October) has passed.
+    let contribution_year = if end >= NaiveDate::from_ymd_opt(m.year(), 10, 31).expect("date") {
+        m.year()
+    } else {
+        m.year() - 1
+    };
+    let audit = crate::audit::AuditParams::default();
+    conn.execute_batch(&format!(
+        "CREATE OR REPLACE TEMP MACRO report_month() AS DATE '{m}';
+         CREATE OR REPLACE TEMP MACRO report_end() AS DATE '{end}';
+         CREATE OR REPLACE TEMP MACRO year_start() AS DATE '{y}-01-01';
+         CREATE OR REPLACE TEMP MACRO contribution_year() AS {contribution_year};
+         CREATE OR REPLACE TEMP MACRO ym(d) AS strftime(d, '%Y-%m');
+         CREATE OR REPLACE TEMP MACRO age_at(b, d) AS
+             (year(d) - year(b) - CASE WHEN strftime(d, '%m%d') < strftime(b, '%m%d') THEN 1 ELSE 0 END);
+         CREATE OR REPLACE TEMP MACRO p_pension_age() AS {pa};
+         CREATE OR REPLACE TEMP MACRO p_min_age() AS {ma};
+         CREATE OR REPLACE TEMP MACRO p_deadline_month() AS {deadline_month};
+         CREATE OR REPLACE TEMP MACRO p_prepaid_carry_month() AS {pcm};
+         CREATE OR REPLACE TEMP MACRO p_unmasked() AS {unmasked};",
+        m = m.format("%Y-%m-%d"),
+        end = end.format("%Y-%m-%d"),
+        y = m.year(),
+        pa = audit.pension_age,
+        ma = audit.min_contribution_age,
+        pcm = audit.prepaid_carry_month,
+        unmasked = opts.unmasked,
+    ))?;
+    Ok(())
+}
+
+fn relation_exists(conn: &Connection, name: &str) -> Result<bool, ReportError> {
+    let n: i64 = conn.query_row(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
+        [name],
+        |r| r.get(0),
+    )?;
+    Ok(n > 0)
+}
+
+/// The audit catalogue as a table (check titles in the findings list and chart),
+/// and an empty `findings` table when the audit has not been run yet.
+fn audit_tables(conn: &Connection, notes: &mut Vec<String>) -> Result<(), ReportError> {
+    conn.execute_batch(
+        "CREATE OR REPLACE TEMP TABLE audit_check (code VARCHAR, title_zh VARCHAR, severity VARCHAR);",
+    )?;
+    let mut app = conn.appender("audit_check")?;
+    for c in crate::audit::CHECKS {
+        app.append_row([c.code, c.title_zh, c.severity])?;
+    }
+    app.flush()?;
+    if !relation_exists(conn, "findings")? {
+        notes.push(
+            "稽核尚未运行 (no audit run yet): findings tables are empty; run `pipeline audit --month YYYY-MM` first"
+                .into(),
+        );
+        conn.execute_batch(
+            "CREATE TEMP TABLE findings (finding_id VARCHAR, check_code VARCHAR, severity VARCHAR,
+             person_no VARCHAR, id_number VARCHAR, name VARCHAR, township VARCHAR, village VARCHAR,
+             month_from DATE, month_to DATE, amount_at_risk DECIMAL(18,2), evidence VARCHAR,
+             status VARCHAR, first_seen DATE, last_seen DATE);",
+        )?;
+    }
+    // The ledger's pooled-fund part needs account_event; without a ledger run it is zero.
+    if !relation_exists(conn, "account_event")? {
+        notes.push("个人账户尚未计算 (no ledger run yet): the pooled-fund part of payouts shows 0; run `pipeline ledger` first".into());
+        conn.execute_batch(
+            "CREATE TEMP TABLE account_event (person_no VARCHAR, date DATE, kind VARCHAR, amount DECIMAL(18,2));",
+        )?;
+    }
+    Ok(())
+}
+
+/// Runs the preludes, every report and every chart query for the month.
+pub fn compute(
+    conn: &Connection,
+    defs: &Definitions,
+    opts: &ReportOptions,
+) -> Result<ReportRun, ReportError> {
+    let mut notes = Vec::new();
+    define_macros(conn, opts)?;
+    conn.execute_batch(crate::audit::FUND_FLOWS_SQL)?;
+    audit_tables(conn, &mut notes)?;
+    for (path, sql) in &defs.preludes {
+        conn.execute_batch(sql).map_err(|source| ReportError::Sql {
+            path: path.clone(),
+            source,
+        })?;
+    }
+    let tables = defs
+        .reports
+        .iter()
+        .map(|d| table::run(conn, d))
+        .collect::<Result<Vec<_>, _>>()?;
+    let month_label = opts.month.format("%Y-%m").to_string();
+    let charts = defs
+        .charts
+        .iter()
+        .map(|c| charts::build(conn, c, &defs.dir, &month_label))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(ReportRun {
+        month: opts.month,
+        generated_at: chrono::Local::now().format("%Y-%m-%d %H:%M").to_string(),
+        tables,
+        charts,
+        notes,
+        unmasked: opts.unmasked,
+    })
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder, so a
+/// reader never sees half a file and a failure leaves the old one.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    std::fs::write(&tmp, bytes).map_err(io_err(&tmp))?;
+    std::fs::rename(&tmp, path).map_err(io_err(path))
+}
+
+/// One CSV per table: UTF-8 with a BOM (so Excel shows the Chinese headers), the
+/// Chinese labels as the header, exact values, and the totals row last.
+pub fn csv_bytes(t: &Table) -> Result<Vec<u8>, ReportError> {
+    let mut buf: Vec<u8> = "\u{feff}".as_bytes().to_vec();
+    {
+        let mut w = csv::WriterBuilder::new().from_writer(&mut buf);
+        let io = |e: csv::Error| ReportError::Io {
+            path: t.def.sql_path.clone(),
+            source: std::io::Error::other(e.to_string()),
+        };
+        w.write_record(t.columns().iter().map(|c| c.label.as_str()))
+            .map_err(io)?;
+        for row in t.rows.iter().chain(t.totals.iter()) {
+            w.write_record(
+                row.iter()
+                    .zip(t.columns())
+                    .map(|(cell, c)| cell.csv_text(c.format)),
+            )
+            .map_err(io)?;
+        }
+        w.flush().map_err(|e| io(e.into()))?;
+    }
+    Ok(buf)
+}
+
+/// The package for one month in `out`: `月报_YYYY-MM.xlsx`, `csv/NN_name.csv` and
+/// `charts/<name>.png|.svg`. Returns the files written.
+pub fn write_package(run: &ReportRun, out: &Path) -> Result<Vec<PathBuf>, ReportError> {
+    let csv_dir = out.join("csv");
+    let chart_dir = out.join("charts");
+    for d in [out, &csv_dir, &chart_dir] {
+        std::fs::create_dir_all(d).map_err(io_err(d))?;
+    }
+    let mut files = Vec::new();
+    let book = out.join(format!("月报_{}.xlsx", run.month.format("%Y-%m")));
+    xlsx::write(run, &book)?;
+    files.push(book);
+    for t in &run.tables {
+        let path = csv_dir.join(format!("{}.csv", t.def.name));
+        write_atomic(&path, &csv_bytes(t)?)?;
+        files.push(path);
+    }
+    for c in &run.charts {
+        let (png, svg) = chart::render(c, &chart_dir)?;
+        files.push(png);
+        files.push(svg);
+    }
+    Ok(files)
+}

@@ -1,0 +1,10 @@
+-- Fund-account income and expenditure by category (科目), this month and this year.
+SELECT account_zh(account) AS account,
+       CASE direction WHEN 'in' THEN '收入' ELSE '支出' END AS direction,
+       category_zh(category) AS category,
+       coalesce(sum(amount) FILTER (WHERE txn_date >= report_month()), 0)::DECIMAL(18,2) AS amount_month,
+       sum(amount)::DECIMAL(18,2) AS amount_ytd
+FROM fund_ledger
+WHERE txn_date BETWEEN year_start() AND report_end()
+GROUP BY account, direction, category
+ORDER BY account_order(account), direction, category

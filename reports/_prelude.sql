@@ -1,0 +1,149 @@
+-- Shared tables for the monthly reports, built once per run before any report.
+-- The engine defines these macros first:
+--   report_month()  the 1st of the report month        report_end()  its last day
+--   year_start()    1 January of the report year        ym(d)         'YYYY-MM'
+--   age_at(b, d)    full years from birth date b to date d
+--   contribution_year()  the latest year whose deadline (31 October) has passed by report_end()
+--   p_pension_age() 60, p_min_age() 16, p_deadline_month() 10 (parameters, rules.md)
+-- Files in reports/ whose names start with "_" are not reports: this one runs first.
+
+-- The public-security register, newest snapshot, one row per ID.
+CREATE OR REPLACE TEMP TABLE r_reg AS
+SELECT id_number, name, sex, birth_date, township, village, hukou_type,
+       coalesce(in_school, false) AS in_school, status, status_date
+FROM id_registry
+QUALIFY row_number() OVER (PARTITION BY id_number ORDER BY _line DESC) = 1;
+
+-- Dead by the report date according to any death record.
+CREATE OR REPLACE TEMP TABLE r_dead AS
+SELECT DISTINCT id_number FROM death_record WHERE death_date <= report_end();
+
+-- Contributing to or receiving the urban employee pension on the report date.
+CREATE OR REPLACE TEMP TABLE r_employee AS
+SELECT DISTINCT id_number FROM employee_pension
+WHERE status IN ('contributing', 'receiving') AND start_date <= report_end()
+  AND (end_date IS NULL OR end_date > report_end());
+
+-- Every enrollment as of the report date: the newest enrollment row, the village and
+-- tier after change records, cancellation (by its application date) and approval.
+CREATE OR REPLACE TEMP TABLE r_enrolled AS
+WITH e AS (
+    SELECT * FROM enrollment
+    WHERE enroll_date IS NULL OR enroll_date <= report_end()
+    QUALIFY row_number() OVER (PARTITION BY person_no ORDER BY _file_seq DESC, _line DESC) = 1
+), ch AS (
+    SELECT person_no,
+           arg_max(new_value, change_date) FILTER (WHERE field = 'village') AS village,
+           arg_max(new_value, change_date) FILTER (WHERE field = 'tier') AS tier,
+           arg_max(new_value, change_date) FILTER (WHERE field = 'phone') AS phone
+    FROM change WHERE change_date <= report_end() GROUP BY person_no
+), c AS (
+    SELECT person_no, arg_min(reason, apply_date) AS cancel_reason, min(apply_date) AS cancel_apply
+    FROM cancellation WHERE apply_date <= report_end() GROUP BY person_no
+), a AS (
+    SELECT person_no, min(start_month) AS start_month FROM benefit_approval
+    WHERE start_month <= report_month() GROUP BY person_no
+), paid_by AS (
+    -- How a person pays: the channel of the latest contribution (bank when none yet).
+    SELECT person_no, arg_max(channel, paid_date) AS channel FROM contribution
+    WHERE paid_date <= report_end() GROUP BY person_no
+)
+SELECT e.person_no, e.id_number, e.name, e.sex, e.birth_date, e.township,
+       coalesce(ch.village, e.village) AS village,
+       coalesce(try_cast(ch.tier AS BIGINT), e.tier) AS tier,
+       coalesce(ch.phone, e.phone) AS phone,
+       e.enroll_date, e.agreement, coalesce(paid_by.channel, 'bank') AS channel,
+       c.cancel_reason, c.cancel_apply, c.person_no IS NULL AS active,
+       a.start_month AS benefit_start
+FROM e
+LEFT JOIN ch USING (person_no)
+LEFT JOIN c USING (person_no)
+LEFT JOIN a USING (person_no)
+LEFT JOIN paid_by USING (person_no);
+
+-- Eligible residents (rules.md, "Who is covered"): in the register with status
+-- normal and no death record, aged 16 or over on the report date, not a full-time
+-- student, not in the employee pension; `enrolled` when an active enrollment has
+-- the same ID. Townships and villages are the register's.
+CREATE OR REPLACE TEMP TABLE r_eligible AS
+SELECT r.id_number, r.name, r.sex, r.birth_date, age_at(r.birth_date, report_end()) AS age,
+       r.township, r.village,
+       EXISTS (SELECT 1 FROM r_enrolled e WHERE e.active AND e.id_number = r.id_number) AS enrolled
+FROM r_reg r
+WHERE r.status = 'normal'
+  AND r.id_number NOT IN (SELECT id_number FROM r_dead)
+  AND r.id_number NOT IN (SELECT id_number FROM r_employee)
+  AND NOT r.in_school
+  AND age_at(r.birth_date, report_end()) >= p_min_age();
+
+-- Successful payments by 发放年月 (payout.month), with the payee's township.
+CREATE OR REPLACE TEMP TABLE r_paid AS
+SELECT p.person_no, p.month, p.status, p.basic_amount, p.account_amount, p.total_amount,
+       coalesce(e.township, '(未登记 not enrolled)') AS township
+FROM payout p LEFT JOIN r_enrolled e USING (person_no)
+WHERE p.month <= report_month();
+
+-- Fund-account flows per month, with the running month-end balance.
+CREATE OR REPLACE TEMP TABLE r_fund_month AS
+WITH flows AS (
+    SELECT account, date_trunc('month', txn_date)::DATE AS month,
+           sum(amount) FILTER (WHERE direction = 'in') AS income,
+           sum(amount) FILTER (WHERE direction = 'out') AS expenditure
+    FROM fund_ledger WHERE txn_date <= report_end() GROUP BY ALL
+), accounts AS (SELECT DISTINCT account FROM fund_ledger),
+months AS (
+    SELECT unnest(generate_series((SELECT min(month) FROM flows)::TIMESTAMP,
+                                  report_month()::TIMESTAMP, INTERVAL 1 MONTH))::DATE AS month
+), grid AS (
+    SELECT a.account, m.month, coalesce(f.income, 0)::DECIMAL(18,2) AS income,
+           coalesce(f.expenditure, 0)::DECIMAL(18,2) AS expenditure
+    FROM accounts a CROSS JOIN months m LEFT JOIN flows f USING (account, month)
+)
+SELECT account, month,
+       (coalesce(sum(income - expenditure) OVER w_before, 0))::DECIMAL(18,2) AS opening,
+       income, expenditure,
+       (sum(income - expenditure) OVER w_to)::DECIMAL(18,2) AS closing
+FROM grid
+WINDOW w_before AS (PARTITION BY account ORDER BY month ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING),
+       w_to AS (PARTITION BY account ORDER BY month ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW);
+
+-- Chinese names for stored codes.
+CREATE OR REPLACE TEMP MACRO account_zh(a) AS CASE a
+    WHEN 'income' THEN '收入户' WHEN 'expenditure' THEN '支出户'
+    WHEN 'fiscal' THEN '财政专户' WHEN 'prepaid' THEN '预收户' ELSE a END;
+CREATE OR REPLACE TEMP MACRO account_order(a) AS CASE a
+    WHEN 'income' THEN 1 WHEN 'fiscal' THEN 2 WHEN 'expenditure' THEN 3 WHEN 'prepaid' THEN 4 ELSE 5 END;
+CREATE OR REPLACE TEMP MACRO category_zh(c) AS CASE c
+    WHEN 'contribution' THEN '个人缴费' WHEN 'collective' THEN '集体补助'
+    WHEN 'subsidy_central' THEN '财政补贴-中央' WHEN 'subsidy_province' THEN '财政补贴-省级'
+    WHEN 'subsidy_city' THEN '财政补贴-市级' WHEN 'subsidy_county' THEN '财政补贴-县级'
+    WHEN 'interest' THEN '利息收入' WHEN 'transfer_in' THEN '转移收入'
+    WHEN 'to_fiscal' THEN '划转财政专户' WHEN 'from_fiscal' THEN '财政专户拨入'
+    WHEN 'basic_pension' THEN '基础养老金支出' WHEN 'account_pension' THEN '个人账户养老金支出'
+    WHEN 'refund' THEN '退保/丧葬支出' WHEN 'transfer_out' THEN '转移支出'
+    WHEN 'prepaid_carry' THEN '预收结转' ELSE c END;
+CREATE OR REPLACE TEMP MACRO sex_zh(s) AS CASE s WHEN 'M' THEN '男' WHEN 'F' THEN '女' ELSE s END;
+CREATE OR REPLACE TEMP MACRO ratio(n, d) AS
+    CASE WHEN d = 0 OR d IS NULL THEN NULL ELSE round(n::DECIMAL(38,10) / d, 6)::DECIMAL(18,6) END;
+-- ID numbers in lists for action: first 6 and last 4 unless the run is --unmasked.
+CREATE OR REPLACE TEMP MACRO mask_id(s) AS
+    CASE WHEN p_unmasked() OR s IS NULL OR length(s) < 11 THEN s
+         ELSE left(s, 6) || repeat('*', length(s) - 10) || right(s, 4) END;
+
+-- Who had to contribute for contribution_year() (enrolled by its 31 October, active,
+-- not yet receiving, aged 16 to 60 in that year — the year of the 60th birthday
+-- still requires a contribution) and whether a successful contribution for that
+-- year was paid by the deadline; the others are interrupted (中断缴费).
+CREATE OR REPLACE TEMP TABLE r_contrib_duty AS
+WITH deadline AS (SELECT make_date(contribution_year(), p_deadline_month(), 31) AS d),
+paid AS (
+    SELECT person_no, bool_or(year = contribution_year() AND paid_date <= (SELECT d FROM deadline)) AS paid_year,
+           max(year) AS last_paid_year
+    FROM contribution WHERE status = 'ok' AND paid_date <= report_end() GROUP BY person_no
+)
+SELECT e.person_no, e.id_number, e.name, e.sex, e.birth_date, e.township, e.village, e.phone, e.tier,
+       contribution_year() AS year, coalesce(p.paid_year, false) AS paid, p.last_paid_year
+FROM r_enrolled e LEFT JOIN paid p USING (person_no)
+WHERE e.active AND e.enroll_date <= (SELECT d FROM deadline)
+  AND (e.benefit_start IS NULL OR e.benefit_start > (SELECT d FROM deadline))
+  AND contribution_year() - year(e.birth_date) BETWEEN p_min_age() AND p_pension_age();
