@@ -172,7 +172,7 @@ fn every_other_rule_names_its_reason() {
             "BAD_ID",
         ),
     ];
-    for (name, text, code) in &cases {
+    for (name, text, _code) in &cases {
         let path = crate::common::write(&fx.dir.path().join("in").join(name), text.as_bytes());
         let report = fx.ingest(&[path]);
         let f = &report.files[0];
