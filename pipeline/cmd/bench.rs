@@ -28,6 +28,15 @@ pub struct Args {
     /// Working folder for the county, warehouses and results.
     #[arg(long, default_value = "bench-work")]
     work: PathBuf,
+    /// What to measure: `ingest` (beside DuckDB's CSV → Parquet), or `report`: the
+    /// whole monthly package (workbook, CSVs, charts, dashboard) for --month on the
+    /// warehouse the ingest bench left in WORK/warehouse-ours (the ledger and audit
+    /// it needs are run first when missing, and timed too).
+    #[arg(long, default_value = "ingest", value_parser = ["ingest", "report"])]
+    stage: String,
+    /// The report month for `--stage report`.
+    #[arg(long, default_value = "2026-10")]
+    month: String,
 }
 
 /// Hidden: the reference side, run as a child process.
@@ -80,6 +89,9 @@ fn is_utf8_csv(path: &Path) -> bool {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if args.stage == "report" {
+        return run_report(&args);
+    }
     std::fs::create_dir_all(&args.work)?;
     let county = args
         .work
@@ -254,5 +266,78 @@ pub fn run_reference(args: ReferenceArgs) -> anyhow::Result<ExitCode> {
         conn.execute_batch(&sql)
             .with_context(|| format!("DuckDB reference on {}", f.display()))?;
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_measured(what: &str, m: &Measured) {
+    println!(
+        "  {what:<44} {:>8.1} s  peak {:>6} MiB",
+        m.wall.as_secs_f64(),
+        m.max_rss_kb / 1024
+    );
+}
+
+/// The report package on the ingest bench's warehouse: ledger and audit first when
+/// the warehouse has none, then `report --dashboard`, each in its own process.
+fn run_report(args: &Args) -> anyhow::Result<ExitCode> {
+    let wh = args.work.join("warehouse-ours");
+    let manifest = Manifest::load(&wh).with_context(|| {
+        format!(
+            "{}: run `pipeline bench --persons N` (the ingest bench) first",
+            wh.display()
+        )
+    })?;
+    let exe = std::env::current_exe()?;
+    let stage = |args_: &[&str]| {
+        let mut c = Command::new(&exe);
+        c.arg("--warehouse").arg(&wh).args(args_);
+        c
+    };
+    println!(
+        "report bench on {} ({} files ingested), month {}",
+        wh.display(),
+        manifest.files.len(),
+        args.month
+    );
+    if !manifest.derived.contains_key("account_event") {
+        print_measured(
+            "setup: pipeline ledger",
+            &run_measured(&mut stage(&["ledger", "--through", &args.month]))?,
+        );
+    }
+    if !manifest.derived.contains_key("findings") {
+        print_measured(
+            "setup: pipeline audit",
+            &run_measured(&mut stage(&["audit", "--month", &args.month]))?,
+        );
+    }
+    let out = args.work.join(format!("report-{}", args.month));
+    let page = args.work.join(format!("dashboard-{}.html", args.month));
+    let _ = std::fs::remove_dir_all(&out);
+    let m = run_measured(&mut stage(&[
+        "report",
+        "--month",
+        &args.month,
+        "--out",
+        &out.to_string_lossy(),
+        "--dashboard",
+        &page.to_string_lossy(),
+    ]))?;
+    let files = pension::warehouse::walk(&out);
+    let bytes: u64 = files
+        .iter()
+        .filter_map(|p| p.metadata().ok())
+        .map(|m| m.len())
+        .sum();
+    println!("| run | seconds | peak MiB | files | MB |");
+    println!("|---|---:|---:|---:|---:|");
+    println!(
+        "| pipeline report --dashboard (workbook, CSVs, PNG+SVG charts, dashboard) | {:.1} | {} | {} | {:.1} |",
+        m.wall.as_secs_f64(),
+        m.max_rss_kb / 1024,
+        files.len() + 1,
+        (bytes + page.metadata().map(|m| m.len()).unwrap_or(0)) as f64 / 1e6
+    );
+    println!("| goal (issue 5) | 30.0 | | | |");
     Ok(ExitCode::SUCCESS)
 }

@@ -713,31 +713,12 @@ fn fmt_tick(v: f64) -> String {
     };
     let fixed = format!("{:.2}", rounded.abs());
     let digits = fixed.trim_end_matches('0').trim_end_matches('.');
-    let (int, frac) = match digits.split_once('.') {
-        Some((i, f)) => (i, Some(f)),
-        None => (digits, None),
+    let sign = if rounded < 0.0 && digits != "0" {
+        "-"
+    } else {
+        ""
     };
-    let mut out = String::new();
-    if rounded < 0.0 && digits != "0" {
-        out.push('-');
-    }
-    out.push_str(&group_thousands(int));
-    if let Some(frac) = frac {
-        out.push('.');
-        out.push_str(frac);
-    }
-    out
-}
-
-fn group_thousands(int: &str) -> String {
-    let mut out = String::with_capacity(int.len() + int.len() / 3);
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    format!("{sign}{}", super::table::group_thousands(digits))
 }
 
 /// plotters' "nice" key points (1, 2, 5 × 10^k steps), at most `max` of them.

@@ -225,6 +225,11 @@ fn table_sheet(
         }
     }
     ws.set_freeze_panes(HEADER_ROWS, 0)?;
+    // Printed: A4 landscape, one page wide, the header on every page.
+    ws.set_paper_size(9);
+    ws.set_landscape();
+    ws.set_print_fit_to_pages(1, 0);
+    ws.set_repeat_rows(HEADER_ROWS - 1, HEADER_ROWS - 1)?;
     if meta.list && !t.rows.is_empty() {
         ws.autofilter(HEADER_ROWS - 1, 0, last, t.columns().len() as u16 - 1)?;
     }
