@@ -147,3 +147,13 @@ FROM r_enrolled e LEFT JOIN paid p USING (person_no)
 WHERE e.active AND e.enroll_date <= (SELECT d FROM deadline)
   AND (e.benefit_start IS NULL OR e.benefit_start > (SELECT d FROM deadline))
   AND contribution_year() - year(e.birth_date) BETWEEN p_min_age() AND p_pension_age();
+-- The same inside free text (a finding's evidence): ID numbers — 18 characters, or
+-- any length when the text marks them (`…` or "ID …") as malformed ones are — and
+-- bank accounts (runs of 19 or more digits) down to their first 6 / last 4.
+CREATE OR REPLACE TEMP MACRO mask_text(s) AS
+    CASE WHEN p_unmasked() OR s IS NULL THEN s
+         ELSE regexp_replace(regexp_replace(regexp_replace(regexp_replace(s,
+                  '`(\d{6})[0-9Xx]+([0-9Xx]{4})`', '`\1********\2`', 'g'),
+                  '\bID (\d{6})[0-9Xx]{5,}([0-9Xx]{4})\b', 'ID \1********\2', 'g'),
+                  '\b(\d{6})\d{8}(\d{3}[0-9Xx])\b', '\1********\2', 'g'),
+                  '\b(\d{6})\d{9,}(\d{4})\b', '\1*********\2', 'g') END;

@@ -425,7 +425,27 @@ fn lists_for_action_mask_id_numbers_unless_unmasked() {
                 t.def.name
             );
         }
+        // Nor in free text such as a finding's evidence (ID numbers, bank accounts).
+        for cell in t.rows.iter().flatten() {
+            if let Cell::Text(text) = cell {
+                let longest = text
+                    .split(|c: char| !c.is_ascii_digit())
+                    .map(str::len)
+                    .max()
+                    .unwrap_or(0);
+                assert!(longest < 17, "{}: an unmasked number in {text}", t.def.name);
+            }
+        }
     }
+    let findings = table(&s.run, "23_list_open_findings");
+    let ev = col(findings, "evidence");
+    assert!(
+        findings
+            .rows
+            .iter()
+            .any(|r| matches!(&r[ev], Cell::Text(t) if t.contains("********"))),
+        "evidence naming ID numbers is masked, not dropped"
+    );
     // The list is the eligible residents minus the covered ones.
     let summary = table(&s.run, "00_summary");
     assert_eq!(
@@ -546,14 +566,19 @@ fn the_dashboard_shows_the_report_figures_and_no_personal_data() {
         "open_findings",
         "amount_at_risk",
     ] {
-        let i = col(summary, c);
-        let shown = summary.rows[0][i].display(summary.columns()[i].format);
+        let shown = kpi(summary, c);
         assert!(
             html.contains(&format!("data-kpi=\"{c}\">{shown}<")),
             "{c} = {shown}"
         );
     }
     assert_eq!(html.matches("<svg").count(), s.run.charts.len());
+}
+
+/// A key figure as the dashboard shows it.
+fn kpi(summary: &Table, name: &str) -> String {
+    let i = col(summary, name);
+    summary.rows[0][i].display(summary.columns()[i].format)
 }
 
 fn chromium() -> Option<PathBuf> {
@@ -617,8 +642,7 @@ fn the_dashboard_renders_in_headless_chromium() {
         "paid_month",
         "fund_balance",
     ] {
-        let i = col(summary, c);
-        let shown = summary.rows[0][i].display(summary.columns()[i].format);
+        let shown = kpi(summary, c);
         assert!(dom.contains(&shown), "{c} = {shown} in the rendered page");
     }
     assert!(dom.contains("全县合计"));

@@ -81,7 +81,8 @@ pub fn parse_month(text: &str) -> Result<NaiveDate, AuditError> {
         .map_err(|m| AuditError::Usage(format!("--month: {m}")))
 }
 
-fn last_day(m: NaiveDate) -> NaiveDate {
+/// The last day of the month that `m` falls in.
+pub fn last_day(m: NaiveDate) -> NaiveDate {
     let (y, mo) = if m.month() == 12 {
         (m.year() + 1, 1)
     } else {

@@ -79,12 +79,4 @@ pub(crate) fn io_err(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> A
     }
 }
 
-/// Whether a table or view of that name exists in the session.
-pub(crate) fn relation_exists(conn: &duckdb::Connection, name: &str) -> Result<bool, AuditError> {
-    let n: i64 = conn.query_row(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
-        [name],
-        |r| r.get(0),
-    )?;
-    Ok(n > 0)
-}
+pub(crate) use crate::warehouse::relation_exists;

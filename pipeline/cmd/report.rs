@@ -64,9 +64,10 @@ pub fn run(wh_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
     );
     for tbl in &run.tables {
         println!(
-            "  {:<28} {:>8} rows  {}",
+            "  {:<28} {:>8} rows {:>6.1} s  {}",
             tbl.def.name,
             tbl.rows.len(),
+            tbl.seconds,
             tbl.def.meta.title
         );
     }

@@ -37,26 +37,8 @@ impl Frame {
 }
 
 fn query(conn: &Connection, def: &ChartDef, dir: &Path) -> Result<Frame, ReportError> {
-    let sql_err = |source| ReportError::Sql {
-        path: dir.join("charts").join(format!("{}.sql", def.name)),
-        source,
-    };
-    let mut stmt = conn.prepare(&def.sql).map_err(sql_err)?;
-    let mut rows_iter = stmt.query([]).map_err(sql_err)?;
-    let names: Vec<String> = rows_iter
-        .as_ref()
-        .map(|s| s.column_names())
-        .unwrap_or_default();
-    let mut rows = Vec::new();
-    while let Some(row) = rows_iter.next().map_err(sql_err)? {
-        let mut cells = Vec::with_capacity(names.len());
-        for i in 0..names.len() {
-            cells.push(super::table::Cell::from_duckdb(
-                row.get::<_, duckdb::types::Value>(i).map_err(sql_err)?,
-            ));
-        }
-        rows.push(cells);
-    }
+    let path = dir.join("charts").join(format!("{}.sql", def.name));
+    let (names, rows) = super::table::query_cells(conn, &def.sql, &path)?;
     Ok(Frame { names, rows })
 }
 

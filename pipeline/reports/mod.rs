@@ -18,6 +18,8 @@ mod xlsx;
 use std::path::{Path, PathBuf};
 
 use chrono::{Datelike, NaiveDate};
+
+use crate::warehouse::relation_exists;
 use duckdb::Connection;
 
 pub use def::{Definitions, Format, ReportDef};
@@ -84,19 +86,10 @@ impl ReportRun {
     }
 }
 
-fn last_day(month: NaiveDate) -> NaiveDate {
-    let (y, m) = if month.month() == 12 {
-        (month.year() + 1, 1)
-    } else {
-        (month.year(), month.month() + 1)
-    };
-    NaiveDate::from_ymd_opt(y, m, 1).expect("valid month") - chrono::Duration::days(1)
-}
-
 /// The macros every report may use (documented at the top of `_prelude.sql`).
 fn define_macros(conn: &Connection, opts: &ReportOptions) -> Result<(), ReportError> {
     let m = opts.month;
-    let end = last_day(m);
+    let end = crate::audit::engine::last_day(m);
     let deadline_month = 10;
     // The latest contribution year whose deadline (31 October) has passed.
     let contribution_year = if end >= NaiveDate::from_ymd_opt(m.year(), 10, 31).expect("date") {
@@ -127,15 +120,6 @@ fn define_macros(conn: &Connection, opts: &ReportOptions) -> Result<(), ReportEr
         unmasked = opts.unmasked,
     ))?;
     Ok(())
-}
-
-fn relation_exists(conn: &Connection, name: &str) -> Result<bool, ReportError> {
-    let n: i64 = conn.query_row(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
-        [name],
-        |r| r.get(0),
-    )?;
-    Ok(n > 0)
 }
 
 /// The audit catalogue as a table (check titles in the findings list and chart),

@@ -135,19 +135,37 @@ impl Table {
     }
 }
 
-/// Runs a report's SQL and reads the columns its metadata names, in that order.
-pub fn run(conn: &Connection, def: &ReportDef) -> Result<Table, ReportError> {
-    let t = std::time::Instant::now();
+/// Runs a query and returns its column names and rows as cells; errors name `path`.
+pub(crate) fn query_cells(
+    conn: &Connection,
+    sql: &str,
+    path: &std::path::Path,
+) -> Result<(Vec<String>, Vec<Vec<Cell>>), ReportError> {
     let sql_err = |source| ReportError::Sql {
-        path: def.sql_path.clone(),
+        path: path.to_path_buf(),
         source,
     };
-    let mut stmt = conn.prepare(&def.sql).map_err(sql_err)?;
+    let mut stmt = conn.prepare(sql).map_err(sql_err)?;
     let mut rows_iter = stmt.query([]).map_err(sql_err)?;
     let names: Vec<String> = rows_iter
         .as_ref()
         .map(|s| s.column_names())
         .unwrap_or_default();
+    let mut rows = Vec::new();
+    while let Some(row) = rows_iter.next().map_err(sql_err)? {
+        let mut cells = Vec::with_capacity(names.len());
+        for i in 0..names.len() {
+            cells.push(Cell::from_duckdb(row.get::<_, Value>(i).map_err(sql_err)?));
+        }
+        rows.push(cells);
+    }
+    Ok((names, rows))
+}
+
+/// Runs a report's SQL and keeps the columns its metadata names, in that order.
+pub fn run(conn: &Connection, def: &ReportDef) -> Result<Table, ReportError> {
+    let t = std::time::Instant::now();
+    let (names, all) = query_cells(conn, &def.sql, &def.sql_path)?;
     let index: Vec<usize> = def
         .meta
         .columns
@@ -166,14 +184,15 @@ pub fn run(conn: &Connection, def: &ReportDef) -> Result<Table, ReportError> {
                 })
         })
         .collect::<Result<_, _>>()?;
-    let mut rows = Vec::new();
-    while let Some(row) = rows_iter.next().map_err(sql_err)? {
-        let mut cells = Vec::with_capacity(index.len());
-        for &i in &index {
-            cells.push(Cell::from_duckdb(row.get::<_, Value>(i).map_err(sql_err)?));
-        }
-        rows.push(cells);
-    }
+    let rows: Vec<Vec<Cell>> = all
+        .into_iter()
+        .map(|mut r| {
+            index
+                .iter()
+                .map(|&i| std::mem::replace(&mut r[i], Cell::Null))
+                .collect()
+        })
+        .collect();
     let totals = def
         .meta
         .totals

@@ -22,7 +22,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 pub use manifest::{FileEntry, Manifest, Refusal, RunEntry};
-pub use views::{connect, lit};
+pub use views::{connect, lit, relation_exists};
 
 #[derive(Debug, thiserror::Error)]
 pub enum WarehouseError {

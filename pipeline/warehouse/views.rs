@@ -122,6 +122,17 @@ fn create_ingest_file(conn: &Connection, wh: &Warehouse) -> Result<(), Warehouse
     Ok(())
 }
 
+/// Whether a table or view of that name exists in the session (derived tables exist
+/// only once their stage has run).
+pub fn relation_exists(conn: &Connection, name: &str) -> Result<bool, duckdb::Error> {
+    let n: i64 = conn.query_row(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
+        [name],
+        |r| r.get(0),
+    )?;
+    Ok(n > 0)
+}
+
 /// An in-memory DuckDB session with every warehouse table defined.
 pub fn connect(wh: &Warehouse, catalog: &Catalog) -> Result<Connection, WarehouseError> {
     let conn = Connection::open_in_memory()?;
