@@ -76,12 +76,14 @@ WHERE r.status = 'normal'
   AND NOT r.in_school
   AND age_at(r.birth_date, report_end()) >= p_min_age();
 
--- Successful payments by 发放年月 (payout.month), with the payee's township.
+-- Payments by 发放年月 (payout.month) over the 24 months to the report month (what
+-- any report compares: this month, last month, the same month last year, the year
+-- to date, the 24-month chart), with the payee's township.
 CREATE OR REPLACE TEMP TABLE r_paid AS
 SELECT p.person_no, p.month, p.status, p.basic_amount, p.account_amount, p.total_amount,
        coalesce(e.township, '(未登记 not enrolled)') AS township
 FROM payout p LEFT JOIN r_enrolled e USING (person_no)
-WHERE p.month <= report_month();
+WHERE p.month BETWEEN (report_month() - INTERVAL 23 MONTH)::DATE AND report_month();
 
 -- Fund-account flows per month, with the running month-end balance.
 CREATE OR REPLACE TEMP TABLE r_fund_month AS

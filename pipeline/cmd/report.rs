@@ -39,6 +39,13 @@ pub fn compute(wh_dir: &Path, month: &str, unmasked: bool) -> anyhow::Result<Rep
     let catalog = super::catalog()?;
     let wh = Warehouse::open_read(wh_dir)
         .with_context(|| format!("opening the warehouse {}", wh_dir.display()))?;
+    if wh.manifest().files.is_empty() {
+        anyhow::bail!(
+            "the warehouse {} holds no data; ingest the month's files first (pipeline --warehouse {} ingest FOLDER)",
+            wh_dir.display(),
+            wh_dir.display()
+        );
+    }
     let defs = Definitions::load_default().context("loading the report definitions")?;
     let conn = connect(&wh, &catalog)?;
     let run = reports::compute(&conn, &defs, &ReportOptions { month, unmasked })

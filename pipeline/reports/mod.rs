@@ -124,7 +124,11 @@ fn define_macros(conn: &Connection, opts: &ReportOptions) -> Result<(), ReportEr
 
 /// The audit catalogue as a table (check titles in the findings list and chart),
 /// and an empty `findings` table when the audit has not been run yet.
-fn audit_tables(conn: &Connection, notes: &mut Vec<String>) -> Result<(), ReportError> {
+fn audit_tables(
+    conn: &Connection,
+    month: NaiveDate,
+    notes: &mut Vec<String>,
+) -> Result<(), ReportError> {
     conn.execute_batch(
         "CREATE OR REPLACE TEMP TABLE audit_check (code VARCHAR, title_zh VARCHAR, severity VARCHAR);",
     )?;
@@ -145,6 +149,26 @@ fn audit_tables(conn: &Connection, notes: &mut Vec<String>) -> Result<(), Report
              status VARCHAR, first_seen DATE, last_seen DATE);",
         )?;
     }
+    // findings.last_seen is the month of the audit run that last saw it.
+    let audited: Option<NaiveDate> =
+        conn.query_row("SELECT max(last_seen) FROM findings", [], |r| r.get(0))?;
+    if let Some(a) = audited.filter(|a| *a != month) {
+        notes.push(format!(
+            "稽核疑点截至 {} (findings are from the audit as of {}; run `pipeline audit --month {}` for this month)",
+            a.format("%Y-%m"),
+            a.format("%Y-%m"),
+            month.format("%Y-%m")
+        ));
+    }
+    let last_payout: Option<NaiveDate> =
+        conn.query_row("SELECT max(month) FROM payout", [], |r| r.get(0))?;
+    if last_payout.is_some_and(|p| p < month) {
+        notes.push(format!(
+            "本月无发放数据 (the warehouse has payouts only up to {}): payout figures of {} are empty",
+            last_payout.map_or(String::new(), |p| p.format("%Y-%m").to_string()),
+            month.format("%Y-%m")
+        ));
+    }
     // The ledger's pooled-fund part needs account_event; without a ledger run it is zero.
     if !relation_exists(conn, "account_event")? {
         notes.push("个人账户尚未计算 (no ledger run yet): the pooled-fund part of payouts shows 0; run `pipeline ledger` first".into());
@@ -164,7 +188,7 @@ pub fn compute(
     let mut notes = Vec::new();
     define_macros(conn, opts)?;
     conn.execute_batch(crate::audit::FUND_FLOWS_SQL)?;
-    audit_tables(conn, &mut notes)?;
+    audit_tables(conn, opts.month, &mut notes)?;
     for (path, sql) in &defs.preludes {
         conn.execute_batch(sql).map_err(|source| ReportError::Sql {
             path: path.clone(),
