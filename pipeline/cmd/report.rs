@@ -78,6 +78,10 @@ pub fn run(wh_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
             tbl.def.meta.title
         );
     }
+    println!(
+        "  (shared tables of the prelude {:.1} s, chart queries {:.1} s)",
+        run.prelude_seconds, run.chart_seconds
+    );
     println!("workbook: {}", files[0].display());
     println!("CSV:      {}", args.out.join("csv").display());
     println!("charts:   {}", args.out.join("charts").display());

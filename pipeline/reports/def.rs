@@ -53,6 +53,8 @@ pub struct ReportMeta {
     /// "vertical": a one-row table shown as label / value lines.
     pub layout: Option<String>,
     pub columns: Vec<ColumnDef>,
+    /// A chart drawn from this table's rows (`[chart]`; its columns by name).
+    pub chart: Option<ChartMeta>,
 }
 
 /// One report table: its name (the file stem), metadata and SQL.
@@ -85,6 +87,8 @@ pub enum ChartKind {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChartMeta {
+    /// File name of the chart; for a chart in a report's TOML (default: the report's).
+    pub name: Option<String>,
     pub title: String,
     pub title_en: String,
     pub kind: ChartKind,
@@ -102,13 +106,27 @@ pub struct ChartMeta {
     pub lines: Vec<SeriesDef>,
     pub left: Option<SeriesDef>,
     pub right: Option<SeriesDef>,
+    /// Hbar: the columns holding the bar names and values (default `category`, `value`).
+    pub category: Option<String>,
+    pub value: Option<String>,
+    /// Hbar: order the bars by value, "ascending" or "descending" (default: as queried).
+    pub sort: Option<String>,
+}
+
+/// Where a chart's rows come from.
+#[derive(Debug, Clone)]
+pub enum ChartSource {
+    /// Its own query (`charts/N_name.sql`).
+    Sql(String),
+    /// The rows of a report table (a `[chart]` in the report's TOML).
+    Table(String),
 }
 
 #[derive(Debug, Clone)]
 pub struct ChartDef {
     pub name: String,
     pub meta: ChartMeta,
-    pub sql: String,
+    pub source: ChartSource,
 }
 
 /// Everything in a definitions folder.
@@ -231,10 +249,18 @@ impl Definitions {
             preludes.push((p, text));
         }
         let mut reports = Vec::new();
+        let mut charts = Vec::new();
         for sql_path in report_paths {
             let toml = meta_path(&sql_path)?;
             let meta: ReportMeta = parse(&toml)?;
             check_columns(&toml, &meta)?;
+            if let Some(chart) = &meta.chart {
+                charts.push(ChartDef {
+                    name: chart.name.clone().unwrap_or_else(|| stem(&sql_path)),
+                    meta: chart.clone(),
+                    source: ChartSource::Table(stem(&sql_path)),
+                });
+            }
             reports.push(ReportDef {
                 name: stem(&sql_path),
                 sql: read(&sql_path)?,
@@ -242,18 +268,19 @@ impl Definitions {
                 sql_path,
             });
         }
-        let mut charts = Vec::new();
         let chart_dir = dir.join("charts");
         if chart_dir.is_dir() {
             for sql_path in sql_files(&chart_dir)?.1 {
                 let meta: ChartMeta = parse(&meta_path(&sql_path)?)?;
                 charts.push(ChartDef {
                     name: stem(&sql_path),
-                    sql: read(&sql_path)?,
+                    source: ChartSource::Sql(read(&sql_path)?),
                     meta,
                 });
             }
         }
+        // Charts appear (workbook folder, dashboard) in the order of their names.
+        charts.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(Definitions {
             dir: dir.to_path_buf(),
             preludes,

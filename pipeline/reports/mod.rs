@@ -78,6 +78,9 @@ pub struct ReportRun {
     /// Things the reader should know (e.g. the audit has not been run).
     pub notes: Vec<String>,
     pub unmasked: bool,
+    /// Seconds spent on the preludes (shared tables) and on the chart queries.
+    pub prelude_seconds: f64,
+    pub chart_seconds: f64,
 }
 
 impl ReportRun {
@@ -189,22 +192,25 @@ pub fn compute(
     define_macros(conn, opts)?;
     conn.execute_batch(crate::audit::FUND_FLOWS_SQL)?;
     audit_tables(conn, opts.month, &mut notes)?;
+    let t = std::time::Instant::now();
     for (path, sql) in &defs.preludes {
         conn.execute_batch(sql).map_err(|source| ReportError::Sql {
             path: path.clone(),
             source,
         })?;
     }
+    let prelude_seconds = t.elapsed().as_secs_f64();
     let tables = defs
         .reports
         .iter()
         .map(|d| table::run(conn, d))
         .collect::<Result<Vec<_>, _>>()?;
     let month_label = opts.month.format("%Y-%m").to_string();
+    let t = std::time::Instant::now();
     let charts = defs
         .charts
         .iter()
-        .map(|c| charts::build(conn, c, &defs.dir, &month_label))
+        .map(|c| charts::build(conn, c, &defs.dir, &tables, &month_label))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(ReportRun {
         month: opts.month,
@@ -213,6 +219,8 @@ pub fn compute(
         charts,
         notes,
         unmasked: opts.unmasked,
+        prelude_seconds,
+        chart_seconds: t.elapsed().as_secs_f64(),
     })
 }
 
