@@ -673,3 +673,93 @@ fn the_dashboard_renders_in_headless_chromium() {
         png.len()
     );
 }
+
+/// Copies the shipped definitions into `dir` so a test can break one.
+fn copy_definitions(dir: &Path) {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("reports");
+    for sub in ["", "charts"] {
+        std::fs::create_dir_all(dir.join(sub)).unwrap();
+        for e in std::fs::read_dir(src.join(sub)).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_file() {
+                std::fs::copy(&p, dir.join(sub).join(p.file_name().unwrap())).unwrap();
+            }
+        }
+    }
+}
+
+#[test]
+fn a_broken_report_definition_is_named_with_what_to_fix() {
+    let s = sample();
+    let wh = Warehouse::open_read(&s.fx.wh_dir()).expect("open warehouse");
+    let opts = ReportOptions {
+        month: month(),
+        unmasked: false,
+    };
+    let case = |name: &str, edit: &dyn Fn(&Path)| -> String {
+        let dir = s.fx.dir.path().join(format!("defs-{name}"));
+        copy_definitions(&dir);
+        edit(&dir);
+        let conn = connect(&wh, &s.fx.catalog).expect("connect");
+        let err = Definitions::load(&dir)
+            .and_then(|d| reports::compute(&conn, &d, &opts))
+            .err()
+            .unwrap_or_else(|| panic!("{name}: the broken definition was accepted"));
+        err.to_string()
+    };
+    let replace = |file: &str, from: &str, to: &str| {
+        let file = file.to_string();
+        let (from, to) = (from.to_string(), to.to_string());
+        move |dir: &Path| {
+            let p = dir.join(&file);
+            let text = std::fs::read_to_string(&p).unwrap();
+            assert!(text.contains(&from), "{file} contains {from}");
+            std::fs::write(&p, text.replace(&from, &to)).unwrap();
+        }
+    };
+    let msg = case(
+        "column",
+        &replace(
+            "05_cancellations.toml",
+            "name = \"count_ytd\"",
+            "name = \"count_year\"",
+        ),
+    );
+    assert!(
+        msg.contains("05_cancellations.sql")
+            && msg.contains("count_year")
+            && msg.contains("returns only"),
+        "{msg}"
+    );
+    let msg = case(
+        "sql",
+        &replace(
+            "09_fund_accounts.sql",
+            "FROM r_fund_month f",
+            "FROM r_fund_months f",
+        ),
+    );
+    assert!(
+        msg.contains("09_fund_accounts.sql") && msg.contains("r_fund_months"),
+        "{msg}"
+    );
+    let msg = case(
+        "total",
+        &replace(
+            "01_coverage_township.toml",
+            "total = \"covered/eligible\"",
+            "total = \"covered/residents\"",
+        ),
+    );
+    assert!(
+        msg.contains("01_coverage_township.toml") && msg.contains("residents"),
+        "{msg}"
+    );
+    let msg = case("meta", &|dir: &Path| {
+        std::fs::remove_file(dir.join("11_subsidies_level.toml")).unwrap()
+    });
+    assert!(
+        msg.contains("11_subsidies_level.sql") && msg.contains("no metadata file"),
+        "{msg}"
+    );
+}
