@@ -12,10 +12,10 @@ pub mod source;
 pub mod validate;
 pub mod value;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
@@ -160,22 +160,15 @@ pub fn ingest(
     if opts.fail_at.is_some() {
         tx.fail_at = opts.fail_at.clone();
     }
-    let mut reports = Vec::new();
-    for (i, path) in inputs.iter().enumerate() {
-        if i == 1 {
-            if let Err(e) = tx.fail_point("after_first_file") {
-                tx.abort();
-                return Err(e.into());
-            }
+    let reports = match plan(&mut tx, catalog, forced, &inputs)
+        .and_then(|steps| read_all(&mut tx, steps, catalog, opts))
+    {
+        Ok(r) => r,
+        Err(e) => {
+            tx.abort();
+            return Err(e);
         }
-        match ingest_file(&mut tx, catalog, forced, path, opts) {
-            Ok(r) => reports.push(r),
-            Err(e) => {
-                tx.abort();
-                return Err(e);
-            }
-        }
-    }
+    };
     let refused: Vec<Refusal> = reports
         .iter()
         .filter_map(|r| match &r.status {
@@ -240,30 +233,94 @@ fn refused(path: &Path, kind: Option<&str>, reason: String) -> FileReport {
     }
 }
 
-fn ingest_file(
+/// A file whose kind is known and whose sequence number is taken: ready to read.
+struct Job<'c> {
+    path: PathBuf,
+    sha: String,
+    bytes: u64,
+    src: Source,
+    counter: Arc<AtomicU64>,
+    schema: &'c Schema,
+    map: detect::HeaderMap,
+    seq: u64,
+}
+
+/// What the plan decided for one input, in input order.
+enum Step<'c> {
+    /// Refused, or byte-identical to a file already in the warehouse.
+    Done(FileReport),
+    /// Byte-identical to an earlier input of this same run (known once that is read).
+    SameAs(PathBuf, u64),
+    Read(Box<Job<'c>>),
+}
+
+/// Hashes every input (in parallel: it reads every byte), skips the ones already
+/// stored, opens the rest and recognises their kind, and numbers them in input order
+/// so that the warehouse's file numbers do not depend on which thread reads first.
+fn plan<'c>(
     tx: &mut Transaction,
-    catalog: &Catalog,
-    forced: Option<&Schema>,
-    path: &Path,
-    opts: &IngestOptions,
-) -> Result<FileReport, IngestError> {
-    let (sha, bytes) = sha256_file(path).map_err(|source| IngestError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    if let Some(prev) = tx.manifest.by_sha(&sha) {
-        let mut r = refused(path, Some(&prev.kind), String::new());
-        r.status = FileStatus::Unchanged {
-            seq: prev.seq,
-            ingested_at: prev.ingested_at.clone(),
-        };
-        return Ok(r);
+    catalog: &'c Catalog,
+    forced: Option<&'c Schema>,
+    inputs: &[PathBuf],
+) -> Result<Vec<Step<'c>>, IngestError> {
+    let hashes: Vec<Result<(String, u64), IngestError>> = inputs
+        .par_iter()
+        .map(|p| {
+            sha256_file(p).map_err(|source| IngestError::Io {
+                path: p.clone(),
+                source,
+            })
+        })
+        .collect();
+    let mut this_run: HashMap<String, u64> = HashMap::new();
+    let mut steps = Vec::with_capacity(inputs.len());
+    for (path, hash) in inputs.iter().zip(hashes) {
+        let (sha, bytes) = hash?;
+        if let Some(prev) = tx.manifest.by_sha(&sha) {
+            let mut r = refused(path, Some(&prev.kind), String::new());
+            r.status = FileStatus::Unchanged {
+                seq: prev.seq,
+                ingested_at: prev.ingested_at.clone(),
+            };
+            steps.push(Step::Done(r));
+            continue;
+        }
+        if let Some(seq) = this_run.get(&sha) {
+            steps.push(Step::SameAs(path.clone(), *seq));
+            continue;
+        }
+        match open_and_detect(catalog, forced, path) {
+            Err(r) => steps.push(Step::Done(r)),
+            Ok((src, counter, schema, map)) => {
+                let seq = tx.take_seq();
+                this_run.insert(sha.clone(), seq);
+                steps.push(Step::Read(Box::new(Job {
+                    path: path.clone(),
+                    sha,
+                    bytes,
+                    src,
+                    counter,
+                    schema,
+                    map,
+                    seq,
+                })));
+            }
+        }
     }
+    Ok(steps)
+}
+
+type Opened<'c> = (Source, Arc<AtomicU64>, &'c Schema, detect::HeaderMap);
+
+/// Opens a file and maps its header to a kind (the forced one, or recognised);
+/// a file that cannot be read or recognised is refused with what was expected.
+fn open_and_detect<'c>(
+    catalog: &'c Catalog,
+    forced: Option<&'c Schema>,
+    path: &Path,
+) -> Result<Opened<'c>, FileReport> {
     let counter = Arc::new(AtomicU64::new(0));
-    let mut src = match Source::open(path, counter.clone()) {
-        Ok(s) => s,
-        Err(e) => return Ok(refused(path, None, e.to_string())),
-    };
+    let src = Source::open(path, counter.clone()).map_err(|e| refused(path, None, e.to_string()))?;
     let file_name = path
         .file_name()
         .map_or(String::new(), |n| n.to_string_lossy().into_owned());
@@ -277,31 +334,169 @@ fn ingest_file(
                     m.missing_required.join(", "),
                     s.kind
                 );
-                return Ok(refused(path, Some(&s.kind), reason));
+                return Err(refused(path, Some(&s.kind), reason));
             }
             (s, m)
         }
-        None => match detect::detect(catalog, &src.header, &file_name) {
-            Ok(found) => found,
-            Err(msg) => {
-                let reason = format!(
-                    "{} (header on line {}): {msg}",
-                    path.display(),
-                    src.header_line
-                );
-                return Ok(refused(path, None, reason));
-            }
-        },
+        None => detect::detect(catalog, &src.header, &file_name).map_err(|msg| {
+            let reason = format!(
+                "{} (header on line {}): {msg}",
+                path.display(),
+                src.header_line
+            );
+            refused(path, None, reason)
+        })?,
     };
-    let seq = tx.take_seq();
+    Ok((src, counter, schema, map))
+}
+
+/// One file read: its report, and (when stored) its manifest entry and staged files.
+struct Read {
+    report: FileReport,
+    entry: Option<FileEntry>,
+    staged: Vec<String>,
+}
+
+/// Reads the planned files, several at a time (each on its own thread: CSV parsing
+/// is sequential within a file), then records them in input order.
+fn read_all(
+    tx: &mut Transaction,
+    steps: Vec<Step<'_>>,
+    catalog: &Catalog,
+    opts: &IngestOptions,
+) -> Result<Vec<FileReport>, IngestError> {
+    let mut jobs = Vec::new();
+    let mut order = Vec::with_capacity(steps.len());
+    for step in steps {
+        order.push(match step {
+            Step::Read(job) => {
+                jobs.push(*job);
+                None
+            }
+            other => Some(other),
+        });
+    }
+    let mut done = read_parallel(tx, jobs, catalog, opts)?;
+    done.sort_by_key(|(seq, _)| *seq);
+    let mut by_seq: BTreeMap<u64, Read> = done.into_iter().collect();
+    let mut reports = Vec::with_capacity(order.len());
+    let mut next_read = by_seq.keys().copied().collect::<Vec<_>>().into_iter();
+    for (i, step) in order.into_iter().enumerate() {
+        if i == 1 {
+            // Files are staged by now: a failure here must leave the warehouse as it was.
+            tx.fail_point("after_first_file")?;
+        }
+        let report = match step {
+            Some(Step::Done(r)) => r,
+            Some(Step::SameAs(path, seq)) => same_as(&path, seq, &by_seq),
+            Some(Step::Read(_)) => unreachable!("reads were taken out above"),
+            None => {
+                let seq = next_read.next().expect("one result per read");
+                let read = by_seq.get_mut(&seq).expect("result present");
+                tx.record_staged(&read.staged);
+                if let Some(entry) = read.entry.take() {
+                    tx.manifest.files.push(entry);
+                }
+                read.report.clone()
+            }
+        };
+        reports.push(report);
+    }
+    Ok(reports)
+}
+
+/// An input identical to an earlier one of the same run: unchanged if that one was
+/// stored, refused for the same reason if it was not.
+fn same_as(path: &Path, seq: u64, reads: &BTreeMap<u64, Read>) -> FileReport {
+    let first = &reads[&seq].report;
+    let mut r = refused(path, first.kind.as_deref(), String::new());
+    r.status = match &first.status {
+        FileStatus::Ingested { seq } => FileStatus::Unchanged {
+            seq: *seq,
+            ingested_at: now(),
+        },
+        other => other.clone(),
+    };
+    r
+}
+
+fn read_parallel(
+    tx: &Transaction,
+    jobs: Vec<Job<'_>>,
+    catalog: &Catalog,
+    opts: &IngestOptions,
+) -> Result<Vec<(u64, Read)>, IngestError> {
+    let workers = rayon::current_num_threads().clamp(1, jobs.len().max(1));
+    let queue = Mutex::new(jobs.into_iter());
+    let results = Mutex::new(Vec::new());
+    let first_error: Mutex<Option<IngestError>> = Mutex::new(None);
+    let bars = opts.progress.then(indicatif::MultiProgress::new);
+    let lock_err = || IngestError::Write {
+        path: PathBuf::from("(ingest workers)"),
+        message: "a reading thread failed".into(),
+    };
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                if first_error.lock().map_or(true, |e| e.is_some()) {
+                    break;
+                }
+                let Some(job) = queue.lock().ok().and_then(|mut q| q.next()) else {
+                    break;
+                };
+                let seq = job.seq;
+                match read_file(tx, job, catalog, bars.as_ref()) {
+                    Ok(read) => {
+                        if let Ok(mut r) = results.lock() {
+                            r.push((seq, read));
+                        }
+                    }
+                    Err(e) => {
+                        if let Ok(mut slot) = first_error.lock() {
+                            slot.get_or_insert(e);
+                        }
+                    }
+                }
+            });
+        }
+    });
+    if let Some(e) = first_error.into_inner().map_err(|_| lock_err())? {
+        return Err(e);
+    }
+    results.into_inner().map_err(|_| lock_err())
+}
+
+/// Reads, validates and writes one file to the staging area.
+fn read_file(
+    tx: &Transaction,
+    job: Job<'_>,
+    catalog: &Catalog,
+    bars: Option<&indicatif::MultiProgress>,
+) -> Result<Read, IngestError> {
+    let Job {
+        path,
+        sha,
+        bytes,
+        mut src,
+        counter,
+        schema,
+        map,
+        seq,
+    } = job;
     let lineage = Lineage {
         file: path.display().to_string(),
         file_seq: seq as i64,
         run: tx.run_id.clone(),
     };
     let validator = Validator::new(schema, &map, catalog);
-    let bar = progress_bar(opts.progress, bytes, &file_name);
-    let mut sink = Sink::new(schema, lineage.clone());
+    let file_name = path
+        .file_name()
+        .map_or(String::new(), |n| n.to_string_lossy().into_owned());
+    let bar = progress_bar(bars.is_some(), bytes, &file_name).map(|b| match bars {
+        Some(m) => m.add(b),
+        None => b,
+    });
+    let mut sink = Sink::new(schema, lineage, tx);
     let mut batch = Vec::with_capacity(BATCH_ROWS);
     let mut read_error = None;
     loop {
@@ -315,7 +510,7 @@ fn ingest_file(
         if batch.len() == BATCH_ROWS || end || read_error.is_some() {
             let outcomes: Vec<Outcome> = batch.par_iter().map(|r| validator.check(r)).collect();
             batch.clear();
-            sink.take(outcomes, tx)?;
+            sink.take(outcomes)?;
             if let Some(b) = &bar {
                 b.set_position(counter.load(Ordering::Relaxed));
             }
@@ -328,10 +523,16 @@ fn ingest_file(
         b.finish_and_clear();
     }
     if let Some(msg) = read_error {
-        tx.unstage(&sink.staged);
-        return Ok(refused(path, Some(&schema.kind), msg));
+        for rel in &sink.staged {
+            let _ = std::fs::remove_file(tx.staging_path(rel));
+        }
+        return Ok(Read {
+            report: refused(&path, Some(&schema.kind), msg),
+            entry: None,
+            staged: Vec::new(),
+        });
     }
-    let (parts, quarantine_part) = sink.finish(tx)?;
+    let (parts, quarantine_part) = sink.finish()?;
     let entry = FileEntry {
         seq,
         run_id: tx.run_id.clone(),
@@ -367,8 +568,11 @@ fn ingest_file(
         first_reasons: sink.first_reasons(),
         extra_columns: entry.extra_columns.clone(),
     };
-    tx.manifest.files.push(entry);
-    Ok(report)
+    Ok(Read {
+        report,
+        entry: Some(entry),
+        staged: sink.staged.clone(),
+    })
 }
 
 fn progress_bar(enabled: bool, bytes: u64, name: &str) -> Option<indicatif::ProgressBar> {
@@ -390,6 +594,7 @@ fn progress_bar(enabled: bool, bytes: u64, name: &str) -> Option<indicatif::Prog
 /// the quarantine list.
 struct Sink<'a> {
     schema: &'a Schema,
+    tx: &'a Transaction,
     lineage: Lineage,
     partition_index: Option<usize>,
     builders: BTreeMap<String, Builder>,
@@ -404,7 +609,7 @@ struct Sink<'a> {
 }
 
 impl<'a> Sink<'a> {
-    fn new(schema: &'a Schema, lineage: Lineage) -> Sink<'a> {
+    fn new(schema: &'a Schema, lineage: Lineage, tx: &'a Transaction) -> Sink<'a> {
         let cols = validate::output_columns(schema);
         let partition_index = schema
             .partition
@@ -416,6 +621,7 @@ impl<'a> Sink<'a> {
             .expect("flags column always present");
         Sink {
             schema,
+            tx,
             lineage,
             partition_index,
             builders: BTreeMap::new(),
@@ -438,7 +644,7 @@ impl<'a> Sink<'a> {
         }
     }
 
-    fn take(&mut self, outcomes: Vec<Outcome>, tx: &mut Transaction) -> Result<(), IngestError> {
+    fn take(&mut self, outcomes: Vec<Outcome>) -> Result<(), IngestError> {
         for o in outcomes {
             self.read += 1;
             match o {
@@ -455,7 +661,7 @@ impl<'a> Sink<'a> {
                         .or_insert_with(|| Builder::new(cols.clone()));
                     b.push(row);
                     if b.len() >= ROWS_PER_PART {
-                        self.flush(&key, tx)?;
+                        self.flush(&key)?;
                     }
                 }
                 Outcome::Quarantined(q) => self.quarantined.push(q),
@@ -464,7 +670,7 @@ impl<'a> Sink<'a> {
         Ok(())
     }
 
-    fn flush(&mut self, key: &str, tx: &mut Transaction) -> Result<(), IngestError> {
+    fn flush(&mut self, key: &str) -> Result<(), IngestError> {
         let Some(b) = self.builders.get_mut(key) else {
             return Ok(());
         };
@@ -479,7 +685,7 @@ impl<'a> Sink<'a> {
         };
         let rel = format!("{dir}/f{:06}-{:03}.parquet", self.lineage.file_seq, n);
         *n += 1;
-        let path = tx.stage(&rel);
+        let path = self.tx.staging_path(&rel);
         self.staged.push(rel);
         let mut df = b
             .take_frame(&self.lineage)
@@ -491,20 +697,17 @@ impl<'a> Sink<'a> {
     }
 
     /// Flushes every partition and writes the quarantine file.
-    fn finish(
-        &mut self,
-        tx: &mut Transaction,
-    ) -> Result<(Vec<String>, Option<String>), IngestError> {
+    fn finish(&mut self) -> Result<(Vec<String>, Option<String>), IngestError> {
         let keys: Vec<String> = self.builders.keys().cloned().collect();
         for k in keys {
-            self.flush(&k, tx)?;
+            self.flush(&k)?;
         }
         let parts = self.staged.clone();
         if self.quarantined.is_empty() {
             return Ok((parts, None));
         }
         let rel = format!("quarantine/f{:06}.parquet", self.lineage.file_seq);
-        let path = tx.stage(&rel);
+        let path = self.tx.staging_path(&rel);
         let mut df = frame::quarantine_frame(&self.schema.kind, &self.quarantined, &self.lineage)
             .map_err(|e| IngestError::Write {
             path: path.clone(),

@@ -204,6 +204,17 @@ impl Transaction {
         self.staging.join(rel)
     }
 
+    /// Where a file at `rel` is written before commit, without recording it: files
+    /// written by parallel workers are recorded afterwards with `record_staged`.
+    pub fn staging_path(&self, rel: &str) -> PathBuf {
+        self.staging.join(rel)
+    }
+
+    /// Records files written at `staging_path` so that commit moves them into place.
+    pub fn record_staged(&mut self, rels: &[String]) {
+        self.staged.extend(rels.iter().cloned());
+    }
+
     /// Replaces a derived table (ledger, audit outputs) with these staged files at
     /// commit; the old files become unreferenced and are removed on the next open.
     pub fn replace_derived(&mut self, name: &str, parts: Vec<String>) {
