@@ -34,7 +34,9 @@ pub enum SourceError {
 #[derive(Debug, Clone)]
 pub struct RawRow {
     pub line: u64,
-    pub cells: Vec<String>,
+    /// The values as read: one buffer for the whole row, not a String per cell
+    /// (ingest handles tens of millions of rows).
+    pub cells: csv::StringRecord,
 }
 
 impl RawRow {
@@ -101,7 +103,7 @@ impl Source {
                 Inner::Csv(records) => records.next().map(|r| {
                     r.map(|rec| RawRow {
                         line: rec.position().map_or(0, |p| p.line()),
-                        cells: rec.iter().map(str::to_string).collect(),
+                        cells: rec,
                     })
                     .map_err(|e| SourceError::Csv {
                         path: self.path.clone(),
@@ -222,7 +224,7 @@ fn open_xlsx(path: &Path) -> Result<Source, SourceError> {
     let first_row = range.start().map_or(0, |(r, _)| r as u64);
     let mut rows = range.rows().enumerate().map(|(i, cells)| RawRow {
         line: first_row + i as u64 + 1,
-        cells: cells.iter().map(cell_text).collect(),
+        cells: cells.iter().map(cell_text).collect::<Vec<String>>().into(),
     });
     let header_row = rows
         .by_ref()
@@ -232,7 +234,7 @@ fn open_xlsx(path: &Path) -> Result<Source, SourceError> {
     Ok(Source {
         path: path.to_path_buf(),
         seen: None,
-        header: header_row.cells,
+        header: header_row.cells.iter().map(str::to_string).collect(),
         header_line: header_row.line,
         inner: Inner::Xlsx(rest.into_iter()),
     })

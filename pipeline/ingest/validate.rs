@@ -194,7 +194,7 @@ impl<'a> Validator<'a> {
         let mut legacy = Vec::new();
         let mut flags = Vec::new();
         let has_extra_values = row.cells.len() > self.width
-            && row.cells[self.width..].iter().any(|c| !c.trim().is_empty());
+            && row.cells.iter().skip(self.width).any(|c| !c.trim().is_empty());
         if row.cells.len() < self.width || has_extra_values {
             reasons.push(Reason {
                 code: "FIELD_COUNT",
@@ -216,7 +216,7 @@ impl<'a> Validator<'a> {
             let text = plan
                 .index
                 .and_then(|i| row.cells.get(i))
-                .map(|s| value::trim_text(s))
+                .map(value::trim_text)
                 .unwrap_or("");
             match self.cell(plan, text, &mut legacy, &mut flags) {
                 Ok(c) => cells.push(c),
