@@ -3,6 +3,11 @@
 
 mod cmd;
 
+/// mimalloc instead of the system allocator: ingest and the ledger allocate small
+/// values per row on every core (see Cargo.toml).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 

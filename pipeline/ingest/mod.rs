@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use chrono::Datelike;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
@@ -320,7 +321,8 @@ fn open_and_detect<'c>(
     path: &Path,
 ) -> Result<Opened<'c>, FileReport> {
     let counter = Arc::new(AtomicU64::new(0));
-    let src = Source::open(path, counter.clone()).map_err(|e| refused(path, None, e.to_string()))?;
+    let src =
+        Source::open(path, counter.clone()).map_err(|e| refused(path, None, e.to_string()))?;
     let file_name = path
         .file_name()
         .map_or(String::new(), |n| n.to_string_lossy().into_owned());
@@ -590,6 +592,14 @@ fn progress_bar(enabled: bool, bytes: u64, name: &str) -> Option<indicatif::Prog
     Some(bar)
 }
 
+/// The partition a row is written to: its month, its year, or none (per schema).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum PartKey {
+    None,
+    Month(i32, u32),
+    Year(i64),
+}
+
 /// Where validated rows go: per-partition builders flushed to staged Parquet, and
 /// the quarantine list.
 struct Sink<'a> {
@@ -597,8 +607,8 @@ struct Sink<'a> {
     tx: &'a Transaction,
     lineage: Lineage,
     partition_index: Option<usize>,
-    builders: BTreeMap<String, Builder>,
-    part_counter: BTreeMap<String, usize>,
+    builders: BTreeMap<PartKey, Builder>,
+    part_counter: BTreeMap<PartKey, usize>,
     staged: Vec<String>,
     quarantined: Vec<Quarantined>,
     read: u64,
@@ -636,11 +646,15 @@ impl<'a> Sink<'a> {
         }
     }
 
-    fn partition_key(&self, cells: &[Cell]) -> String {
+    /// Computed for every row, so a number, not a folder name (that is made per part).
+    fn partition_key(&self, cells: &[Cell]) -> PartKey {
         match self.partition_index.map(|i| &cells[i]) {
-            Some(Cell::Days(d)) => value::from_epoch_days(*d).format("%Y-%m").to_string(),
-            Some(Cell::Int(y)) => y.to_string(),
-            _ => String::new(),
+            Some(Cell::Days(d)) => {
+                let m = value::from_epoch_days(*d);
+                PartKey::Month(m.year(), m.month())
+            }
+            Some(Cell::Int(y)) => PartKey::Year(*y),
+            _ => PartKey::None,
         }
     }
 
@@ -657,11 +671,11 @@ impl<'a> Sink<'a> {
                     let cols = &self.cols;
                     let b = self
                         .builders
-                        .entry(key.clone())
+                        .entry(key)
                         .or_insert_with(|| Builder::new(cols.clone()));
                     b.push(row);
                     if b.len() >= ROWS_PER_PART {
-                        self.flush(&key)?;
+                        self.flush(key)?;
                     }
                 }
                 Outcome::Quarantined(q) => self.quarantined.push(q),
@@ -670,18 +684,18 @@ impl<'a> Sink<'a> {
         Ok(())
     }
 
-    fn flush(&mut self, key: &str) -> Result<(), IngestError> {
-        let Some(b) = self.builders.get_mut(key) else {
+    fn flush(&mut self, key: PartKey) -> Result<(), IngestError> {
+        let Some(b) = self.builders.get_mut(&key) else {
             return Ok(());
         };
         if b.is_empty() {
             return Ok(());
         }
-        let n = self.part_counter.entry(key.to_string()).or_insert(0);
-        let dir = if key.is_empty() {
-            format!("tables/{}", self.schema.kind)
-        } else {
-            format!("tables/{}/{key}", self.schema.kind)
+        let n = self.part_counter.entry(key).or_insert(0);
+        let dir = match key {
+            PartKey::None => format!("tables/{}", self.schema.kind),
+            PartKey::Month(y, m) => format!("tables/{}/{y:04}-{m:02}", self.schema.kind),
+            PartKey::Year(y) => format!("tables/{}/{y}", self.schema.kind),
         };
         let rel = format!("{dir}/f{:06}-{:03}.parquet", self.lineage.file_seq, n);
         *n += 1;
@@ -698,9 +712,9 @@ impl<'a> Sink<'a> {
 
     /// Flushes every partition and writes the quarantine file.
     fn finish(&mut self) -> Result<(Vec<String>, Option<String>), IngestError> {
-        let keys: Vec<String> = self.builders.keys().cloned().collect();
+        let keys: Vec<PartKey> = self.builders.keys().copied().collect();
         for k in keys {
-            self.flush(&k)?;
+            self.flush(k)?;
         }
         let parts = self.staged.clone();
         if self.quarantined.is_empty() {

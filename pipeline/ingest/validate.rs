@@ -194,7 +194,11 @@ impl<'a> Validator<'a> {
         let mut legacy = Vec::new();
         let mut flags = Vec::new();
         let has_extra_values = row.cells.len() > self.width
-            && row.cells.iter().skip(self.width).any(|c| !c.trim().is_empty());
+            && row
+                .cells
+                .iter()
+                .skip(self.width)
+                .any(|c| !c.trim().is_empty());
         if row.cells.len() < self.width || has_extra_values {
             reasons.push(Reason {
                 code: "FIELD_COUNT",

@@ -74,6 +74,13 @@ pub fn parse_date(raw: &str) -> Result<NaiveDate, String> {
 /// `2024-03`, `202403`, `2024年3月` (also a full date, whose month is taken).
 /// Returns the first day of the month.
 pub fn parse_month(raw: &str) -> Result<NaiveDate, String> {
+    // Fast path: `2024-03`, as every business-system export writes it.
+    let b = raw.as_bytes();
+    if b.len() == 7 && b[4] == b'-' {
+        if let Some(d) = ymd(&raw[..4], &raw[5..], "1") {
+            return Ok(d);
+        }
+    }
     let s = fold_width(raw);
     let bad = || {
         format!(
