@@ -717,44 +717,36 @@ fn a_broken_report_definition_is_named_with_what_to_fix() {
             std::fs::write(&p, text.replace(&from, &to)).unwrap();
         }
     };
-    let msg = case(
-        "column",
-        &replace(
+    // (case, file, text, replaced by, what the message must name)
+    let edits = [
+        (
+            "column",
             "05_cancellations.toml",
             "name = \"count_ytd\"",
             "name = \"count_year\"",
+            &["05_cancellations.sql", "count_year", "returns only"][..],
         ),
-    );
-    assert!(
-        msg.contains("05_cancellations.sql")
-            && msg.contains("count_year")
-            && msg.contains("returns only"),
-        "{msg}"
-    );
-    let msg = case(
-        "sql",
-        &replace(
+        (
+            "sql",
             "09_fund_accounts.sql",
             "FROM r_fund_month f",
             "FROM r_fund_months f",
+            &["09_fund_accounts.sql", "r_fund_months"][..],
         ),
-    );
-    assert!(
-        msg.contains("09_fund_accounts.sql") && msg.contains("r_fund_months"),
-        "{msg}"
-    );
-    let msg = case(
-        "total",
-        &replace(
+        (
+            "total",
             "01_coverage_township.toml",
             "total = \"covered/eligible\"",
             "total = \"covered/residents\"",
+            &["01_coverage_township.toml", "residents"][..],
         ),
-    );
-    assert!(
-        msg.contains("01_coverage_township.toml") && msg.contains("residents"),
-        "{msg}"
-    );
+    ];
+    for (name, file, from, to, expected) in edits {
+        let msg = case(name, &replace(file, from, to));
+        for e in expected {
+            assert!(msg.contains(e), "{name}: {e} in {msg}");
+        }
+    }
     let msg = case("meta", &|dir: &Path| {
         std::fs::remove_file(dir.join("11_subsidies_level.toml")).unwrap()
     });
