@@ -36,6 +36,60 @@ fn reingesting_identical_bytes_is_a_no_op() {
 }
 
 #[test]
+fn the_same_bytes_twice_in_one_run_are_stored_once() {
+    let fx = Fixture::new();
+    let f = samples().join("bad/payout_garbage_rows.csv");
+    let copy = write(
+        &fx.dir.path().join("in/copy.csv"),
+        &std::fs::read(&f).unwrap(),
+    );
+    let report = fx.ingest(&[f, copy]);
+    assert!(report.committed);
+    assert!(matches!(
+        report.files[0].status,
+        FileStatus::Ingested { seq: 1 }
+    ));
+    assert!(
+        matches!(report.files[1].status, FileStatus::Unchanged { seq: 1, .. }),
+        "{:?}",
+        report.files[1].status
+    );
+    assert_eq!(fx.one("SELECT count(*) FROM payout"), "3");
+}
+
+#[test]
+fn files_read_in_parallel_are_numbered_in_input_order() {
+    // The sample county: 221 files read by several threads at once; file numbers
+    // (lineage, part names) follow the sorted input order, not the finishing order.
+    let fx = Fixture::new();
+    let report = fx.ingest(&[samples().join("county")]);
+    assert!(report.committed);
+    let seqs: Vec<u64> = report
+        .files
+        .iter()
+        .map(|f| match f.status {
+            FileStatus::Ingested { seq } => seq,
+            ref other => panic!("{}: {other:?}", f.source.display()),
+        })
+        .collect();
+    assert_eq!(seqs, (1..=seqs.len() as u64).collect::<Vec<_>>());
+    let sources: Vec<String> = fx
+        .rows("SELECT source FROM ingest_file ORDER BY seq")
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect();
+    let inputs: Vec<String> = report
+        .files
+        .iter()
+        .map(|f| f.source.display().to_string())
+        .collect();
+    assert_eq!(sources, inputs);
+    let mut sorted = inputs.clone();
+    sorted.sort();
+    assert_eq!(inputs, sorted, "inputs are taken in name order");
+}
+
+#[test]
 fn newer_registry_snapshot_supersedes_within_its_source() {
     let fx = Fixture::new();
     let a = "11010519491231002X";

@@ -367,42 +367,46 @@ fn read_all(
     catalog: &Catalog,
     opts: &IngestOptions,
 ) -> Result<Vec<FileReport>, IngestError> {
-    let mut jobs = Vec::new();
-    let mut order = Vec::with_capacity(steps.len());
-    for step in steps {
-        order.push(match step {
-            Step::Read(job) => {
-                jobs.push(*job);
-                None
-            }
-            other => Some(other),
-        });
+    // The reads go to the workers; each input keeps its place by its file number.
+    enum Slot {
+        Ready(FileReport),
+        SameAs(PathBuf, u64),
+        Read(u64),
     }
-    let mut done = read_parallel(tx, jobs, catalog, opts)?;
-    done.sort_by_key(|(seq, _)| *seq);
-    let mut by_seq: BTreeMap<u64, Read> = done.into_iter().collect();
-    let mut reports = Vec::with_capacity(order.len());
-    let mut next_read = by_seq.keys().copied().collect::<Vec<_>>().into_iter();
-    for (i, step) in order.into_iter().enumerate() {
+    let mut jobs = Vec::new();
+    let slots: Vec<Slot> = steps
+        .into_iter()
+        .map(|step| match step {
+            Step::Done(r) => Slot::Ready(r),
+            Step::SameAs(path, seq) => Slot::SameAs(path, seq),
+            Step::Read(job) => {
+                let seq = job.seq;
+                jobs.push(*job);
+                Slot::Read(seq)
+            }
+        })
+        .collect();
+    let mut reads: BTreeMap<u64, Read> = read_parallel(tx, jobs, catalog, opts)?
+        .into_iter()
+        .collect();
+    let mut reports = Vec::with_capacity(slots.len());
+    for (i, slot) in slots.into_iter().enumerate() {
         if i == 1 {
             // Files are staged by now: a failure here must leave the warehouse as it was.
             tx.fail_point("after_first_file")?;
         }
-        let report = match step {
-            Some(Step::Done(r)) => r,
-            Some(Step::SameAs(path, seq)) => same_as(&path, seq, &by_seq),
-            Some(Step::Read(_)) => unreachable!("reads were taken out above"),
-            None => {
-                let seq = next_read.next().expect("one result per read");
-                let read = by_seq.get_mut(&seq).expect("result present");
+        reports.push(match slot {
+            Slot::Ready(r) => r,
+            Slot::SameAs(path, seq) => same_as(&path, seq, &reads),
+            Slot::Read(seq) => {
+                let read = reads.get_mut(&seq).expect("one result per read");
                 tx.record_staged(&read.staged);
                 if let Some(entry) = read.entry.take() {
                     tx.manifest.files.push(entry);
                 }
                 read.report.clone()
             }
-        };
-        reports.push(report);
+        });
     }
     Ok(reports)
 }

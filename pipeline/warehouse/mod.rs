@@ -221,14 +221,6 @@ impl Transaction {
         self.manifest.derived.insert(name.to_string(), parts);
     }
 
-    /// Forgets staged files of one input (a refused file) without failing the run.
-    pub fn unstage(&mut self, rels: &[String]) {
-        for rel in rels {
-            let _ = std::fs::remove_file(self.staging.join(rel));
-        }
-        self.staged.retain(|r| !rels.contains(r));
-    }
-
     /// Moves staged files into place and writes the manifest (the commit point).
     /// On any failure, everything moved is removed again.
     pub fn commit(mut self, wh: &mut Warehouse, run: RunEntry) -> Result<(), WarehouseError> {
