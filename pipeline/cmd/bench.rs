@@ -1,5 +1,6 @@
 //! `pipeline bench`: ingest throughput and peak memory on a large synthetic county,
-//! side by side with DuckDB's own CSV → Parquet copy of the same files.
+//! side by side with DuckDB's own CSV → Parquet copy of the same files; or the time
+//! and peak memory of the whole monthly report package on that county.
 //!
 //! Each side runs in a child process so that its peak memory (max RSS) is its own.
 
@@ -12,7 +13,8 @@ use anyhow::{bail, Context};
 use pension::synth::{generate, SynthConfig};
 use pension::warehouse::Manifest;
 
-/// Benchmark ingest beside DuckDB's own CSV → Parquet.
+/// Benchmark ingest beside DuckDB's own CSV → Parquet, or (--stage report) the
+/// monthly report package on the same county.
 ///
 /// Measures ingest on a synthetic county of --persons (generated once into
 /// WORK/county-N-sS and reused): our validating ingest of every file, and as the

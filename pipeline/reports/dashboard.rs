@@ -93,20 +93,20 @@ fn require<'a>(run: &'a ReportRun, name: &str) -> Result<&'a Table, ReportError>
     Ok(t)
 }
 
-fn summary_value(t: &Table, col: &str) -> (String, Format) {
+/// A key figure as a person reads it (in its column's format).
+fn summary_value(t: &Table, col: &str) -> String {
     let format = t
         .columns()
         .iter()
         .find(|c| c.name == col)
         .map_or(Format::Text, |c| c.format);
-    let text = t.first(col).map_or("—".to_string(), |c| c.display(format));
-    (text, format)
+    t.first(col).map_or("—".to_string(), |c| c.display(format))
 }
 
 fn tiles(html: &mut String, summary: &Table) {
     html.push_str("<section class=\"tiles\">");
     for (col, title, sub) in TILES {
-        let (value, _) = summary_value(summary, col);
+        let value = summary_value(summary, col);
         let _ = write!(
             html,
             "<div class=\"tile\"><div class=\"k\">{}</div><div class=\"v\" data-kpi=\"{col}\">{}</div>",
@@ -114,7 +114,7 @@ fn tiles(html: &mut String, summary: &Table) {
             esc(&value)
         );
         if let Some((c2, prefix)) = sub {
-            let (v2, _) = summary_value(summary, c2);
+            let v2 = summary_value(summary, c2);
             let _ = write!(
                 html,
                 "<div class=\"s\">{}<span data-kpi=\"{c2}\">{}</span></div>",
