@@ -343,7 +343,12 @@ fn the_workbook_reads_back_with_headers_totals_and_exact_figures() {
     let mut wb: Xlsx<_> = open_workbook(&path).expect("workbook opens");
     let names = wb.sheet_names();
     assert_eq!(names[0], "目录");
-    assert_eq!(names.len(), 1 + s.run.tables.len());
+    assert_eq!(
+        names.len(),
+        2 + s.run.tables.len(),
+        "contents, tables, charts"
+    );
+    assert_eq!(names.last().map(String::as_str), Some("图表"));
     let t = table(&s.run, "08_benefits_township");
     let range = wb.worksheet_range(&t.def.meta.sheet).expect("sheet");
     let rows: Vec<&[Data]> = range.rows().collect();

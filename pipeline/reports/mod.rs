@@ -265,17 +265,21 @@ pub fn write_package(run: &ReportRun, out: &Path) -> Result<Vec<PathBuf>, Report
     for d in [out, &csv_dir, &chart_dir] {
         std::fs::create_dir_all(d).map_err(io_err(d))?;
     }
-    let mut files = Vec::new();
+    // Charts first: the workbook carries the PNGs on its 图表 sheet.
+    let mut drawn = Vec::new();
+    for c in &run.charts {
+        drawn.push(chart::render(c, &chart_dir)?);
+    }
+    let pngs: Vec<PathBuf> = drawn.iter().map(|(png, _)| png.clone()).collect();
     let book = out.join(format!("月报_{}.xlsx", run.month.format("%Y-%m")));
-    xlsx::write(run, &book)?;
-    files.push(book);
+    xlsx::write(run, &pngs, &book)?;
+    let mut files = vec![book];
     for t in &run.tables {
         let path = csv_dir.join(format!("{}.csv", t.def.name));
         write_atomic(&path, &csv_bytes(t)?)?;
         files.push(path);
     }
-    for c in &run.charts {
-        let (png, svg) = chart::render(c, &chart_dir)?;
+    for (png, svg) in drawn {
         files.push(png);
         files.push(svg);
     }

@@ -2,11 +2,11 @@
 //! with its title, the report month and run time, Chinese headers (frozen), number
 //! formats and a totals row whose formulas carry their exact results.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rust_decimal::prelude::ToPrimitive;
 use rust_xlsxwriter::{
-    utility::column_number_to_name, Format, Formula, Url, Workbook, Worksheet, XlsxError,
+    utility::column_number_to_name, Format, Formula, Image, Url, Workbook, Worksheet, XlsxError,
 };
 
 use super::def::{ColumnDef, Format as ColFormat};
@@ -294,7 +294,31 @@ fn contents_sheet(ws: &mut Worksheet, run: &ReportRun, s: &Styles) -> Result<(),
     Ok(())
 }
 
-pub fn write(run: &ReportRun, path: &Path) -> Result<(), ReportError> {
+/// The charts as pictures, one under another, for pasting into the monthly report.
+fn charts_sheet(
+    ws: &mut Worksheet,
+    run: &ReportRun,
+    pngs: &[PathBuf],
+    s: &Styles,
+) -> Result<(), XlsxError> {
+    ws.set_name("图表")?;
+    ws.write_string_with_format(
+        0,
+        0,
+        format!("图表 {}", run.month.format("%Y年%m月")),
+        &s.title,
+    )?;
+    let mut row = 2u32;
+    for png in pngs {
+        let image = Image::new(png)?.set_scale_width(0.6).set_scale_height(0.6);
+        let rows = (image.height() * 0.6 / 20.0).ceil() as u32 + 2;
+        ws.insert_image(row, 0, &image)?;
+        row += rows;
+    }
+    Ok(())
+}
+
+pub fn write(run: &ReportRun, pngs: &[PathBuf], path: &Path) -> Result<(), ReportError> {
     let e = |source| ReportError::Xlsx {
         path: path.to_path_buf(),
         source,
@@ -304,6 +328,9 @@ pub fn write(run: &ReportRun, path: &Path) -> Result<(), ReportError> {
     contents_sheet(wb.add_worksheet(), run, &s).map_err(e)?;
     for t in &run.tables {
         table_sheet(wb.add_worksheet(), t, run, &s).map_err(e)?;
+    }
+    if !pngs.is_empty() {
+        charts_sheet(wb.add_worksheet(), run, pngs, &s).map_err(e)?;
     }
     let bytes = wb.save_to_buffer().map_err(e)?;
     super::write_atomic(path, &bytes)
