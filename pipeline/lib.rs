@@ -2,8 +2,9 @@
 //!
 //! Data flows one way through the stages:
 //! `ingest` (files → validated Parquet) → `warehouse` (manifest + DuckDB views)
-//! → later stages (ledger, audit, reports) that read the warehouse and write
-//! derived tables back through the same atomic commit.
+//! → `ledger` and `audit`, which read the warehouse and write derived tables back
+//! through the same atomic commit → `reports`, which only read (the tables, charts
+//! and dashboard go to files outside the warehouse).
 //!
 //! `schema` holds the input kinds as data; `synth` makes the synthetic county that
 //! tests, the demo and the benchmarks run on.
