@@ -60,7 +60,9 @@ main { padding:1.2em 2em 2em; }
 .tile .s { color:var(--muted); font-size:.9em; }
 .notes { background:#fff4e5; border:1px solid #f0c36d; padding:.6em 1em; border-radius:6px; margin-bottom:1em; }
 h2 { font-size:1.3em; margin:1.6em 0 .6em; border-left:5px solid var(--accent); padding-left:.5em; }
-.charts { display:grid; grid-template-columns:repeat(auto-fit, minmax(32em, 1fr)); gap:1em; }
+.charts { display:grid; grid-template-columns:repeat(auto-fit, minmax(min(100%, 700px), 1fr)); gap:1em; }
+/* Projectors and laptops (up to 1500 px wide): one chart per row, so the labels stay readable. */
+@media (max-width: 1500px) { .charts { grid-template-columns: 1fr; } }
 figure { margin:0; background:#fff; border:1px solid var(--line); border-radius:8px; padding:.5em; }
 figure svg { width:100%; height:auto; display:block; }
 table { border-collapse:collapse; width:100%; background:#fff; font-variant-numeric: tabular-nums; }
