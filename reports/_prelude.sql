@@ -4,7 +4,8 @@
 --   year_start()    1 January of the report year        ym(d)         'YYYY-MM'
 --   age_at(b, d)    full years from birth date b to date d
 --   contribution_year()  the latest year whose deadline (31 October) has passed by report_end()
---   p_pension_age() 60, p_min_age() 16, p_deadline_month() 10 (parameters, rules.md)
+--   p_pension_age() 60, p_min_age() 16, p_deadline_month() 10, p_deadline_day() 31
+--   (parameters, rules.md)
 -- Files in reports/ whose names start with "_" are not reports: this one runs first.
 
 -- The public-security register, newest snapshot, one row per ID.
@@ -137,7 +138,7 @@ CREATE OR REPLACE TEMP MACRO mask_id(s) AS
 -- still requires a contribution) and whether a successful contribution for that
 -- year was paid by the deadline; the others are interrupted (中断缴费).
 CREATE OR REPLACE TEMP TABLE r_contrib_duty AS
-WITH deadline AS (SELECT make_date(contribution_year(), p_deadline_month(), 31) AS d),
+WITH deadline AS (SELECT make_date(contribution_year(), p_deadline_month(), p_deadline_day()) AS d),
 paid AS (
     SELECT person_no, bool_or(year = contribution_year() AND paid_date <= (SELECT d FROM deadline)) AS paid_year,
            max(year) AS last_paid_year

@@ -31,6 +31,9 @@ pub struct AuditParams {
     pub prepaid_carry_month: u32,
     /// DUP_PERSON: score at which two records are reported as one person.
     pub dup_threshold: i32,
+    /// A year's contribution is due by this month and day of the year (interrupted
+    /// after it; the monthly report counts interruptions from it).
+    pub contribution_deadline: (u32, u32),
 }
 
 impl Default for AuditParams {
@@ -46,6 +49,7 @@ impl Default for AuditParams {
             receipt_settle: (12, 25),
             prepaid_carry_month: 10,
             dup_threshold: 8,
+            contribution_deadline: (10, 31),
         }
     }
 }

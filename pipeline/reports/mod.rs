@@ -93,14 +93,15 @@ impl ReportRun {
 fn define_macros(conn: &Connection, opts: &ReportOptions) -> Result<(), ReportError> {
     let m = opts.month;
     let end = crate::audit::engine::last_day(m);
-    let deadline_month = 10;
+    let audit = crate::audit::AuditParams::default();
+    let (deadline_month, deadline_day) = audit.contribution_deadline;
     // The latest contribution year whose deadline (31 October) has passed.
-    let contribution_year = if end >= NaiveDate::from_ymd_opt(m.year(), 10, 31).expect("date") {
+    let deadline = NaiveDate::from_ymd_opt(m.year(), deadline_month, deadline_day);
+    let contribution_year = if deadline.is_some_and(|d| end >= d) {
         m.year()
     } else {
         m.year() - 1
     };
-    let audit = crate::audit::AuditParams::default();
     conn.execute_batch(&format!(
         "CREATE OR REPLACE TEMP MACRO report_month() AS DATE '{m}';
          CREATE OR REPLACE TEMP MACRO report_end() AS DATE '{end}';
@@ -112,6 +113,7 @@ fn define_macros(conn: &Connection, opts: &ReportOptions) -> Result<(), ReportEr
          CREATE OR REPLACE TEMP MACRO p_pension_age() AS {pa};
          CREATE OR REPLACE TEMP MACRO p_min_age() AS {ma};
          CREATE OR REPLACE TEMP MACRO p_deadline_month() AS {deadline_month};
+         CREATE OR REPLACE TEMP MACRO p_deadline_day() AS {deadline_day};
          CREATE OR REPLACE TEMP MACRO p_prepaid_carry_month() AS {pcm};
          CREATE OR REPLACE TEMP MACRO p_unmasked() AS {unmasked};",
         m = m.format("%Y-%m-%d"),
