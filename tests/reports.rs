@@ -821,3 +821,22 @@ fn the_report_and_dashboard_commands_write_files_and_refuse_an_empty_warehouse()
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not a month"));
 }
+
+/// The audit joins expected_payout without grouping it (pipeline/audit/engine.rs):
+/// the ledger must write one row per beneficiary and month.
+#[test]
+fn the_ledger_expects_one_payment_per_person_and_month() {
+    let s = sample();
+    let rows: u64 =
+        s.fx.one("SELECT count(*) FROM expected_payout")
+            .parse()
+            .unwrap();
+    assert!(
+        rows > 10_000,
+        "the sample's beneficiaries have expected months: {rows}"
+    );
+    assert_eq!(
+        s.fx.one("SELECT count(*) - count(DISTINCT (person_no, month)) FROM expected_payout"),
+        "0"
+    );
+}
