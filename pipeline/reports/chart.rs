@@ -1393,10 +1393,9 @@ fn draw_pyramid<DB: DrawingBackend>(
 mod tests {
     use super::*;
 
-    fn temp_dir(tag: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("chart-test-{}-{tag}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        dir
+    /// A folder removed when the test ends.
+    fn temp_dir() -> tempfile::TempDir {
+        tempfile::tempdir().expect("temporary folder")
     }
 
     fn strings(items: &[&str]) -> Vec<String> {
@@ -1482,13 +1481,12 @@ mod tests {
 
     #[test]
     fn empty_data_gives_files_with_note() {
-        let dir = temp_dir("empty");
-        let (png, svg) = render(&empty(), &dir).expect("empty chart renders");
+        let dir = temp_dir();
+        let (png, svg) = render(&empty(), dir.path()).expect("empty chart renders");
         assert!(png.is_file() && svg.is_file());
         let text = std::fs::read_to_string(&svg).expect("svg readable");
         assert!(text.contains("无数据"));
         assert!(text.contains("空图 Empty"));
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
@@ -1537,24 +1535,21 @@ mod tests {
             let first = svg_string(&chart).expect("svg");
             assert_eq!(first, svg_string(&chart).expect("svg"));
         }
-        let (a, b) = (temp_dir("det-a"), temp_dir("det-b"));
-        let (png_a, svg_a) = render(&monthly(), &a).expect("render a");
-        let (png_b, svg_b) = render(&monthly(), &b).expect("render b");
+        let (a, b) = (temp_dir(), temp_dir());
+        let (png_a, svg_a) = render(&monthly(), a.path()).expect("render a");
+        let (png_b, svg_b) = render(&monthly(), b.path()).expect("render b");
         let read = |p: &Path| std::fs::read(p).expect("read output");
         assert_eq!(read(&svg_a), read(&svg_b));
         assert_eq!(read(&png_a), read(&png_b));
-        let _ = std::fs::remove_dir_all(&a);
-        let _ = std::fs::remove_dir_all(&b);
     }
 
     #[test]
     fn png_has_ink() {
-        let dir = temp_dir("ink");
-        let (png, _) = render(&monthly(), &dir).expect("render");
+        let dir = temp_dir();
+        let (png, _) = render(&monthly(), dir.path()).expect("render");
         let bytes = std::fs::read(&png).expect("png readable");
         assert!(bytes.starts_with(b"\x89PNG"));
         assert!(bytes.len() > 20_000, "PNG only {} bytes", bytes.len());
-        let _ = std::fs::remove_dir_all(&dir);
 
         // The same drawing into a raw RGB buffer: count pixels that are not white.
         let chart = coverage();
