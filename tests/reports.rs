@@ -476,20 +476,16 @@ fn persons_reaching_60_next_month_and_interrupted_contributors_are_the_right_peo
     // November 2026: the list for those whose 60th birthday is in December 2026.
     let (run, _) = compute(&s.fx, NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(), true);
     // A month past the data says so rather than showing silent zeros.
-    assert!(
-        run.notes
-            .iter()
-            .any(|n| n.contains("findings are from the audit as of 2026-10")),
-        "{:?}",
-        run.notes
-    );
-    assert!(
-        run.notes
-            .iter()
-            .any(|n| n.contains("payouts only up to 2026-10")),
-        "{:?}",
-        run.notes
-    );
+    for expected in [
+        "findings are from the audit as of 2026-10",
+        "payouts only up to 2026-10",
+    ] {
+        assert!(
+            run.notes.iter().any(|n| n.contains(expected)),
+            "{expected}: {:?}",
+            run.notes
+        );
+    }
     assert!(sample().run.notes.is_empty(), "{:?}", sample().run.notes);
     let t = table(&run, "20_list_turning_60");
     let mut listed: Vec<String> = t
