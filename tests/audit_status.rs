@@ -3,14 +3,13 @@
 //! commands as a user runs them, and pre-payment screening.
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use chrono::NaiveDate;
 use pension::audit::{self, AuditOptions};
 use pension::idnum;
 use pension::warehouse::Warehouse;
 
-use crate::common::{write, Fixture};
+use crate::common::{pipeline, succeeds, write, Fixture};
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).unwrap()
@@ -279,31 +278,15 @@ fn audit_statuses_survive_reruns_and_dismissed_reopens_only_on_new_evidence() {
     assert!(e.to_string().contains("not one of"), "{e}");
 }
 
-fn pipeline(t: &Town) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_pipeline"));
-    c.arg("--warehouse").arg(t.fx.wh_dir());
-    c.env(
-        "PIPELINE_SCHEMAS",
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas"),
-    );
-    c
-}
-
 #[test]
 fn audit_finding_and_screen_commands_as_a_user_runs_them() {
     let t = town();
     let out_dir = t.fx.dir.path().join("out");
-    let out = pipeline(&t)
-        .args(["audit", "--month", "2025-04", "--out"])
-        .arg(&out_dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let text = succeeds(
+        &mut pipeline(&t.fx.wh_dir())
+            .args(["audit", "--month", "2025-04", "--out"])
+            .arg(&out_dir),
     );
-    let text = String::from_utf8(out.stdout).unwrap();
     assert!(
         text.contains("PAID_AFTER_DEATH") && text.contains("150.50"),
         "{text}"
@@ -313,18 +296,13 @@ fn audit_finding_and_screen_commands_as_a_user_runs_them() {
             && out_dir.join("findings_2025-04.csv").is_file()
     );
     let (id, _, _) = finding(&t, "PAID_AFTER_DEATH");
-    let out = pipeline(&t)
-        .args(["finding", "set", &id, "confirmed", "--note", "家属已承认"])
-        .env("USER", "auditor_li")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let stdout = succeeds(
+        &mut pipeline(&t.fx.wh_dir())
+            .args(["finding", "set", &id, "confirmed", "--note", "家属已承认"])
+            .env("USER", "auditor_li"),
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("open → confirmed by auditor_li"));
-    let out = pipeline(&t)
+    assert!(stdout.contains("open → confirmed by auditor_li"));
+    let out = pipeline(&t.fx.wh_dir())
         .args(["finding", "show", &id[..10]])
         .output()
         .unwrap();
@@ -335,7 +313,7 @@ fn audit_finding_and_screen_commands_as_a_user_runs_them() {
             && shown.contains("status: confirmed"),
         "{shown}"
     );
-    let bad = pipeline(&t)
+    let bad = pipeline(&t.fx.wh_dir())
         .args(["finding", "set", &id, "closed"])
         .output()
         .unwrap();
@@ -358,19 +336,13 @@ fn audit_finding_and_screen_commands_as_a_user_runs_them() {
         file.as_bytes(),
     );
     let sdir = t.fx.dir.path().join("screened");
-    let out = pipeline(&t)
-        .args(["screen"])
-        .arg(&pf)
-        .args(["--month", "2025-05", "--out"])
-        .arg(&sdir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let summary = succeeds(
+        &mut pipeline(&t.fx.wh_dir())
+            .args(["screen"])
+            .arg(&pf)
+            .args(["--month", "2025-05", "--out"])
+            .arg(&sdir),
     );
-    let summary = String::from_utf8_lossy(&out.stdout);
     assert!(summary.contains("agrees"), "{summary}");
     let clean = read(&sdir.join("payout_2025-05_clean.csv"));
     let held = read(&sdir.join("payout_2025-05_held.csv"));

@@ -1,57 +1,31 @@
 //! The binary as a user runs it: `ingest` exit codes and `sql --format csv`.
 
-use std::process::Command;
-
-use crate::common::{samples, Fixture};
-
-fn pipeline(fx: &Fixture) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_pipeline"));
-    c.arg("--warehouse").arg(fx.wh_dir());
-    c.env(
-        "PIPELINE_SCHEMAS",
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas"),
-    );
-    c
-}
+use crate::common::{pipeline, samples, succeeds, Fixture};
 
 #[test]
 fn sql_csv_output_is_plain_csv_with_header() {
     let fx = Fixture::new();
-    let out = pipeline(&fx)
-        .arg("ingest")
-        .arg(samples().join("bad/payout_garbage_rows.csv"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let stdout = succeeds(
+        &mut pipeline(&fx.wh_dir())
+            .arg("ingest")
+            .arg(samples().join("bad/payout_garbage_rows.csv")),
     );
-    let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(
         stdout.contains("read 12 = accepted 3 + quarantined 9"),
         "{stdout}"
     );
-    let out = pipeline(&fx)
-        .args([
-            "sql",
-            "--format",
-            "csv",
-            "SELECT _line AS line, name, total_amount, month FROM payout ORDER BY _line",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = succeeds(&mut pipeline(&fx.wh_dir()).args([
+        "sql",
+        "--format",
+        "csv",
+        "SELECT _line AS line, name, total_amount, month FROM payout ORDER BY _line",
+    ]));
     assert_eq!(
-        String::from_utf8(out.stdout).unwrap(),
+        stdout,
         "line,name,total_amount,month\n2,王秀英,168.67,2026-10-01\n12,徐伟,168.67,2026-10-01\n13,孙建华,1168.67,2026-10-01\n"
     );
     // Empty results still carry the header.
-    let out = pipeline(&fx)
+    let out = pipeline(&fx.wh_dir())
         .args([
             "sql",
             "--format",
@@ -66,7 +40,7 @@ fn sql_csv_output_is_plain_csv_with_header() {
 #[test]
 fn refused_file_gives_exit_code_2_and_a_clear_message() {
     let fx = Fixture::new();
-    let out = pipeline(&fx)
+    let out = pipeline(&fx.wh_dir())
         .arg("ingest")
         .arg(samples().join("bad/enrollment_missing_column.csv"))
         .output()
@@ -79,7 +53,7 @@ fn refused_file_gives_exit_code_2_and_a_clear_message() {
             && stdout.contains("nothing stored"),
         "{stdout}"
     );
-    let out = pipeline(&fx)
+    let out = pipeline(&fx.wh_dir())
         .args(["sql", "SELECT nonsense FROM payout"])
         .output()
         .unwrap();

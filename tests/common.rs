@@ -1,6 +1,7 @@
 //! Shared helpers: a fresh warehouse, ingest, and queries as rows of text.
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use pension::ingest::{self, IngestOptions, IngestReport};
 use pension::query;
@@ -98,4 +99,27 @@ impl Session {
             .map(|rec| rec.expect("csv row").iter().map(str::to_string).collect())
             .collect()
     }
+}
+
+/// The binary as a user runs it, on the warehouse `wh`, with this project's schemas
+/// and report definitions (whatever the test's working folder).
+pub fn pipeline(wh: &Path) -> Command {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut c = Command::new(env!("CARGO_BIN_EXE_pipeline"));
+    c.arg("--warehouse").arg(wh);
+    c.env("PIPELINE_SCHEMAS", root.join("schemas"));
+    c.env("PIPELINE_REPORTS", root.join("reports"));
+    c
+}
+
+/// Runs a command that must succeed (the test fails with its stderr otherwise) and
+/// returns its standard output.
+pub fn succeeds(cmd: &mut Command) -> String {
+    let out = cmd.output().expect("the command starts");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8 output")
 }

@@ -766,37 +766,19 @@ fn a_broken_report_definition_is_named_with_what_to_fix() {
 fn the_report_and_dashboard_commands_write_files_and_refuse_an_empty_warehouse() {
     let s = sample();
     let run = |wh: &Path, args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_pipeline"))
-            .arg("--warehouse")
-            .arg(wh)
+        crate::common::pipeline(wh)
             .args(args)
-            .env(
-                "PIPELINE_REPORTS",
-                Path::new(env!("CARGO_MANIFEST_DIR")).join("reports"),
-            )
-            .env(
-                "PIPELINE_SCHEMAS",
-                Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas"),
-            )
             .output()
             .expect("pipeline runs")
     };
     let page = s.fx.dir.path().join("cli/dashboard.html");
-    let out = run(
-        &s.fx.wh_dir(),
-        &[
-            "dashboard",
-            "--month",
-            MONTH,
-            "--out",
-            &page.to_string_lossy(),
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::common::succeeds(crate::common::pipeline(&s.fx.wh_dir()).args([
+        "dashboard",
+        "--month",
+        MONTH,
+        "--out",
+        &page.to_string_lossy(),
+    ]));
     let html = std::fs::read_to_string(&page).expect("dashboard written");
     assert!(html.contains("data-kpi=\"coverage_rate\""));
     let empty = s.fx.dir.path().join("empty-warehouse");
