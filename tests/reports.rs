@@ -59,8 +59,16 @@ fn compute(fx: &Fixture, month: NaiveDate, unmasked: bool) -> (ReportRun, duckdb
     let conn = connect(&wh, &fx.catalog).expect("connect");
     let defs = Definitions::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("reports"))
         .expect("report definitions load");
-    let run = reports::compute(&conn, &defs, &ReportOptions { month, unmasked })
-        .expect("reports compute");
+    let run = reports::compute(
+        &conn,
+        &defs,
+        &ReportOptions {
+            month,
+            unmasked,
+            lists: true,
+        },
+    )
+    .expect("reports compute");
     (run, conn)
 }
 
@@ -701,6 +709,7 @@ fn a_broken_report_definition_is_named_with_what_to_fix() {
     let opts = ReportOptions {
         month: month(),
         unmasked: false,
+        lists: true,
     };
     let case = |name: &str, edit: &dyn Fn(&Path)| -> String {
         let dir = s.fx.dir.path().join(format!("defs-{name}"));

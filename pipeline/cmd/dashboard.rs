@@ -22,7 +22,7 @@ pub struct Args {
 }
 
 pub fn run(wh_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
-    let run = super::report::compute(wh_dir, &args.month, false)?;
+    let run = super::report::compute(wh_dir, &args.month, false, false)?;
     reports::dashboard::write(&run, &args.out)
         .with_context(|| format!("writing the dashboard {}", args.out.display()))?;
     println!(

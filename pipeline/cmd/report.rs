@@ -33,8 +33,14 @@ pub struct Args {
     dashboard: Option<PathBuf>,
 }
 
-/// Opens the warehouse read-only and computes every report for the month.
-pub fn compute(wh_dir: &Path, month: &str, unmasked: bool) -> anyhow::Result<ReportRun> {
+/// Opens the warehouse read-only and computes the reports for the month (the lists
+/// for action only when `lists`).
+pub fn compute(
+    wh_dir: &Path,
+    month: &str,
+    unmasked: bool,
+    lists: bool,
+) -> anyhow::Result<ReportRun> {
     let month = super::ledger::parse_month("--month", month)?;
     let catalog = super::catalog()?;
     let wh = Warehouse::open_read(wh_dir)
@@ -48,8 +54,16 @@ pub fn compute(wh_dir: &Path, month: &str, unmasked: bool) -> anyhow::Result<Rep
     }
     let defs = Definitions::load_default().context("loading the report definitions")?;
     let conn = connect(&wh, &catalog)?;
-    let run = reports::compute(&conn, &defs, &ReportOptions { month, unmasked })
-        .with_context(|| format!("computing the reports for {}", month.format("%Y-%m")))?;
+    let run = reports::compute(
+        &conn,
+        &defs,
+        &ReportOptions {
+            month,
+            unmasked,
+            lists,
+        },
+    )
+    .with_context(|| format!("computing the reports for {}", month.format("%Y-%m")))?;
     for n in &run.notes {
         eprintln!("note: {n}");
     }
@@ -58,7 +72,7 @@ pub fn compute(wh_dir: &Path, month: &str, unmasked: bool) -> anyhow::Result<Rep
 
 pub fn run(wh_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
     let t = Instant::now();
-    let run = compute(wh_dir, &args.month, args.unmasked)?;
+    let run = compute(wh_dir, &args.month, args.unmasked, true)?;
     let computed = t.elapsed().as_secs_f64();
     let files = reports::write_package(&run, &args.out)
         .with_context(|| format!("writing the report package to {}", args.out.display()))?;

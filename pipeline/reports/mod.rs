@@ -66,6 +66,9 @@ pub struct ReportOptions {
     pub month: NaiveDate,
     /// Show full ID numbers in the lists for action (default: first 6 and last 4).
     pub unmasked: bool,
+    /// Compute the lists for action; the dashboard alone does not show them, and at
+    /// a million persons they are the largest tables.
+    pub lists: bool,
 }
 
 /// Everything computed for one month, ready to be written.
@@ -205,6 +208,7 @@ pub fn compute(
     let tables = defs
         .reports
         .iter()
+        .filter(|d| opts.lists || !d.meta.list)
         .map(|d| table::run(conn, d))
         .collect::<Result<Vec<_>, _>>()?;
     let month_label = opts.month.format("%Y-%m").to_string();
