@@ -832,3 +832,38 @@ fn the_ledger_expects_one_payment_per_person_and_month() {
         "0"
     );
 }
+
+/// The report's 到龄 list and `pipeline notice` (附表十一, with the projected pension)
+/// select the persons reaching 60 next month separately — SQL beside the report,
+/// the ledger's notice in Rust — so they are held to the same people here.
+#[test]
+fn the_turning_60_list_names_the_same_people_as_the_notice() {
+    use pension::ledger::statement::{self, Cell as DocCell};
+    let s = sample();
+    let november = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
+    let (run, conn) = compute(&s.fx, november, false);
+    let t = table(&run, "20_list_turning_60");
+    let mut listed: Vec<String> = t
+        .rows
+        .iter()
+        .map(|r| r[col(t, "person_no")].csv_text(Default::default()))
+        .collect();
+    let doc = statement::notice(
+        &conn,
+        november,
+        &pension::ledger::StageOptions::new(november),
+    )
+    .expect("the notice runs");
+    let mut noticed: Vec<String> = doc.tables[0]
+        .rows
+        .iter()
+        .map(|r| match &r[0] {
+            DocCell::Text(p) => p.clone(),
+            other => panic!("person number {other:?}"),
+        })
+        .collect();
+    listed.sort();
+    noticed.sort();
+    assert!(!listed.is_empty());
+    assert_eq!(listed, noticed);
+}
