@@ -1,5 +1,5 @@
 -- Coverage (参保率) by township of the register: eligible residents with an active
--- enrollment ÷ eligible residents (rules.md, "Who is covered").
+-- enrollment ÷ eligible residents (docs/rules.md § Coverage rate).
 SELECT township,
        count(DISTINCT village) AS villages,
        count(*) AS eligible,

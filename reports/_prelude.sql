@@ -5,7 +5,7 @@
 --   age_at(b, d)    full years from birth date b to date d
 --   contribution_year()  the latest year whose deadline (31 October) has passed by report_end()
 --   p_pension_age() 60, p_min_age() 16, p_deadline_month() 10, p_deadline_day() 31
---   (parameters, rules.md)
+--   (parameters: docs/rules.md § Rule parameters)
 -- Files in reports/ whose names start with "_" are not reports: this one runs first.
 
 -- The public-security register, newest snapshot, one row per ID.
@@ -62,7 +62,7 @@ LEFT JOIN c USING (person_no)
 LEFT JOIN a USING (person_no)
 LEFT JOIN paid_by USING (person_no);
 
--- Eligible residents (rules.md, "Who is covered"): in the register with status
+-- Eligible residents (docs/rules.md § Eligible residents): in the register with status
 -- normal and no death record, aged 16 or over on the report date, not a full-time
 -- student, not in the employee pension; `enrolled` when an active enrollment has
 -- the same ID. Townships and villages are the register's.

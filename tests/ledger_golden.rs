@@ -1,5 +1,5 @@
 //! Golden cases for the individual-account ledger engine, each computed by hand
-//! from rules.md ("Contributions", "Individual account", "Benefits"). The
+//! from docs/rules.md (§ Contributions, § Individual account, § Benefits). The
 //! arithmetic is written out above each assertion.
 //!
 //! Notation: r = rate in percent; a credit/debit in month m counts (12 − m)/12 of

@@ -251,7 +251,7 @@ fn coverage_adds_up_across_townships_villages_and_age_bands() {
         / dec(summary.first("eligible").unwrap()))
     .round_dp(6);
     assert_eq!(rate, expected);
-    // The definition, written independently over the raw views (rules.md, "Who is covered").
+    // The definition, written independently over the raw views (docs/rules.md § Eligible residents).
     let eligible: Decimal = s
         .fx
         .one(

@@ -1,4 +1,4 @@
-//! Every date, month, money and ID-number variant of input-formats.md.
+//! Every date, month, money and ID-number variant of docs/rules.md § Input acceptance.
 
 use chrono::NaiveDate;
 use pension::idnum;

@@ -1,4 +1,4 @@
-//! The check catalogue of `rules.md` ("Audit checks"): code, Chinese title,
+//! The check catalogue (docs/rules.md § Audit checks): code, Chinese title,
 //! severity, whether it is about a person or the books, whether it holds a payment in
 //! pre-payment screening, and its SQL (DUP_PERSON is Rust).
 

@@ -9,7 +9,7 @@ use duckdb::Connection;
 use super::catalogue::CHECKS;
 use super::{dup, names, AuditError};
 
-/// The rule parameters the checks use (rules.md defaults); never literals in SQL.
+/// The rule parameters the checks use (docs/rules.md § Rule parameters); never literals in SQL.
 #[derive(Debug, Clone)]
 pub struct AuditParams {
     /// Pension from the month after this birthday.

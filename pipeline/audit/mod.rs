@@ -1,4 +1,4 @@
-//! The audit stage (稽核): every check of the catalogue in `rules.md`, run over the
+//! The audit stage (稽核): every check of docs/rules.md § Audit checks, run over the
 //! whole warehouse as of a month, written as the derived table `findings`; finding
 //! statuses with their history; exports for field verification; and screening of
 //! next month's payout file before it goes to the bank.
@@ -15,8 +15,8 @@
 //! - `finding_history`: seq, finding_id, check_code, subject, status, previous_status,
 //!   note, who, changed_at, evidence_hash, source (user | audit). Only appended to.
 //!
-//! Interpretations (rules.md leaves them open; the synthetic county's answer key
-//! reads them the same way):
+//! Interpretations (the rules leave them open; docs/rules.md § Audit checks states them;
+//! the synthetic county's answer key reads them the same way):
 //! - registry facts reach an enrollment through its ID number's 18-digit form only;
 //!   a malformed ID links to nothing (and is also ID_UNKNOWN);
 //! - for a month paid more than once the earliest payment (by paid date) is the

@@ -8,7 +8,7 @@ use anyhow::Context;
 use pension::audit::{self, AuditOptions, AuditReport};
 use pension::warehouse::Warehouse;
 
-/// Run every audit check of the catalogue (rules.md, "Audit checks") over the whole
+/// Run every audit check of the catalogue (docs/rules.md § Audit checks) over the whole
 /// warehouse as of the last day of --month, and store the results as the table
 /// `findings` (one row per check and person, book, account or receipt, with the
 /// months, the amount at risk and the evidence in plain words). A finding keeps its

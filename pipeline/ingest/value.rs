@@ -1,4 +1,4 @@
-//! Parsing one cell of each type, accepting every variant in input-formats.md.
+//! Parsing one cell of each type, accepting every variant of docs/rules.md § Input acceptance.
 //!
 //! Each parser returns the value or a short plain-language reason; the caller adds
 //! the file, line and column.

@@ -1,4 +1,4 @@
-//! The benefit rules beside the ledger (rules.md, "Benefits"): the start month the
+//! The benefit rules beside the ledger (docs/rules.md § Benefits): the start month the
 //! rules give, the approval check, what each month should have paid, and the
 //! refund check. Pure functions over one person's inputs and replay.
 //!
@@ -13,7 +13,7 @@ use super::input::{
     ev, month_index, month_of_index, ApprovalRow, Beneficiary, CancelRow, PersonEvents, Reference,
 };
 
-/// The numbers of the benefit rules, with the defaults of rules.md.
+/// The numbers of the benefit rules, with the defaults of docs/rules.md § Rule parameters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BenefitRules {
     /// Pension from the month after this birthday: 60.

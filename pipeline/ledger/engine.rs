@@ -1,6 +1,6 @@
 //! The individual-account ledger engine (个人账户记账): replays one person's dated
-//! events and produces exact balances by the rules in `rules.md` ("Contributions",
-//! "Individual account", "Benefits").
+//! events and produces exact balances by the rules in `docs/rules.md` (§ Contributions,
+//! § Individual account, § Benefits).
 //!
 //! Pure: no I/O, no clock, no floating point. All money is [`Decimal`] yuan; the
 //! only rounding is half-up to the fen, applied where the rules fix an amount

@@ -4,7 +4,7 @@
 //! certifications), and every person's account events as one stream ordered by
 //! person (one SQL query; DuckDB sorts, we read Arrow batches as they come).
 //!
-//! What becomes an engine event (rules.md, "Individual account"):
+//! What becomes an engine event (docs/rules.md § Individual account):
 //!
 //! | input | event |
 //! |---|---|

@@ -1,4 +1,4 @@
-//! Individual account arithmetic (个人账户计息), exactly as rules.md states it.
+//! Individual account arithmetic (个人账户计息), exactly as docs/rules.md § Individual account states it.
 //!
 //! * Four sub-balances (individual, collective, government, transferred-in), each
 //!   earning its own interest, because they are treated differently on death.

@@ -1,7 +1,8 @@
 //! Ground truth: the findings each enrollment's generated records should produce.
 //!
 //! Rather than trusting what was meant to be injected, the person-level checks of
-//! rules.md are evaluated on the rows actually written for the enrollment, against the
+//! docs/rules.md § Audit checks are evaluated on the rows actually written for the
+//! enrollment, against the
 //! registries as written. So a case that trips a second check (a death whose payments
 //! run into an uncertified May, say) lists both, and any background row that trips a
 //! check is listed too (its note says "background", which tests keep at zero).

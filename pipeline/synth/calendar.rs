@@ -1,5 +1,5 @@
 //! Months as plain integers, date helpers and the textual variants in which the
-//! source systems write dates, months and money (input-formats.md, "File-level rules").
+//! source systems write dates, months and money (docs/rules.md § Input acceptance).
 
 use chrono::{Datelike, Duration, NaiveDate};
 use rust_decimal::{Decimal, RoundingStrategy};

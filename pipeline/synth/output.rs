@@ -1,5 +1,5 @@
 //! Every data file of the synthetic county: which kind goes where, in which shape,
-//! and the row layouts of input-formats.md.
+//! and the row layouts of the input kinds (`schemas/`, docs/rules.md § Input acceptance).
 
 use super::books::{category_zh, receipt_text, LedgerRow, Receipts};
 use super::calendar::{
