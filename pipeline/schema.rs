@@ -107,13 +107,39 @@ pub struct Schema {
     pub period: Option<String>,
     /// Partition column (a month or a year column).
     pub partition: Option<String>,
-    /// Registries: columns whose value groups snapshots (a newer file supersedes an
-    /// older one within the same group).
-    #[serde(default)]
-    pub snapshot_by: Vec<String>,
+    /// What identifies a record and how a file relates to what is stored.
+    pub identity: Identity,
     pub columns: Vec<Column>,
     #[serde(default)]
     pub rules: Vec<Rule>,
+}
+
+/// How a file of a kind relates to what the warehouse already holds
+/// (docs/rules.md § Record identity and corrections).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Load {
+    /// A file is the whole current set (within its scope): a record it no longer
+    /// lists is gone from the current set (its versions stay in history).
+    Snapshot,
+    /// Rows keyed by their number: later files add records and correct them.
+    Events,
+}
+
+/// A kind's natural key and load mode.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Identity {
+    /// Columns whose values identify a record; a row with the same key and other
+    /// values is a correction (a new version) of that record.
+    pub key: Vec<String>,
+    pub load: Load,
+    /// Snapshots: columns whose values delimit what one file replaces (a cremation
+    /// list replaces the cremation records only). Empty: the whole kind.
+    #[serde(default)]
+    pub scope: Vec<String>,
+    /// Why these columns identify a row, where the contract names no number.
+    pub why: Option<String>,
 }
 
 /// Headers and enumeration values are compared after this: full-width folded,
@@ -181,11 +207,18 @@ impl Schema {
                 return Err(bad(format!("rule names unknown column {n}")));
             }
         }
+        if self.identity.key.is_empty() {
+            return Err(bad("[identity] key names no column".into()));
+        }
+        if self.identity.load == Load::Events && !self.identity.scope.is_empty() {
+            return Err(bad("[identity] scope applies to snapshots only".into()));
+        }
         for n in self
             .period
             .iter()
             .chain(&self.partition)
-            .chain(&self.snapshot_by)
+            .chain(&self.identity.key)
+            .chain(&self.identity.scope)
         {
             if !known(n) {
                 return Err(bad(format!("unknown column {n}")));

@@ -5,7 +5,7 @@ use std::io::Write;
 use duckdb::Connection;
 
 use crate::query::{self, QueryError};
-use crate::schema::{Catalog, Class};
+use crate::schema::{Catalog, Load};
 use crate::warehouse::Warehouse;
 
 /// One line per kind: rows, date range, snapshots.
@@ -13,7 +13,10 @@ use crate::warehouse::Warehouse;
 pub struct TableStatus {
     pub kind: String,
     pub title: String,
+    /// Current records.
     pub rows: u64,
+    /// Versions no longer current (corrected, or gone from a snapshot).
+    pub history: u64,
     pub from: String,
     pub to: String,
     pub files: usize,
@@ -35,10 +38,16 @@ pub fn tables(
             [],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )?;
+        let history: i64 = conn.query_row(
+            &format!("SELECT count(*) FROM \"{}_history\"", s.kind),
+            [],
+            |r| r.get(0),
+        )?;
         out.push(TableStatus {
             kind: s.kind.clone(),
             title: s.title.clone(),
             rows: rows as u64,
+            history: history as u64,
             from: from.unwrap_or_default(),
             to: to.unwrap_or_default(),
             files: wh.manifest().files_of(&s.kind).count(),
@@ -84,26 +93,26 @@ pub fn print(
             "  empty: nothing ingested yet (run `pipeline ingest PATH...`)"
         )?,
     }
-    writeln!(out, "\nTables (表)")?;
     writeln!(
         out,
-        "  {:<24} {:>12} {:>6}  {:<10}  {:<10}  {}",
-        "kind", "rows", "files", "from", "to", ""
+        "\nTables (表): rows are the current records; history the versions since corrected or dropped"
+    )?;
+    writeln!(
+        out,
+        "  {:<24} {:>12} {:>9} {:>6}  {:<10}  {:<10}  {}",
+        "kind", "rows", "history", "files", "from", "to", ""
     )?;
     for t in tables(wh, catalog, conn)? {
-        let registry = catalog
+        let snapshot = catalog
             .get(&t.kind)
-            .is_ok_and(|s| s.class == Class::Registry);
-        let note = if registry && t.files > 1 {
-            "  (newest snapshot)"
-        } else {
-            ""
-        };
+            .is_ok_and(|s| s.identity.load == Load::Snapshot);
+        let note = if snapshot { "  (snapshot)" } else { "" };
         writeln!(
             out,
-            "  {:<24} {:>12} {:>6}  {:<10}  {:<10}  {}{note}",
+            "  {:<24} {:>12} {:>9} {:>6}  {:<10}  {:<10}  {}{note}",
             t.kind,
             thousands(t.rows),
+            thousands(t.history),
             t.files,
             t.from,
             t.to,
@@ -127,17 +136,19 @@ fn print_files(wh: &Warehouse, out: &mut dyn Write) -> Result<(), QueryError> {
     writeln!(out, "\nFiles ingested (已导入文件)")?;
     writeln!(
         out,
-        "  {:>4}  {:<22} {:>10} {:>10} {:>6} {:>6}  {:<9} {:<12}  {:<19}  file",
-        "seq", "kind", "read", "accepted", "quar.", "flag", "encoding", "sha256", "ingested at"
+        "  {:>4}  {:<22} {:>10} {:>10} {:>8} {:>10} {:>6} {:>6}  {:<9} {:<12}  {:<19}  file",
+        "seq", "kind", "read", "new", "changed", "unchanged", "quar.", "flag", "encoding", "sha256", "ingested at"
     )?;
     for f in &m.files {
         writeln!(
             out,
-            "  {:>4}  {:<22} {:>10} {:>10} {:>6} {:>6}  {:<9} {:<12}  {:<19}  {}",
+            "  {:>4}  {:<22} {:>10} {:>10} {:>8} {:>10} {:>6} {:>6}  {:<9} {:<12}  {:<19}  {}",
             f.seq,
             f.kind,
             thousands(f.rows_read),
-            thousands(f.accepted),
+            thousands(f.new),
+            thousands(f.changed),
+            thousands(f.unchanged),
             thousands(f.quarantined),
             thousands(f.flagged),
             f.encoding,

@@ -134,6 +134,7 @@ fn screen_in(
     let opts = IngestOptions {
         kind: Some("payout".into()),
         command: "pipeline screen".into(),
+        repeats_are_errors: true,
         ..Default::default()
     };
     let report = ingest::ingest(&mut swh, catalog, &[file.to_path_buf()], &opts)?;

@@ -40,6 +40,7 @@ pub fn run(wh_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
         progress: true,
         fail_at: None,
         command: std::env::args().collect::<Vec<_>>().join(" "),
+        repeats_are_errors: false,
     };
     let report = ingest::ingest(&mut wh, &catalog, &args.paths, &opts)?;
     let mut out = std::io::stdout().lock();
@@ -55,17 +56,12 @@ pub fn run(wh_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
 /// refusals or extra columns are still listed one by one.
 const FILES_LISTED: usize = 15;
 
-/// The per-file summary: read = accepted + quarantined, and the first reasons.
+/// The per-file summary: read = new + changed + unchanged + quarantined, what
+/// snapshots dropped, and the first reasons.
 pub fn print_report(r: &IngestReport, skip_bad: bool, out: &mut dyn Write) -> std::io::Result<()> {
-    let (mut read, mut acc, mut quar) = (0, 0, 0);
-    for f in r
-        .files
-        .iter()
-        .filter(|f| matches!(f.status, FileStatus::Ingested { .. }))
-    {
-        read += f.rows_read;
-        acc += f.accepted;
-        quar += f.quarantined;
+    let mut total = Counts::default();
+    for f in r.files.iter().filter(|f| is_read(f)) {
+        total.add(f);
     }
     let grouped = r.files.len() > FILES_LISTED;
     if grouped {
@@ -74,13 +70,15 @@ pub fn print_report(r: &IngestReport, skip_bad: bool, out: &mut dyn Write) -> st
     }
     writeln!(
         out,
-        "{:<44} {:<20} {:>10} {:>10} {:>11}",
-        "file", "kind", "read", "accepted", "quarantined"
+        "{:<44} {:<20} {:>10} {:>9} {:>9} {:>10} {:>11}",
+        "file", "kind", "read", "new", "changed", "unchanged", "quarantined"
     )?;
     for f in &r.files {
         let notable = f.quarantined > 0
+            || f.changed > 0
+            || f.gone > 0
             || !f.extra_columns.is_empty()
-            || !matches!(f.status, FileStatus::Ingested { .. });
+            || matches!(f.status, FileStatus::Refused(_));
         if grouped && !notable {
             continue;
         }
@@ -88,14 +86,23 @@ pub fn print_report(r: &IngestReport, skip_bad: bool, out: &mut dyn Write) -> st
     }
     writeln!(
         out,
-        "total: read {} = accepted {} + quarantined {}",
-        thousands(read),
-        thousands(acc),
-        thousands(quar)
+        "total: read {} = new {} + changed {} + unchanged {} + quarantined {}",
+        thousands(total.read),
+        thousands(total.new),
+        thousands(total.changed),
+        thousands(total.unchanged),
+        thousands(total.quarantined)
     )?;
+    if total.gone > 0 {
+        writeln!(out, "snapshots no longer list {} record(s): no longer current, kept in history (pipeline history KIND KEY)", thousands(total.gone))?;
+    }
     let refused = r.refused().count();
     if r.committed {
-        writeln!(out, "committed as {}", r.run_id)?;
+        if total.new + total.changed + total.gone + total.quarantined == 0 {
+            writeln!(out, "nothing new: every row is already stored; recorded as {}", r.run_id)?;
+        } else {
+            writeln!(out, "committed as {}", r.run_id)?;
+        }
         if refused > 0 {
             writeln!(out, "{refused} file(s) refused and not stored (--skip-bad-files); fix them and ingest them again")?;
         }
@@ -107,6 +114,38 @@ pub fn print_report(r: &IngestReport, skip_bad: bool, out: &mut dyn Write) -> st
     Ok(())
 }
 
+fn is_read(f: &pension::ingest::FileReport) -> bool {
+    matches!(f.status, FileStatus::Ingested { .. })
+}
+
+/// Row counts summed over files.
+#[derive(Default)]
+struct Counts {
+    files: u64,
+    read: u64,
+    new: u64,
+    changed: u64,
+    unchanged: u64,
+    quarantined: u64,
+    flagged: u64,
+    gone: u64,
+    same_bytes: u64,
+    refused: u64,
+}
+
+impl Counts {
+    fn add(&mut self, f: &pension::ingest::FileReport) {
+        self.files += 1;
+        self.read += f.rows_read;
+        self.new += f.new;
+        self.changed += f.changed;
+        self.unchanged += f.unchanged;
+        self.quarantined += f.quarantined;
+        self.flagged += f.flagged;
+        self.gone += f.gone;
+    }
+}
+
 fn print_file(f: &pension::ingest::FileReport, out: &mut dyn Write) -> std::io::Result<()> {
     let name = f.source.display().to_string();
     let kind = f.kind.clone().unwrap_or_else(|| "?".into());
@@ -114,11 +153,25 @@ fn print_file(f: &pension::ingest::FileReport, out: &mut dyn Write) -> std::io::
         FileStatus::Ingested { .. } => {
             writeln!(
                 out,
-                "{name:<44} {kind:<20} {:>10} {:>10} {:>11}",
+                "{name:<44} {kind:<20} {:>10} {:>9} {:>9} {:>10} {:>11}",
                 thousands(f.rows_read),
-                thousands(f.accepted),
+                thousands(f.new),
+                thousands(f.changed),
+                thousands(f.unchanged),
                 thousands(f.quarantined)
             )?;
+            if f.rows_read > 0 && f.unchanged == f.rows_read {
+                writeln!(out, "    the same records as already stored (re-sent); nothing stored")?;
+            }
+            if f.repeated > 0 {
+                writeln!(out, "    {} line(s) repeat an earlier line of this file exactly: one record each, counted once", f.repeated)?;
+            }
+            if f.changed > 0 {
+                writeln!(out, "    {} corrected record(s): the new version is current, the old one kept in history", f.changed)?;
+            }
+            if f.gone > 0 {
+                writeln!(out, "    {} record(s) no longer in this snapshot: no longer current, kept in history", f.gone)?;
+            }
             if f.flagged > 0 {
                 writeln!(out, "    {} accepted row(s) flagged: malformed ID number (ID_INVALID, kept for the audit)", f.flagged)?;
             }
@@ -144,41 +197,39 @@ fn print_file(f: &pension::ingest::FileReport, out: &mut dyn Write) -> std::io::
     Ok(())
 }
 
-/// One line per kind: files, rows read, accepted, quarantined, flagged.
+/// One line per kind: files, rows read, new, changed, unchanged, quarantined,
+/// flagged, gone, byte-identical files skipped, refused files.
 fn print_by_kind(r: &IngestReport, out: &mut dyn Write) -> std::io::Result<()> {
-    let mut kinds: BTreeMap<String, [u64; 7]> = BTreeMap::new();
+    let mut kinds: BTreeMap<String, Counts> = BTreeMap::new();
     for f in &r.files {
         let k = kinds
             .entry(f.kind.clone().unwrap_or_else(|| "(not recognised)".into()))
             .or_default();
         match f.status {
-            FileStatus::Ingested { .. } => {
-                k[0] += 1;
-                k[1] += f.rows_read;
-                k[2] += f.accepted;
-                k[3] += f.quarantined;
-                k[4] += f.flagged;
-            }
-            FileStatus::Unchanged { .. } => k[5] += 1,
-            FileStatus::Refused(_) => k[6] += 1,
+            FileStatus::Ingested { .. } => k.add(f),
+            FileStatus::Unchanged { .. } => k.same_bytes += 1,
+            FileStatus::Refused(_) => k.refused += 1,
         }
     }
     writeln!(
         out,
-        "{:<24} {:>6} {:>12} {:>12} {:>11} {:>8} {:>10} {:>8}",
-        "kind", "files", "read", "accepted", "quarantined", "flagged", "unchanged", "refused"
+        "{:<22} {:>5} {:>11} {:>11} {:>8} {:>10} {:>11} {:>7} {:>6} {:>9} {:>7}",
+        "kind", "files", "read", "new", "changed", "unchanged", "quarantined", "flagged", "gone", "same file", "refused"
     )?;
     for (kind, k) in &kinds {
         writeln!(
             out,
-            "{kind:<24} {:>6} {:>12} {:>12} {:>11} {:>8} {:>10} {:>8}",
-            k[0],
-            thousands(k[1]),
-            thousands(k[2]),
-            thousands(k[3]),
-            thousands(k[4]),
-            k[5],
-            k[6]
+            "{kind:<22} {:>5} {:>11} {:>11} {:>8} {:>10} {:>11} {:>7} {:>6} {:>9} {:>7}",
+            k.files,
+            thousands(k.read),
+            thousands(k.new),
+            thousands(k.changed),
+            thousands(k.unchanged),
+            thousands(k.quarantined),
+            thousands(k.flagged),
+            thousands(k.gone),
+            k.same_bytes,
+            k.refused
         )?;
     }
     Ok(())

@@ -6,6 +6,7 @@ pub mod bench;
 pub mod dashboard;
 pub mod demo;
 pub mod finding;
+pub mod history;
 pub mod ingest;
 pub mod ledger;
 pub mod notice;

@@ -9,9 +9,10 @@ use pension::warehouse::{connect, Warehouse};
 
 /// Run DuckDB SQL over the warehouse.
 ///
-/// Every input kind is a view by its kind name
-/// (enrollment, payout, id_registry, …; registries show their newest snapshot,
-/// `<kind>_all` every snapshot), plus `quarantine` and `ingest_file`.
+/// Every input kind is a view by its kind name holding its current records
+/// (enrollment, payout, id_registry, …); `<kind>_all` holds every version stored
+/// and `<kind>_history` the versions since corrected or dropped (see `pipeline
+/// history`); plus `quarantine` and `ingest_file`.
 ///
 /// Example: pipeline sql --format csv "SELECT month, sum(total_amount) FROM payout GROUP BY 1 ORDER BY 1"
 #[derive(clap::Args)]

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use polars::prelude::*;
 
+use super::identity::Retired;
 use super::validate::{Accepted, Cell, OutType, Quarantined};
 
 /// Lineage constants of one file, added to every stored row.
@@ -19,6 +20,9 @@ pub struct Builder {
     columns: Vec<(String, OutType)>,
     cells: Vec<Vec<Cell>>,
     lines: Vec<i64>,
+    /// Record identity (see `identity`): the natural key as text, the content hash.
+    keys: Vec<String>,
+    hashes: Vec<i64>,
 }
 
 impl Builder {
@@ -28,6 +32,8 @@ impl Builder {
             columns,
             cells,
             lines: Vec::new(),
+            keys: Vec::new(),
+            hashes: Vec::new(),
         }
     }
 
@@ -39,9 +45,12 @@ impl Builder {
         self.lines.is_empty()
     }
 
-    pub fn push(&mut self, row: Accepted) {
+    pub fn push(&mut self, row: Accepted, key: String, hash: u64) {
         debug_assert_eq!(row.cells.len(), self.cells.len());
         self.lines.push(row.line as i64);
+        self.keys.push(key);
+        // Stored as BIGINT: the same 64 bits, read back with `as u64`.
+        self.hashes.push(hash as i64);
         for (col, cell) in self.cells.iter_mut().zip(row.cells) {
             col.push(cell);
         }
@@ -50,10 +59,12 @@ impl Builder {
     /// Builds the frame and empties the builder.
     pub fn take_frame(&mut self, lineage: &Lineage) -> PolarsResult<DataFrame> {
         let n = self.lines.len();
-        let mut out = Vec::with_capacity(self.columns.len() + 4);
+        let mut out = Vec::with_capacity(self.columns.len() + 6);
         for ((name, ty), cells) in self.columns.iter().zip(self.cells.iter_mut()) {
             out.push(typed_column(name, *ty, std::mem::take(cells))?);
         }
+        out.push(Column::new("_key".into(), std::mem::take(&mut self.keys)));
+        out.push(Column::new("_hash".into(), std::mem::take(&mut self.hashes)));
         out.push(Column::new("_file".into(), vec![lineage.file.as_str(); n]));
         out.push(Column::new("_line".into(), std::mem::take(&mut self.lines)));
         out.push(Column::new("_file_seq".into(), vec![lineage.file_seq; n]));
@@ -167,6 +178,63 @@ pub fn quarantine_frame(
         Column::new("_run".into(), vec![lineage.run.as_str(); n]),
     ];
     DataFrame::new(n, columns)
+}
+
+/// The versions one run retired: which stored row (`_file_seq`, `_line`), why
+/// (`changed` / `gone`), and what retired it.
+pub fn retirement_frame(retired: &[Retired], run: &str) -> PolarsResult<DataFrame> {
+    let n = retired.len();
+    let columns = vec![
+        Column::new(
+            "_file_seq".into(),
+            retired.iter().map(|r| r.file_seq as i64).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "_line".into(),
+            retired.iter().map(|r| r.line as i64).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "retired_reason".into(),
+            retired.iter().map(|r| r.reason.code()).collect::<Vec<_>>(),
+        ),
+        Column::new("retired_run".into(), vec![run; n]),
+        Column::new(
+            "retired_by_file_seq".into(),
+            retired.iter().map(|r| r.by_file_seq as i64).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "retired_by_line".into(),
+            retired
+                .iter()
+                .map(|r| r.by_line.map(|l| l as i64))
+                .collect::<Vec<_>>(),
+        ),
+    ];
+    DataFrame::new(n, columns)
+}
+
+/// Rewrites a staged Parquet file without the rows on the given lines (rows that
+/// turned out to repeat a version stored earlier in the same run). Returns whether
+/// any row is left; an emptied file is removed.
+pub fn without_lines(path: &Path, drop: &std::collections::HashSet<i64>) -> Result<bool, String> {
+    let err = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+    let file = std::fs::File::open(path).map_err(|e| err(&e))?;
+    let df = ParquetReader::new(file).finish().map_err(|e| err(&e))?;
+    let lines = df
+        .column("_line")
+        .and_then(|c| c.i64().cloned())
+        .map_err(|e| err(&e))?;
+    let keep: BooleanChunked = lines
+        .iter()
+        .map(|l| Some(!l.is_some_and(|l| drop.contains(&l))))
+        .collect();
+    let mut kept = df.filter(&keep).map_err(|e| err(&e))?;
+    if kept.height() == 0 {
+        std::fs::remove_file(path).map_err(|e| err(&e))?;
+        return Ok(false);
+    }
+    write_parquet(&mut kept, path)?;
+    Ok(true)
 }
 
 pub fn write_parquet(df: &mut DataFrame, path: &Path) -> Result<(), String> {

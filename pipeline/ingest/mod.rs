@@ -8,6 +8,7 @@
 pub mod decode;
 pub mod detect;
 pub mod frame;
+pub mod identity;
 pub mod source;
 pub mod validate;
 pub mod value;
@@ -24,8 +25,10 @@ use sha2::{Digest, Sha256};
 use crate::schema::{Catalog, Schema};
 use crate::warehouse::{FileEntry, Refusal, RunEntry, Transaction, Warehouse, WarehouseError};
 use frame::{Builder, Lineage};
-use source::Source;
-use validate::{Cell, Outcome, Quarantined, Validator};
+use identity::{FileKeys, Index, KeyPlan, Retirement, StoredRow};
+use crate::schema::Load;
+use source::{RawRow, Source};
+use validate::{Cell, Outcome, Quarantined, Reason, Validator};
 
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
@@ -52,6 +55,10 @@ pub struct IngestOptions {
     pub fail_at: Option<String>,
     /// The command line, recorded in the run.
     pub command: String,
+    /// A line repeating an earlier line of the same file exactly is quarantined
+    /// instead of counted once: pre-payment screening must not let a bank file pay
+    /// the same line twice.
+    pub repeats_are_errors: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -77,6 +84,17 @@ pub struct FileReport {
     pub accepted: u64,
     pub quarantined: u64,
     pub flagged: u64,
+    /// Of the accepted rows: records not stored before, new versions of stored
+    /// records (corrections), and rows equal to the current version (nothing
+    /// stored). `accepted = new + changed + unchanged`.
+    pub new: u64,
+    pub changed: u64,
+    pub unchanged: u64,
+    /// Snapshots: current records this file no longer lists (kept in history).
+    pub gone: u64,
+    /// Lines repeating an earlier line of the same file exactly (one record, counted
+    /// once among `unchanged` or `new`).
+    pub repeated: u64,
     /// The first few reasons, `line N: message`.
     pub first_reasons: Vec<String>,
     pub extra_columns: Vec<String>,
@@ -161,9 +179,11 @@ pub fn ingest(
     if opts.fail_at.is_some() {
         tx.fail_at = opts.fail_at.clone();
     }
-    let reports = match plan(&mut tx, catalog, forced, &inputs)
-        .and_then(|steps| read_all(&mut tx, steps, catalog, opts))
-    {
+    let result = plan(&mut tx, catalog, forced, &inputs).and_then(|steps| {
+        let before = current_versions(wh, catalog, &steps)?;
+        read_all(&mut tx, steps, catalog, opts, &before)
+    });
+    let reports = match result {
         Ok(r) => r,
         Err(e) => {
             tx.abort();
@@ -219,6 +239,49 @@ pub fn ingest(
     })
 }
 
+/// The versions current before this run, for each kind this run reads: what its
+/// rows are compared with (docs/rules.md § Record identity and corrections).
+struct Before {
+    indexes: HashMap<String, Index>,
+    /// A session over the warehouse as it was, to find the stored versions that
+    /// corrections retire.
+    conn: Option<duckdb::Connection>,
+}
+
+fn current_versions(
+    wh: &Warehouse,
+    catalog: &Catalog,
+    steps: &[Step<'_>],
+) -> Result<Before, IngestError> {
+    let mut kinds: Vec<&Schema> = steps
+        .iter()
+        .filter_map(|s| match s {
+            Step::Read(job) => Some(job.schema),
+            _ => None,
+        })
+        .collect();
+    kinds.sort_by(|a, b| a.kind.cmp(&b.kind));
+    kinds.dedup_by(|a, b| a.kind == b.kind);
+    let stored: Vec<&Schema> = kinds
+        .into_iter()
+        .filter(|s| wh.manifest().files_of(&s.kind).any(|f| !f.parts.is_empty()))
+        .collect();
+    let mut before = Before {
+        indexes: HashMap::new(),
+        conn: None,
+    };
+    if stored.is_empty() {
+        return Ok(before);
+    }
+    let conn = crate::warehouse::connect(wh, catalog)?;
+    for schema in stored {
+        let index = identity::load_index(&conn, schema).map_err(WarehouseError::from)?;
+        before.indexes.insert(schema.kind.clone(), index);
+    }
+    before.conn = Some(conn);
+    Ok(before)
+}
+
 fn refused(path: &Path, kind: Option<&str>, reason: String) -> FileReport {
     FileReport {
         source: path.to_path_buf(),
@@ -229,6 +292,11 @@ fn refused(path: &Path, kind: Option<&str>, reason: String) -> FileReport {
         accepted: 0,
         quarantined: 0,
         flagged: 0,
+        new: 0,
+        changed: 0,
+        unchanged: 0,
+        gone: 0,
+        repeated: 0,
         first_reasons: Vec::new(),
         extra_columns: Vec::new(),
     }
@@ -357,6 +425,10 @@ struct Read {
     report: FileReport,
     entry: Option<FileEntry>,
     staged: Vec<String>,
+    /// What the file said about its records, for the reconciliation.
+    keys: FileKeys,
+    /// Lines repeating an earlier line of the same file exactly.
+    repeats: u64,
 }
 
 /// Reads the planned files, several at a time (each on its own thread: CSV parsing
@@ -366,6 +438,7 @@ fn read_all(
     steps: Vec<Step<'_>>,
     catalog: &Catalog,
     opts: &IngestOptions,
+    before: &Before,
 ) -> Result<Vec<FileReport>, IngestError> {
     // The reads go to the workers; each input keeps its place by its file number.
     enum Slot {
@@ -386,9 +459,10 @@ fn read_all(
             }
         })
         .collect();
-    let mut reads: BTreeMap<u64, Read> = read_parallel(tx, jobs, catalog, opts)?
+    let mut reads: BTreeMap<u64, Read> = read_parallel(tx, jobs, catalog, opts, &before.indexes)?
         .into_iter()
         .collect();
+    settle(tx, &mut reads, catalog, before)?;
     let mut reports = Vec::with_capacity(slots.len());
     for (i, slot) in slots.into_iter().enumerate() {
         if i == 1 {
@@ -426,12 +500,151 @@ fn same_as(path: &Path, seq: u64, reads: &BTreeMap<u64, Read>) -> FileReport {
     r
 }
 
+/// Compares each kind's files, in file order, with the versions current before the
+/// run: final new / changed / unchanged / gone counts, rows that only repeat an
+/// earlier file of this run removed from the staged parts, and the retired versions
+/// written to this run's retirement file.
+fn settle(
+    tx: &mut Transaction,
+    reads: &mut BTreeMap<u64, Read>,
+    catalog: &Catalog,
+    before: &Before,
+) -> Result<(), IngestError> {
+    let mut by_kind: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    for (seq, read) in reads.iter() {
+        if let Some(entry) = &read.entry {
+            by_kind.entry(entry.kind.clone()).or_default().push(*seq);
+        }
+    }
+    let empty = Index::default();
+    for (kind, seqs) in by_kind {
+        let schema = catalog.get(&kind).map_err(WarehouseError::from)?;
+        let files: Vec<(u64, &FileKeys)> = seqs.iter().map(|s| (*s, &reads[s].keys)).collect();
+        let (counts, retired) = identity::reconcile(
+            schema.identity.load,
+            before.indexes.get(&kind).unwrap_or(&empty),
+            &files,
+        );
+        let retired = if retired.is_empty() {
+            Vec::new()
+        } else {
+            locate_retired(before, &kind, &files, &retired)?
+        };
+        drop(files);
+        for (seq, c) in seqs.iter().zip(counts) {
+            if let Some(read) = reads.get_mut(seq) {
+                apply_counts(tx, read, c)?;
+            }
+        }
+        if !retired.is_empty() {
+            write_retirements(tx, &kind, &retired)?;
+        }
+    }
+    Ok(())
+}
+
+/// The stored rows of the versions this run retires: those stored by this run are
+/// known; those stored before are found by their key.
+fn locate_retired(
+    before: &Before,
+    kind: &str,
+    files: &[(u64, &FileKeys)],
+    retired: &[Retirement],
+) -> Result<Vec<identity::Retired>, IngestError> {
+    let texts: HashMap<identity::KeyId, &str> = files
+        .iter()
+        .flat_map(|(_, k)| k.corrections.iter().map(|(id, t)| (*id, t.as_str())))
+        .collect();
+    let wanted: Vec<&str> = retired
+        .iter()
+        .filter_map(|r| match r.target {
+            identity::Target::Before(key) => texts.get(&key).copied(),
+            identity::Target::Stored { .. } => None,
+        })
+        .collect();
+    let located = match (&before.conn, wanted.is_empty()) {
+        (Some(conn), false) => {
+            identity::locate(conn, kind, &wanted).map_err(WarehouseError::from)?
+        }
+        _ => HashMap::new(),
+    };
+    identity::resolve(retired, &located).map_err(|key| IngestError::Write {
+        path: PathBuf::from(format!("tables/{kind}")),
+        message: format!(
+            "a corrected {kind} record ({}) has no stored version to replace; the warehouse may be damaged",
+            texts.get(&key).copied().unwrap_or("?")
+        ),
+    })
+}
+
+fn apply_counts(
+    tx: &Transaction,
+    read: &mut Read,
+    c: identity::FileCounts,
+) -> Result<(), IngestError> {
+    let unchanged = c.unchanged + read.repeats;
+    if let Some(entry) = read.entry.as_mut() {
+        if !c.drop_lines.is_empty() {
+            let dropped = drop_staged_lines(tx, &entry.parts, &c.drop_lines)?;
+            entry.parts.retain(|p| !dropped.contains(p));
+            read.staged.retain(|p| !dropped.contains(p));
+        }
+        entry.new = c.new;
+        entry.changed = c.changed;
+        entry.unchanged = unchanged;
+        entry.gone = c.gone;
+        // Nothing is lost: every accepted row is new, changed or unchanged.
+        assert_eq!(entry.accepted, c.new + c.changed + unchanged, "identity accounting");
+    }
+    let r = &mut read.report;
+    (r.new, r.changed, r.unchanged, r.gone) = (c.new, c.changed, unchanged, c.gone);
+    Ok(())
+}
+
+/// Removes lines from a file's staged parts; returns the parts left empty (deleted).
+fn drop_staged_lines(
+    tx: &Transaction,
+    parts: &[String],
+    lines: &[u64],
+) -> Result<Vec<String>, IngestError> {
+    let drop: std::collections::HashSet<i64> = lines.iter().map(|l| *l as i64).collect();
+    let mut emptied = Vec::new();
+    for rel in parts {
+        let path = tx.staging_path(rel);
+        let left = frame::without_lines(&path, &drop)
+            .map_err(|message| IngestError::Write { path: path.clone(), message })?;
+        if !left {
+            emptied.push(rel.clone());
+        }
+    }
+    Ok(emptied)
+}
+
+/// This run's retired versions of a kind: `retired/<kind>/<run>.parquet`.
+fn write_retirements(
+    tx: &mut Transaction,
+    kind: &str,
+    retired: &[identity::Retired],
+) -> Result<(), IngestError> {
+    let rel = format!("retired/{kind}/{}.parquet", tx.run_id);
+    let path = tx.stage(&rel);
+    let mut df = frame::retirement_frame(retired, &tx.run_id).map_err(|e| IngestError::Write {
+        path: path.clone(),
+        message: e.to_string(),
+    })?;
+    frame::write_parquet(&mut df, &path).map_err(|message| IngestError::Write { path, message })?;
+    tx.manifest.retired.entry(kind.to_string()).or_default().push(rel);
+    Ok(())
+}
+
 fn read_parallel(
     tx: &Transaction,
     jobs: Vec<Job<'_>>,
     catalog: &Catalog,
     opts: &IngestOptions,
+    before: &HashMap<String, Index>,
 ) -> Result<Vec<(u64, Read)>, IngestError> {
+    let empty = Index::default();
     let workers = rayon::current_num_threads().clamp(1, jobs.len().max(1));
     let queue = Mutex::new(jobs.into_iter());
     let results = Mutex::new(Vec::new());
@@ -451,7 +664,8 @@ fn read_parallel(
                     break;
                 };
                 let seq = job.seq;
-                match read_file(tx, job, catalog, bars.as_ref()) {
+                let versions = before.get(&job.schema.kind).unwrap_or(&empty);
+                match read_file(tx, job, catalog, bars.as_ref(), versions, opts.repeats_are_errors) {
                     Ok(read) => {
                         if let Ok(mut r) = results.lock() {
                             r.push((seq, read));
@@ -478,6 +692,8 @@ fn read_file(
     job: Job<'_>,
     catalog: &Catalog,
     bars: Option<&indicatif::MultiProgress>,
+    before: &Index,
+    repeats_are_errors: bool,
 ) -> Result<Read, IngestError> {
     let Job {
         path,
@@ -502,7 +718,8 @@ fn read_file(
         Some(m) => m.add(b),
         None => b,
     });
-    let mut sink = Sink::new(schema, lineage, tx);
+    let mut sink = Sink::new(schema, lineage, tx, before);
+    sink.repeats_are_errors = repeats_are_errors;
     let mut batch = Vec::with_capacity(BATCH_ROWS);
     let mut read_error = None;
     loop {
@@ -515,8 +732,8 @@ fn read_file(
         }
         if batch.len() == BATCH_ROWS || end || read_error.is_some() {
             let outcomes: Vec<Outcome> = batch.par_iter().map(|r| validator.check(r)).collect();
+            sink.take(outcomes, &batch, &validator)?;
             batch.clear();
-            sink.take(outcomes)?;
             if let Some(b) = &bar {
                 b.set_position(counter.load(Ordering::Relaxed));
             }
@@ -536,6 +753,8 @@ fn read_file(
             report: refused(&path, Some(&schema.kind), msg),
             entry: None,
             staged: Vec::new(),
+            keys: FileKeys::default(),
+            repeats: 0,
         });
     }
     let (parts, quarantine_part) = sink.finish()?;
@@ -555,6 +774,11 @@ fn read_file(
         ingested_at: now(),
         parts,
         quarantine_part,
+        // Final counts come from the reconciliation (`settle`).
+        new: 0,
+        changed: 0,
+        unchanged: 0,
+        gone: 0,
     };
     // Nothing is lost: every row read is accepted or quarantined.
     assert_eq!(
@@ -571,6 +795,11 @@ fn read_file(
         accepted: entry.accepted,
         quarantined: entry.quarantined,
         flagged: entry.flagged,
+        new: 0,
+        changed: 0,
+        unchanged: 0,
+        gone: 0,
+        repeated: sink.repeats,
         first_reasons: sink.first_reasons(),
         extra_columns: entry.extra_columns.clone(),
     };
@@ -578,7 +807,34 @@ fn read_file(
         report,
         entry: Some(entry),
         staged: sink.staged.clone(),
+        keys: std::mem::take(&mut sink.keys),
+        repeats: sink.repeats,
     })
+}
+
+/// The later of two rows with the same key and different values in one file: which
+/// one is right is for the sender to say, so the earlier is kept and this one waits.
+fn duplicate_key(key_text: &str, earlier_line: u64, raw: &RawRow, same: bool) -> Quarantined {
+    let message = if same {
+        format!(
+            "the same record ({key_text}) as line {earlier_line}, repeated: it would be paid twice \
+             (同一记录重复)"
+        )
+    } else {
+        format!(
+            "the same record ({key_text}) as line {earlier_line} with different values; \
+             line {earlier_line} is kept — correct the file and send it again \
+             (同一记录重复且内容不同)"
+        )
+    };
+    Quarantined {
+        line: raw.line,
+        raw: raw.raw_text(),
+        reasons: vec![Reason {
+            code: "DUPLICATE_KEY",
+            message,
+        }],
+    }
 }
 
 fn progress_bar(enabled: bool, bytes: u64, name: &str) -> Option<indicatif::ProgressBar> {
@@ -620,10 +876,26 @@ struct Sink<'a> {
     flagged: u64,
     flags_index: usize,
     cols: Vec<(String, validate::OutType)>,
+    /// Record identity: the kind's key plan, the versions current before the run,
+    /// and this file's keys so far (key → content hash and line).
+    plan: KeyPlan,
+    identifying: Vec<usize>,
+    before: &'a Index,
+    snapshot: bool,
+    seen: HashMap<identity::KeyId, (u64, u64)>,
+    keys: FileKeys,
+    repeats: u64,
+    repeats_are_errors: bool,
 }
 
 impl<'a> Sink<'a> {
-    fn new(schema: &'a Schema, lineage: Lineage, tx: &'a Transaction) -> Sink<'a> {
+    fn new(
+        schema: &'a Schema,
+        lineage: Lineage,
+        tx: &'a Transaction,
+        before: &'a Index,
+    ) -> Sink<'a> {
+        let plan = KeyPlan::new(schema);
         let cols = validate::output_columns(schema);
         let partition_index = schema
             .partition
@@ -647,6 +919,14 @@ impl<'a> Sink<'a> {
             flagged: 0,
             flags_index,
             cols,
+            identifying: plan.identifying_columns(),
+            plan,
+            before,
+            snapshot: schema.identity.load == Load::Snapshot,
+            seen: HashMap::new(),
+            keys: FileKeys::default(),
+            repeats: 0,
+            repeats_are_errors: false,
         }
     }
 
@@ -662,30 +942,97 @@ impl<'a> Sink<'a> {
         }
     }
 
-    fn take(&mut self, outcomes: Vec<Outcome>) -> Result<(), IngestError> {
-        for o in outcomes {
+    /// Takes a batch's outcomes (in the batch's row order).
+    fn take(
+        &mut self,
+        outcomes: Vec<Outcome>,
+        batch: &[RawRow],
+        validator: &Validator,
+    ) -> Result<(), IngestError> {
+        for (o, raw) in outcomes.into_iter().zip(batch) {
             self.read += 1;
             match o {
-                Outcome::Accepted(row) => {
-                    self.accepted += 1;
-                    if row.cells[self.flags_index] != Cell::Null {
-                        self.flagged += 1;
-                    }
-                    let key = self.partition_key(&row.cells);
-                    let cols = &self.cols;
-                    let b = self
-                        .builders
-                        .entry(key)
-                        .or_insert_with(|| Builder::new(cols.clone()));
-                    b.push(row);
-                    if b.len() >= ROWS_PER_PART {
-                        self.flush(key)?;
-                    }
+                Outcome::Accepted(row) => self.accept(row, raw)?,
+                Outcome::Quarantined(q) => {
+                    self.list_quarantined(raw, validator);
+                    self.quarantined.push(q);
                 }
-                Outcome::Quarantined(q) => self.quarantined.push(q),
             }
         }
         Ok(())
+    }
+
+    /// An accepted row: compared with this file's earlier rows and with the
+    /// current version of its record; stored only if it says something new.
+    fn accept(&mut self, row: validate::Accepted, raw: &RawRow) -> Result<(), IngestError> {
+        let key_text = self.plan.key_text(&row.cells);
+        let key = identity::key_id(&key_text);
+        let hash = self.plan.content_hash(&row.cells);
+        if let Some(&(earlier_hash, earlier_line)) = self.seen.get(&key) {
+            if earlier_hash == hash && !self.repeats_are_errors {
+                // The same record twice in one file: one record (reported).
+                self.accepted += 1;
+                self.repeats += 1;
+            } else {
+                let same = earlier_hash == hash;
+                self.quarantined
+                    .push(duplicate_key(&key_text, earlier_line, raw, same));
+            }
+            return Ok(());
+        }
+        self.accepted += 1;
+        if row.cells[self.flags_index] != Cell::Null {
+            self.flagged += 1;
+        }
+        let scope = self.plan.scope(&row.cells);
+        self.seen.insert(key, (hash, row.line));
+        if self.snapshot {
+            self.keys.listed.insert(key);
+            if scope != 0 {
+                self.keys.scopes.insert(scope);
+            }
+        }
+        match self.before.hashes.get(&key) {
+            Some(&h) if h == hash => {
+                self.keys.same_as_before.push(key[0]);
+                self.keys.same_as_before_lines.push(row.line as u32);
+                return Ok(());
+            }
+            Some(_) => self.keys.corrections.push((key, key_text.clone())),
+            None => {}
+        }
+        self.keys.stored.push(StoredRow {
+            key,
+            hash,
+            line: row.line as u32,
+            scope,
+        });
+        let part = self.partition_key(&row.cells);
+        let cols = &self.cols;
+        let b = self
+            .builders
+            .entry(part)
+            .or_insert_with(|| Builder::new(cols.clone()));
+        b.push(row, key_text, hash);
+        if b.len() >= ROWS_PER_PART {
+            self.flush(part)?;
+        }
+        Ok(())
+    }
+
+    /// A quarantined row of a snapshot still lists its record (when its key can be
+    /// read): a malformed row must not make the record look gone.
+    fn list_quarantined(&mut self, raw: &RawRow, validator: &Validator) {
+        if !self.snapshot {
+            return;
+        }
+        if let Some(cells) = validator.typed_cells(raw, &self.identifying) {
+            self.keys.listed.insert(identity::key_id(&self.plan.key_text(&cells)));
+            let scope = self.plan.scope(&cells);
+            if scope != 0 {
+                self.keys.scopes.insert(scope);
+            }
+        }
     }
 
     fn flush(&mut self, key: PartKey) -> Result<(), IngestError> {

@@ -47,6 +47,7 @@ pub const REASON_CODES: &[(&str, &str)] = &[
     ("DATE_ORDER", "日期先后顺序错误"),
     ("FIELD_COUNT", "列数与表头不符"),
     ("ENCODING", "文字编码错误"),
+    ("DUPLICATE_KEY", "同一记录重复且内容不同"),
 ];
 
 /// A schema column prepared for fast validation.
@@ -251,6 +252,24 @@ impl<'a> Validator<'a> {
             line: row.line,
             cells,
         })
+    }
+
+    /// The typed values of the given schema columns of a row (the others Null), or
+    /// None when one of them cannot be read: a quarantined row of a snapshot still
+    /// lists its record when its key is readable.
+    pub fn typed_cells(&self, row: &RawRow, columns: &[usize]) -> Option<Vec<Cell>> {
+        let mut cells = vec![Cell::Null; self.plans.len()];
+        for &i in columns {
+            let plan = self.plans.get(i)?;
+            let text = plan
+                .index
+                .and_then(|j| row.cells.get(j))
+                .map(value::trim_text)
+                .unwrap_or("");
+            let (mut legacy, mut flags) = (Vec::new(), Vec::new());
+            cells[i] = self.cell(plan, text, &mut legacy, &mut flags).ok()?;
+        }
+        Some(cells)
     }
 
     fn cell(

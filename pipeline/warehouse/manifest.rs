@@ -26,6 +26,16 @@ pub struct FileEntry {
     pub quarantined: u64,
     /// Accepted rows carrying a flag (malformed ID number on an operational record).
     pub flagged: u64,
+    /// Of the accepted rows: new records, new versions of stored records, and rows
+    /// equal to the current version (not stored); snapshots: records dropped.
+    #[serde(default)]
+    pub new: u64,
+    #[serde(default)]
+    pub changed: u64,
+    #[serde(default)]
+    pub unchanged: u64,
+    #[serde(default)]
+    pub gone: u64,
     pub extra_columns: Vec<String>,
     pub ingested_at: String,
     /// Parquet files of accepted rows, relative to the warehouse root.
@@ -64,30 +74,51 @@ pub struct Manifest {
     /// Tables computed by later stages (ledger, audit): name → Parquet files.
     #[serde(default)]
     pub derived: BTreeMap<String, Vec<String>>,
+    /// Versions no longer current, per kind: one file per run that retired some
+    /// (the stored row, why, and what replaced or dropped it).
+    #[serde(default)]
+    pub retired: BTreeMap<String, Vec<String>>,
 }
 
 impl Default for Manifest {
     fn default() -> Self {
         Manifest {
-            version: 1,
+            version: VERSION,
             next_seq: 1,
             files: Vec::new(),
             runs: Vec::new(),
             derived: BTreeMap::new(),
+            retired: BTreeMap::new(),
         }
     }
 }
 
 pub const MANIFEST: &str = "manifest.json";
 
+/// 2: stored rows carry `_key` and `_hash` (record identity) and runs may retire
+/// versions. A version-1 warehouse has no identity columns and cannot be compared
+/// with new files.
+pub const VERSION: u32 = 2;
+
 impl Manifest {
     pub fn load(root: &Path) -> Result<Manifest, WarehouseError> {
         let path = root.join(MANIFEST);
         match std::fs::read_to_string(&path) {
-            Ok(text) => serde_json::from_str(&text).map_err(|e| WarehouseError::Manifest {
-                path,
-                message: e.to_string(),
-            }),
+            Ok(text) => {
+                let m: Manifest =
+                    serde_json::from_str(&text).map_err(|e| WarehouseError::Manifest {
+                        path: path.clone(),
+                        message: e.to_string(),
+                    })?;
+                if m.version < VERSION {
+                    return Err(WarehouseError::OldFormat {
+                        path: root.to_path_buf(),
+                        found: m.version,
+                        wanted: VERSION,
+                    });
+                }
+                Ok(m)
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Manifest::default()),
             Err(e) => Err(io(&path)(e)),
         }
@@ -124,6 +155,7 @@ impl Manifest {
             .flat_map(|f| f.parts.iter().chain(f.quarantine_part.iter()).cloned())
             .collect();
         set.extend(self.derived.values().flatten().cloned());
+        set.extend(self.retired.values().flatten().cloned());
         set
     }
 }

@@ -22,7 +22,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 pub use manifest::{FileEntry, Manifest, Refusal, RunEntry};
-pub use views::{connect, lit, relation_exists};
+pub use views::{connect, history_sql, lit, relation_exists};
 
 #[derive(Debug, thiserror::Error)]
 pub enum WarehouseError {
@@ -33,6 +33,12 @@ pub enum WarehouseError {
     },
     #[error("warehouse manifest {path} is damaged: {message}; restore it from a backup")]
     Manifest { path: PathBuf, message: String },
+    #[error("the warehouse {path} was built by an earlier version of the pipeline (format {found}, this one reads {wanted}): its rows carry no record identity, so new files cannot be compared with them; ingest the original files into a new warehouse (--warehouse NEW_FOLDER)")]
+    OldFormat {
+        path: PathBuf,
+        found: u32,
+        wanted: u32,
+    },
     #[error("another pipeline command is writing to the warehouse {0}; wait for it to finish")]
     Locked(PathBuf),
     #[error("query engine (DuckDB): {0}")]
@@ -135,7 +141,7 @@ impl Warehouse {
             std::fs::remove_dir_all(&staging).map_err(io(&staging))?;
         }
         let committed = self.manifest.all_parts();
-        for top in ["tables", "quarantine", "derived"] {
+        for top in ["tables", "quarantine", "derived", "retired"] {
             for path in walk(&self.root.join(top)) {
                 let rel = relative(&self.root, &path);
                 if !committed.contains(&rel) {

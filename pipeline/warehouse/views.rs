@@ -1,12 +1,12 @@
-//! DuckDB over the warehouse: one view per kind (by its kind name), `<kind>_all`
-//! for every snapshot of a registry, `quarantine`, `ingest_file`, and the derived
-//! tables of later stages.
+//! DuckDB over the warehouse: per kind its current records (by its kind name),
+//! `<kind>_all` every version stored and `<kind>_history` the versions replaced or
+//! dropped; `quarantine`, `ingest_file`, and the derived tables of later stages.
 
 use duckdb::{params, Connection};
 
 use super::{Warehouse, WarehouseError};
 use crate::ingest::validate::output_columns;
-use crate::schema::{Catalog, Class, Schema};
+use crate::schema::{Catalog, Schema};
 
 /// Quotes a string literal for SQL.
 pub fn lit(s: &str) -> String {
@@ -29,6 +29,8 @@ fn empty_table_sql(name: &str, schema: &Schema) -> String {
         .collect();
     cols.extend(
         [
+            "\"_key\" VARCHAR",
+            "\"_hash\" BIGINT",
             "\"_file\" VARCHAR",
             "\"_line\" BIGINT",
             "\"_file_seq\" BIGINT",
@@ -39,6 +41,10 @@ fn empty_table_sql(name: &str, schema: &Schema) -> String {
     format!("CREATE TABLE \"{name}\" ({});", cols.join(", "))
 }
 
+/// Three views per kind (docs/rules.md § Record identity and corrections):
+/// `<kind>_all` every version ever stored, `<kind>` the current versions (what
+/// every later stage reads), `<kind>_history` the retired versions with why and by
+/// which run.
 fn create_kind(conn: &Connection, wh: &Warehouse, schema: &Schema) -> Result<(), WarehouseError> {
     let parts: Vec<String> = wh
         .manifest()
@@ -46,31 +52,38 @@ fn create_kind(conn: &Connection, wh: &Warehouse, schema: &Schema) -> Result<(),
         .flat_map(|f| f.parts.iter().cloned())
         .collect();
     let kind = &schema.kind;
-    let base = if schema.class == Class::Registry {
-        format!("{kind}_all")
-    } else {
-        kind.clone()
-    };
+    let all = format!("{kind}_all");
     if parts.is_empty() {
-        conn.execute_batch(&empty_table_sql(&base, schema))?;
+        conn.execute_batch(&empty_table_sql(&all, schema))?;
     } else {
         conn.execute_batch(&format!(
-            "CREATE VIEW \"{base}\" AS SELECT * FROM read_parquet({}, union_by_name = true);",
+            "CREATE VIEW \"{all}\" AS SELECT * FROM read_parquet({}, union_by_name = true);",
             file_list(wh, &parts)
         ))?;
     }
-    if schema.class == Class::Registry {
-        // The newest snapshot (highest file sequence) within each snapshot group.
-        let by = if schema.snapshot_by.is_empty() {
-            String::new()
-        } else {
-            format!("PARTITION BY {}", schema.snapshot_by.join(", "))
-        };
-        conn.execute_batch(&format!(
-            "CREATE VIEW \"{kind}\" AS SELECT * FROM \"{base}\" \
-             QUALIFY _file_seq = max(_file_seq) OVER ({by});"
-        ))?;
-    }
+    let retired = wh
+        .manifest()
+        .retired
+        .get(kind)
+        .filter(|r| !r.is_empty());
+    let sql = match retired {
+        None => format!(
+            "CREATE VIEW \"{kind}\" AS SELECT * FROM \"{all}\";
+             CREATE VIEW \"{kind}_history\" AS SELECT *, NULL::VARCHAR AS retired_reason, \
+               NULL::VARCHAR AS retired_run, NULL::BIGINT AS retired_by_file_seq, \
+               NULL::BIGINT AS retired_by_line FROM \"{all}\" WHERE false;"
+        ),
+        Some(files) => format!(
+            "CREATE VIEW \"_retired_{kind}\" AS SELECT * FROM read_parquet({list});
+             CREATE VIEW \"{kind}\" AS SELECT * FROM \"{all}\" \
+               ANTI JOIN \"_retired_{kind}\" USING (_file_seq, _line);
+             CREATE VIEW \"{kind}_history\" AS SELECT a.*, r.retired_reason, r.retired_run, \
+               r.retired_by_file_seq, r.retired_by_line \
+               FROM \"{all}\" a JOIN \"_retired_{kind}\" r USING (_file_seq, _line);",
+            list = file_list(wh, files)
+        ),
+    };
+    conn.execute_batch(&sql)?;
     Ok(())
 }
 
@@ -99,7 +112,8 @@ fn create_ingest_file(conn: &Connection, wh: &Warehouse) -> Result<(), Warehouse
     conn.execute_batch(
         "CREATE TABLE ingest_file (seq BIGINT, run_id VARCHAR, kind VARCHAR, source VARCHAR, \
          sha256 VARCHAR, bytes BIGINT, encoding VARCHAR, rows_read BIGINT, accepted BIGINT, \
-         quarantined BIGINT, flagged BIGINT, ingested_at VARCHAR);",
+         quarantined BIGINT, flagged BIGINT, new BIGINT, changed BIGINT, unchanged BIGINT, \
+         gone BIGINT, ingested_at VARCHAR);",
     )?;
     let mut app = conn.appender("ingest_file")?;
     for f in &wh.manifest().files {
@@ -115,11 +129,34 @@ fn create_ingest_file(conn: &Connection, wh: &Warehouse) -> Result<(), Warehouse
             f.accepted as i64,
             f.quarantined as i64,
             f.flagged as i64,
+            f.new as i64,
+            f.changed as i64,
+            f.unchanged as i64,
+            f.gone as i64,
             f.ingested_at
         ])?;
     }
     app.flush()?;
     Ok(())
+}
+
+/// Every version of one record (by its `_key`), oldest first: current or why not
+/// (replaced by a correction / no longer in the snapshot), and what retired it.
+pub fn history_sql(schema: &Schema, key: &str) -> String {
+    let kind = &schema.kind;
+    format!(
+        "SELECT CASE WHEN r._line IS NULL THEN 'current 现行' \
+                     WHEN r.retired_reason = 'changed' THEN 'replaced 已更正' \
+                     ELSE 'gone 已不在快照' END AS version, \
+                a.* EXCLUDE (_key, _hash, _extra, _run), a._run AS stored_by_run, \
+                r.retired_run, f.source AS retired_by_file, r.retired_by_line \
+         FROM \"{kind}_all\" a \
+         LEFT JOIN (SELECT _file_seq, _line, retired_reason, retired_run, retired_by_file_seq, \
+                           retired_by_line FROM \"{kind}_history\") r USING (_file_seq, _line) \
+         LEFT JOIN ingest_file f ON f.seq = r.retired_by_file_seq \
+         WHERE a._key = {} ORDER BY a._file_seq, a._line",
+        lit(key)
+    )
 }
 
 /// Whether a table or view of that name exists in the session (derived tables exist
