@@ -118,12 +118,17 @@ fn newer_registry_snapshot_supersedes_within_its_source() {
         "cremation-2.csv",
         &[(&b, "乙", "民政火化")],
     )]);
-    // Cremation: only the newer list; medical: untouched; all snapshots kept.
+    // Cremation: only the newer list; medical: untouched. 乙 is listed again with the
+    // same values (stored once); 甲, no longer listed, is kept in history as gone.
     assert_eq!(
         fx.rows("SELECT name FROM death_record ORDER BY name"),
         vec![vec!["丙".to_string()], vec!["乙".to_string()]]
     );
-    assert_eq!(fx.one("SELECT count(*) FROM death_record_all"), "4");
+    assert_eq!(fx.one("SELECT count(*) FROM death_record_all"), "3");
+    assert_eq!(
+        fx.rows("SELECT name, retired_reason FROM death_record_history"),
+        vec![vec!["甲".to_string(), "gone".to_string()]]
+    );
 }
 
 #[test]

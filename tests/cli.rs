@@ -11,7 +11,7 @@ fn sql_csv_output_is_plain_csv_with_header() {
             .arg(samples().join("bad/payout_garbage_rows.csv")),
     );
     assert!(
-        stdout.contains("read 12 = accepted 3 + quarantined 9"),
+        stdout.contains("read 12 = new 3 + changed 0 + unchanged 0 + quarantined 9"),
         "{stdout}"
     );
     let stdout = succeeds(&mut pipeline(&fx.wh_dir()).args([

@@ -14,12 +14,17 @@ const ID: &str = "11010519491231002X";
 /// value DuckDB should then hold (as CSV text).
 fn cell(col: &Column, zh: bool, variant: usize, schema: &Schema) -> (String, String) {
     let pick = |opts: &[&str]| opts[variant % opts.len()].to_string();
+    // Key text differs per row, so that each row is its own record (the same key
+    // with other values in one file would be a DUPLICATE_KEY); rows of a kind keyed
+    // by ID number alone are the same record in four spellings (stored once).
+    let key = schema.identity.key.contains(&col.name);
+    let n = if key { variant.to_string() } else { String::new() };
     match col.ty {
-        ColType::String => ("东风村 三组".into(), "东风村 三组".into()),
+        ColType::String => (format!("东风村 三组{n}"), format!("东风村 三组{n}")),
         ColType::Name => ("欧阳 娜".into(), "欧阳 娜".into()),
         ColType::Code => (
-            "6228 4800 0000 0000 017".into(),
-            "6228480000000000017".into(),
+            format!("6228 4800 0000 0000 017{n}"),
+            format!("6228480000000000017{n}"),
         ),
         ColType::IdNumber => (
             pick(&[ID, "11010519491231002x", "110105491231002"]),
@@ -140,6 +145,7 @@ fn write_variant(
     match v.encoding {
         "xlsx" => {
             let path = dir.join(format!("{stem}.xlsx"));
+            std::fs::create_dir_all(dir).unwrap();
             let mut book = rust_xlsxwriter::Workbook::new();
             let sheet = book.add_worksheet();
             for (r, row) in rows.iter().enumerate() {
@@ -162,13 +168,23 @@ fn write_variant(
     }
 }
 
+/// Each variant (header language × encoding or container) in a warehouse of its own:
+/// in one warehouse, a later file with the same records would be a re-send (stored
+/// once) and a later snapshot would replace the earlier one.
 #[test]
 fn every_kind_every_language_every_encoding() {
+    for vi in 0..VARIANTS.len() {
+        every_kind_in_variant(vi);
+    }
+}
+
+fn every_kind_in_variant(vi: usize) {
     let fx = Fixture::new();
     let input = fx.dir.path().join("in");
     let mut expected = Vec::new();
     for schema in &fx.catalog.schemas {
-        for (vi, v) in VARIANTS.iter().enumerate() {
+        {
+            let v = &VARIANTS[vi];
             let mut rows = vec![header(schema, v.zh)];
             let mut want = Vec::new();
             for variant in 0..4 {
@@ -230,16 +246,16 @@ fn every_kind_every_language_every_encoding() {
             .iter()
             .map(|c| format!("CAST(\"{}\" AS VARCHAR)", c.name))
             .collect();
-        let table = if schema.class == pension::schema::Class::Registry {
-            format!("{kind}_all")
-        } else {
-            kind.clone()
-        };
+        let table = kind.clone();
         let got = db.rows(&format!(
             "SELECT {} FROM {table} WHERE _file = '{}' ORDER BY _line",
             cols.join(", "),
             path.display()
         ));
+        // A row repeating an earlier row of the file exactly is one record.
+        let mut want = want;
+        let mut seen = std::collections::HashSet::new();
+        want.retain(|r| seen.insert(r.clone()));
         assert_eq!(got, want, "{kind} from {}", path.display());
     }
     // Money is DECIMAL(18,2) and dates are DATE in the warehouse, never floats or text.
@@ -253,9 +269,11 @@ fn every_kind_every_language_every_encoding() {
         ]
     );
     // The legacy 15-digit form is kept beside the upgraded number.
-    let legacy =
-        db.rows("SELECT count(*) FROM enrollment WHERE id_number_legacy15 = '110105491231002'");
-    assert_ne!(legacy[0][0], "0");
+    if vi == 0 {
+        let legacy = db
+            .rows("SELECT count(*) FROM enrollment WHERE id_number_legacy15 = '110105491231002'");
+        assert_ne!(legacy[0][0], "0");
+    }
 }
 
 #[test]
