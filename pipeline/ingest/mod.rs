@@ -731,7 +731,20 @@ fn read_file(
             None => {}
         }
         if batch.len() == BATCH_ROWS || end || read_error.is_some() {
-            let outcomes: Vec<Outcome> = batch.par_iter().map(|r| validator.check(r)).collect();
+            // Identity (key text and hashes) is computed with the validation, on all
+            // cores; the sink only looks the keys up.
+            let plan = &sink.plan;
+            let outcomes: Vec<(Outcome, Option<Identified>)> = batch
+                .par_iter()
+                .map(|r| {
+                    let o = validator.check(r);
+                    let id = match &o {
+                        Outcome::Accepted(a) => Some(Identified::of(plan, &a.cells)),
+                        Outcome::Quarantined(_) => None,
+                    };
+                    (o, id)
+                })
+                .collect();
             sink.take(outcomes, &batch, &validator)?;
             batch.clear();
             if let Some(b) = &bar {
@@ -852,6 +865,27 @@ fn progress_bar(enabled: bool, bytes: u64, name: &str) -> Option<indicatif::Prog
     Some(bar)
 }
 
+/// An accepted row's identity: its natural key (text and 128-bit id), the hash of
+/// its values and its snapshot scope.
+struct Identified {
+    key_text: String,
+    key: identity::KeyId,
+    hash: u64,
+    scope: u32,
+}
+
+impl Identified {
+    fn of(plan: &KeyPlan, cells: &[Cell]) -> Identified {
+        let key_text = plan.key_text(cells);
+        Identified {
+            key: identity::key_id(&key_text),
+            hash: plan.content_hash(cells),
+            scope: plan.scope(cells),
+            key_text,
+        }
+    }
+}
+
 /// The partition a row is written to: its month, its year, or none (per schema).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum PartKey {
@@ -945,15 +979,19 @@ impl<'a> Sink<'a> {
     /// Takes a batch's outcomes (in the batch's row order).
     fn take(
         &mut self,
-        outcomes: Vec<Outcome>,
+        outcomes: Vec<(Outcome, Option<Identified>)>,
         batch: &[RawRow],
         validator: &Validator,
     ) -> Result<(), IngestError> {
-        for (o, raw) in outcomes.into_iter().zip(batch) {
+        for ((o, id), raw) in outcomes.into_iter().zip(batch) {
             self.read += 1;
-            match o {
-                Outcome::Accepted(row) => self.accept(row, raw)?,
-                Outcome::Quarantined(q) => {
+            match (o, id) {
+                (Outcome::Accepted(row), Some(id)) => self.accept(row, id, raw)?,
+                (Outcome::Accepted(row), None) => {
+                    let id = Identified::of(&self.plan, &row.cells);
+                    self.accept(row, id, raw)?
+                }
+                (Outcome::Quarantined(q), _) => {
                     self.list_quarantined(raw, validator);
                     self.quarantined.push(q);
                 }
@@ -964,10 +1002,18 @@ impl<'a> Sink<'a> {
 
     /// An accepted row: compared with this file's earlier rows and with the
     /// current version of its record; stored only if it says something new.
-    fn accept(&mut self, row: validate::Accepted, raw: &RawRow) -> Result<(), IngestError> {
-        let key_text = self.plan.key_text(&row.cells);
-        let key = identity::key_id(&key_text);
-        let hash = self.plan.content_hash(&row.cells);
+    fn accept(
+        &mut self,
+        row: validate::Accepted,
+        id: Identified,
+        raw: &RawRow,
+    ) -> Result<(), IngestError> {
+        let Identified {
+            key_text,
+            key,
+            hash,
+            scope,
+        } = id;
         if let Some(&(earlier_hash, earlier_line)) = self.seen.get(&key) {
             if earlier_hash == hash && !self.repeats_are_errors {
                 // The same record twice in one file: one record (reported).
@@ -984,7 +1030,6 @@ impl<'a> Sink<'a> {
         if row.cells[self.flags_index] != Cell::Null {
             self.flagged += 1;
         }
-        let scope = self.plan.scope(&row.cells);
         self.seen.insert(key, (hash, row.line));
         if self.snapshot {
             self.keys.listed.insert(key);
