@@ -60,6 +60,53 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// The rule parameters in force on `day`: name, Chinese label, value, since when,
+/// and any later version already scheduled.
+pub fn print_parameters(
+    params: &crate::params::Parameters,
+    day: chrono::NaiveDate,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "\nRule parameters in force on {} (规则参数, from {})",
+        day.format("%Y-%m-%d"),
+        params.origin
+    )?;
+    writeln!(
+        out,
+        "  {:<28} {:>10}  {:<10}  {:<24}  中文",
+        "parameter", "value", "since", "unit"
+    )?;
+    for (p, v) in params.in_force(day) {
+        let (value, since) = match v {
+            Some(v) => (v.value.to_string(), v.from.format("%Y-%m-%d").to_string()),
+            None => ("-".to_string(), "not yet".to_string()),
+        };
+        let later: Vec<String> = p
+            .versions
+            .iter()
+            .filter(|v| v.from > day)
+            .map(|v| format!("{} from {}", v.value, v.from.format("%Y-%m-%d")))
+            .collect();
+        let later = if later.is_empty() {
+            String::new()
+        } else {
+            format!("  (then {})", later.join(", "))
+        };
+        writeln!(
+            out,
+            "  {:<28} {:>10}  {:<10}  {:<24}  {}{later}",
+            p.name,
+            value,
+            since,
+            p.unit,
+            p.zh
+        )?;
+    }
+    Ok(())
+}
+
 /// `files: false` leaves out the per-file list (the demo's short form).
 pub fn print(
     wh: &Warehouse,
