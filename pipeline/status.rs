@@ -60,6 +60,12 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// `text` padded with spaces to `width` terminal columns (a Chinese character takes two).
+fn pad_display(text: &str, width: usize) -> String {
+    let used: usize = text.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum();
+    format!("{text}{}", " ".repeat(width.saturating_sub(used)))
+}
+
 /// The rule parameters in force on `day`: name, Chinese label, value, since when,
 /// and any later version already scheduled.
 pub fn print_parameters(
@@ -69,14 +75,17 @@ pub fn print_parameters(
 ) -> std::io::Result<()> {
     writeln!(
         out,
-        "\nRule parameters in force on {} (规则参数, from {})",
+        "\nRule parameters in force on {} (规则参数) — {}",
         day.format("%Y-%m-%d"),
         params.origin
     )?;
     writeln!(
         out,
-        "  {:<28} {:>10}  {:<10}  {:<24}  中文",
-        "parameter", "value", "since", "unit"
+        "  {:<28} {:>10}  {:<10}  {}  中文",
+        "parameter",
+        "value",
+        "since",
+        pad_display("unit", 30)
     )?;
     for (p, v) in params.in_force(day) {
         let (value, since) = match v {
@@ -96,11 +105,11 @@ pub fn print_parameters(
         };
         writeln!(
             out,
-            "  {:<28} {:>10}  {:<10}  {:<24}  {}{later}",
+            "  {:<28} {:>10}  {:<10}  {}  {}{later}",
             p.name,
             value,
             since,
-            p.unit,
+            pad_display(&p.unit, 30),
             p.zh
         )?;
     }
