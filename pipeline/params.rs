@@ -196,6 +196,92 @@ fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
+/// Checks one file's parameters, turning byte offsets into line numbers.
+struct Checker<'a> {
+    text: &'a str,
+    origin: &'a Origin,
+}
+
+impl Checker<'_> {
+    fn error(&self, offset: Option<usize>, message: String) -> ParamsError {
+        ParamsError::Invalid {
+            origin: self.origin.clone(),
+            line: offset.map(|o| line_of(self.text, o)),
+            message,
+        }
+    }
+
+    /// A known name, and versions of the right form in date order.
+    fn parameter(&self, p: ParamDoc) -> Result<Parameter, ParamsError> {
+        let name = p.name.get_ref().clone();
+        let Some(&(_, form)) = KNOWN.iter().find(|(n, _)| *n == name) else {
+            return Err(self.error(
+                Some(p.name.span().start),
+                format!(
+                    "unknown parameter `{name}`; the parameters are: {}",
+                    KNOWN.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        };
+        if p.versions.get_ref().is_empty() {
+            return Err(self.error(
+                Some(p.versions.span().start),
+                format!("parameter `{name}` has no versions"),
+            ));
+        }
+        let mut versions: Vec<Version> = Vec::new();
+        for v in p.versions.into_inner() {
+            let version = self.version(&name, &p.zh, form, &v)?;
+            if let Some(prev) = versions.last().filter(|prev| prev.from >= version.from) {
+                return Err(self.error(
+                    Some(v.from.span().start),
+                    format!(
+                        "parameter `{name}`: version from {} must come after the version from {} (list versions oldest first, one per date)",
+                        version.from, prev.from
+                    ),
+                ));
+            }
+            versions.push(version);
+        }
+        Ok(Parameter {
+            name,
+            zh: p.zh,
+            unit: p.unit,
+            rule: p.rule,
+            versions,
+        })
+    }
+
+    fn version(
+        &self,
+        name: &str,
+        zh: &str,
+        form: Form,
+        v: &VersionDoc,
+    ) -> Result<Version, ParamsError> {
+        let Some(from) = plain_date(v.from.get_ref()) else {
+            return Err(self.error(
+                Some(v.from.span().start),
+                format!(
+                    "parameter `{name}`: `from` must be a date such as 2027-01-01, not {}",
+                    v.from.get_ref()
+                ),
+            ));
+        };
+        let Some(value) = value_of(form, v.value.get_ref()) else {
+            return Err(self.error(
+                Some(v.value.span().start),
+                format!(
+                    "parameter `{name}` ({zh}): value {} is not {}",
+                    v.value.get_ref(),
+                    form.describe()
+                ),
+            ));
+        };
+        Ok(Version { from, value })
+    }
+}
+
 fn month_day(text: &str) -> Option<(u32, u32)> {
     let (m, d) = text.trim().split_once('-')?;
     let (m, d) = (m.parse().ok()?, d.parse().ok()?);
@@ -257,77 +343,26 @@ impl Parameters {
 
     /// Parses and checks a whole file.
     pub fn parse(text: &str, origin: Origin) -> Result<Parameters, ParamsError> {
-        let invalid = |line: Option<usize>, message: String| ParamsError::Invalid {
-            origin: origin.clone(),
-            line,
-            message,
+        let ctx = Checker {
+            text,
+            origin: &origin,
         };
-        let doc: FileDoc = toml::from_str(text).map_err(|e| {
-            let line = e.span().map(|s| line_of(text, s.start));
-            invalid(line, e.message().trim().to_string())
+        let doc: FileDoc = toml::from_str(text).map_err(|e| ParamsError::Invalid {
+            origin: origin.clone(),
+            line: e.span().map(|s| line_of(text, s.start)),
+            message: e.message().trim().to_string(),
         })?;
         let mut out: Vec<Parameter> = Vec::new();
         for p in doc.parameter {
-            let at = |offset: usize| Some(line_of(text, offset));
-            let name = p.name.get_ref().clone();
-            let Some(&(_, form)) = KNOWN.iter().find(|(n, _)| *n == name) else {
-                return Err(invalid(
-                    at(p.name.span().start),
-                    format!(
-                        "unknown parameter `{name}`; the parameters are: {}",
-                        KNOWN.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
-                    ),
-                ));
-            };
-            if out.iter().any(|q| q.name == name) {
-                return Err(invalid(
-                    at(p.name.span().start),
-                    format!("parameter `{name}` is given twice; give one [[parameter]] with several versions"),
+            let name_at = p.name.span().start;
+            let p = ctx.parameter(p)?;
+            if out.iter().any(|q| q.name == p.name) {
+                return Err(ctx.error(
+                    Some(name_at),
+                    format!("parameter `{}` is given twice; give one [[parameter]] with several versions", p.name),
                 ));
             }
-            if p.versions.get_ref().is_empty() {
-                return Err(invalid(
-                    at(p.versions.span().start),
-                    format!("parameter `{name}` has no versions"),
-                ));
-            }
-            let mut versions: Vec<Version> = Vec::new();
-            for v in p.versions.into_inner() {
-                let Some(from) = plain_date(v.from.get_ref()) else {
-                    return Err(invalid(
-                        at(v.from.span().start),
-                        format!("parameter `{name}`: `from` must be a date such as 2027-01-01, not {}", v.from.get_ref()),
-                    ));
-                };
-                if let Some(prev) = versions.last().filter(|prev| prev.from >= from) {
-                    return Err(invalid(
-                        at(v.from.span().start),
-                        format!(
-                            "parameter `{name}`: version from {from} must come after the version from {} (list versions oldest first, one per date)",
-                            prev.from
-                        ),
-                    ));
-                }
-                let Some(value) = value_of(form, v.value.get_ref()) else {
-                    return Err(invalid(
-                        at(v.value.span().start),
-                        format!(
-                            "parameter `{name}` ({}): value {} is not {}",
-                            p.zh,
-                            v.value.get_ref(),
-                            form.describe()
-                        ),
-                    ));
-                };
-                versions.push(Version { from, value });
-            }
-            out.push(Parameter {
-                name,
-                zh: p.zh,
-                unit: p.unit,
-                rule: p.rule,
-                versions,
-            });
+            out.push(p);
         }
         let missing: Vec<&str> = KNOWN
             .iter()
@@ -335,7 +370,7 @@ impl Parameters {
             .filter(|n| !out.iter().any(|p| p.name == *n))
             .collect();
         if !missing.is_empty() {
-            return Err(invalid(
+            return Err(ctx.error(
                 None,
                 format!(
                     "parameter(s) missing: {} (copy them from the project's {FILE_NAME})",
@@ -449,7 +484,9 @@ impl Parameters {
 /// tests and library callers without a run month (the commands always read the
 /// file in force). The shipped file is checked by a unit test, so this cannot
 /// fail in a build that passed its tests.
-pub(crate) fn shipped_newest<T>(view: impl Fn(&Parameters, NaiveDate) -> Result<T, ParamsError>) -> T {
+pub(crate) fn shipped_newest<T>(
+    view: impl Fn(&Parameters, NaiveDate) -> Result<T, ParamsError>,
+) -> T {
     let p = Parameters::shipped().expect("the built-in parameters.toml is valid (unit-tested)");
     let far_future = NaiveDate::from_ymd_opt(9999, 12, 1).expect("valid date");
     view(&p, far_future).expect("every version of the built-in file is in force by 9999")
@@ -487,28 +524,50 @@ mod tests {
             "150.5".parse::<Decimal>().unwrap()
         );
         let err = p.ledger(ym(2011, 6)).unwrap_err().to_string();
-        assert!(err.contains("account_divisor") && err.contains("2011-07-01"), "{err}");
+        assert!(
+            err.contains("account_divisor") && err.contains("2011-07-01"),
+            "{err}"
+        );
     }
 
     #[test]
     fn errors_name_the_line_and_the_parameter() {
-        let misspelt = SHIPPED.replace("name = \"shared_account_max\"", "name = \"shared_acount_max\"");
-        let err = Parameters::parse(&misspelt, Origin::BuiltIn).unwrap_err().to_string();
+        let misspelt = SHIPPED.replace(
+            "name = \"shared_account_max\"",
+            "name = \"shared_acount_max\"",
+        );
+        let err = Parameters::parse(&misspelt, Origin::BuiltIn)
+            .unwrap_err()
+            .to_string();
         let line = SHIPPED
             .lines()
             .position(|l| l.contains("\"shared_account_max\""))
             .unwrap()
             + 1;
         assert!(err.contains(&format!("line {line}")), "{err}");
-        assert!(err.contains("unknown parameter `shared_acount_max`"), "{err}");
+        assert!(
+            err.contains("unknown parameter `shared_acount_max`"),
+            "{err}"
+        );
 
         let float = SHIPPED.replace("value = 139 }", "value = 139.5 }");
-        let err = Parameters::parse(&float, Origin::BuiltIn).unwrap_err().to_string();
-        assert!(err.contains("account_divisor") && err.contains("line "), "{err}");
+        let err = Parameters::parse(&float, Origin::BuiltIn)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("account_divisor") && err.contains("line "),
+            "{err}"
+        );
 
         let broken = SHIPPED.replace("zh = \"待遇领取年龄\"", "zh = \"待遇领取年龄");
-        let err = Parameters::parse(&broken, Origin::BuiltIn).unwrap_err().to_string();
-        let line = SHIPPED.lines().position(|l| l.contains("待遇领取年龄")).unwrap() + 1;
+        let err = Parameters::parse(&broken, Origin::BuiltIn)
+            .unwrap_err()
+            .to_string();
+        let line = SHIPPED
+            .lines()
+            .position(|l| l.contains("待遇领取年龄"))
+            .unwrap()
+            + 1;
         assert!(err.contains(&format!("line {line}")), "{err}");
     }
 }

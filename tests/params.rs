@@ -33,7 +33,10 @@ fn definitions(fx: &Fixture, name: &str, edit: impl Fn(String) -> String) -> Pat
 fn divisor_from(from: &str, value: u32) -> impl Fn(String) -> String {
     let from = from.to_string();
     move |text: String| {
-        assert!(text.contains(DIVISOR_LINE), "the shipped divisor line changed");
+        assert!(
+            text.contains(DIVISOR_LINE),
+            "the shipped divisor line changed"
+        );
         text.replace(
             DIVISOR_LINE,
             &format!("versions = [\n  {{ from = 2011-07-01, value = 139 }},\n  {{ from = {from}, value = {value} }},\n]"),
@@ -127,7 +130,10 @@ fn a_later_divisor_version_changes_the_notice_from_its_month() {
     let tmp = Fixture::new();
     let wh = fx.wh_dir();
     let base = notice(&wh, None, &[]);
-    assert!(base.len() >= 2, "persons of the sample county turning 60 in 2025-02: {base:?}");
+    assert!(
+        base.len() >= 2,
+        "persons of the sample county turning 60 in 2025-02: {base:?}"
+    );
     // The built-in divisor 139: pension = projected ÷ 139, half-up to the fen.
     for (p, (projected, pension)) in &base {
         assert_eq!(*pension, round_fen(projected / Decimal::from(139)), "{p}");
@@ -135,11 +141,20 @@ fn a_later_divisor_version_changes_the_notice_from_its_month() {
     // A version from the notice month on is in force: ÷ 200.
     let in_force = definitions(&tmp, "from-2025-01", divisor_from("2025-01-01", 200));
     let changed = notice(&wh, Some(&in_force), &[]);
-    assert_eq!(changed.keys().collect::<Vec<_>>(), base.keys().collect::<Vec<_>>());
+    assert_eq!(
+        changed.keys().collect::<Vec<_>>(),
+        base.keys().collect::<Vec<_>>()
+    );
     for (p, (projected, pension)) in &changed {
-        assert_eq!(*projected, base[p].0, "{p}: the balance does not depend on the divisor");
+        assert_eq!(
+            *projected, base[p].0,
+            "{p}: the balance does not depend on the divisor"
+        );
         assert_eq!(*pension, round_fen(projected / Decimal::from(200)), "{p}");
-        assert!(*pension < base[p].1, "{p}: a larger divisor, a smaller pension");
+        assert!(
+            *pension < base[p].1,
+            "{p}: a larger divisor, a smaller pension"
+        );
     }
     // A version from the next month is not yet in force: the notice is unchanged.
     let later = definitions(&tmp, "from-2025-02", divisor_from("2025-02-01", 200));
@@ -175,7 +190,11 @@ fn the_divisor_in_force_at_the_through_month_drives_the_approval_check() {
     let wh = fx.wh_dir();
     succeeds(run(&wh, None).args(["ledger", "--through", "2026-10"]));
     let base = approval_rules(&fx);
-    assert!(base.len() > 50, "the sample county has approvals: {}", base.len());
+    assert!(
+        base.len() > 50,
+        "the sample county has approvals: {}",
+        base.len()
+    );
     let base_diffs = base.values().filter(|v| v.2).count();
     for (k, (balance, rule, _)) in &base {
         assert_eq!(*rule, round_fen(balance / Decimal::from(139)), "{k:?}");
@@ -186,12 +205,18 @@ fn the_divisor_in_force_at_the_through_month_drives_the_approval_check() {
     let changed = approval_rules(&fx);
     assert_eq!(changed.len(), base.len());
     for (k, (balance, rule, _)) in &changed {
-        assert_eq!(*balance, base[k].0, "{k:?}: the balance does not depend on the divisor");
+        assert_eq!(
+            *balance, base[k].0,
+            "{k:?}: the balance does not depend on the divisor"
+        );
         assert_eq!(*rule, round_fen(balance / Decimal::from(150)), "{k:?}");
     }
     // The recorded approvals were computed with 139: now nearly all differ.
     let diffs = changed.values().filter(|v| v.2).count();
-    assert!(diffs > base_diffs, "{diffs} differences with ÷150, {base_diffs} with ÷139");
+    assert!(
+        diffs > base_diffs,
+        "{diffs} differences with ÷150, {base_diffs} with ÷139"
+    );
 }
 
 #[test]
@@ -219,7 +244,11 @@ fn status_lists_the_parameters_in_force() {
         ("contribution_deadline", "10-31", "年度缴费截止日"),
         ("min_contribution_age", "16", "最低参保缴费年龄"),
         ("certification_deadline", "04-30", "年度资格认证截止日"),
-        ("old_cohort_born_by", "1951-06-30", "直接领取基础养老金出生截止日"),
+        (
+            "old_cohort_born_by",
+            "1951-06-30",
+            "直接领取基础养老金出生截止日",
+        ),
     ] {
         let l = line(name);
         assert_eq!(l[1], value, "{l:?}");
@@ -236,11 +265,23 @@ fn status_lists_the_parameters_in_force() {
     });
     let out = succeeds(run(&fx.wh_dir(), Some(&defs)).arg("status"));
     let section = out.split("Rule parameters in force on ").nth(1).unwrap();
-    assert!(section.contains(&defs.join("parameters.toml").display().to_string()), "{section}");
-    let divisor = section.lines().find(|l| l.contains("account_divisor")).unwrap();
-    assert!(divisor.contains(" 150 ") && divisor.contains("2020-01-01"), "{divisor}");
+    assert!(
+        section.contains(&defs.join("parameters.toml").display().to_string()),
+        "{section}"
+    );
+    let divisor = section
+        .lines()
+        .find(|l| l.contains("account_divisor"))
+        .unwrap();
+    assert!(
+        divisor.contains(" 150 ") && divisor.contains("2020-01-01"),
+        "{divisor}"
+    );
     let age = section.lines().find(|l| l.contains("pension_age")).unwrap();
-    assert!(age.contains(" 60 ") && age.contains("(then 65 from 2999-01-01)"), "{age}");
+    assert!(
+        age.contains(" 60 ") && age.contains("(then 65 from 2999-01-01)"),
+        "{age}"
+    );
 }
 
 #[test]
@@ -254,7 +295,12 @@ fn a_broken_parameters_file_is_refused_naming_file_line_and_parameter() {
     let cases: Vec<(&str, Box<dyn Fn(String) -> String>, Vec<String>)> = vec![
         (
             "misspelt",
-            Box::new(|t: String| t.replace("name = \"death_report_days\"", "name = \"death_reprot_days\"")),
+            Box::new(|t: String| {
+                t.replace(
+                    "name = \"death_report_days\"",
+                    "name = \"death_reprot_days\"",
+                )
+            }),
             vec![
                 format!("line {}", line_of("name = \"death_report_days\"")),
                 "unknown parameter `death_reprot_days`".into(),
@@ -263,7 +309,9 @@ fn a_broken_parameters_file_is_refused_naming_file_line_and_parameter() {
         (
             "missing",
             Box::new(|t: String| {
-                let start = t.find("[[parameter]]\nname = \"shared_account_max\"").unwrap();
+                let start = t
+                    .find("[[parameter]]\nname = \"shared_account_max\"")
+                    .unwrap();
                 let end = start + t[start..].find("\n\n").unwrap();
                 format!("{}{}", &t[..start], &t[end..])
             }),
@@ -271,7 +319,12 @@ fn a_broken_parameters_file_is_refused_naming_file_line_and_parameter() {
         ),
         (
             "float",
-            Box::new(|t: String| t.replace("from = 2011-07-01, value = 139 }", "from = 2011-07-01, value = 139.5 }")),
+            Box::new(|t: String| {
+                t.replace(
+                    "from = 2011-07-01, value = 139 }",
+                    "from = 2011-07-01, value = 139.5 }",
+                )
+            }),
             vec![
                 format!("line {}", line_of("value = 139 }")),
                 "parameter `account_divisor`".into(),
@@ -281,7 +334,10 @@ fn a_broken_parameters_file_is_refused_naming_file_line_and_parameter() {
         (
             "unsorted",
             Box::new(divisor_from("2001-01-01", 120)),
-            vec!["parameter `account_divisor`".into(), "must come after".into()],
+            vec![
+                "parameter `account_divisor`".into(),
+                "must come after".into(),
+            ],
         ),
         (
             "syntax",
@@ -294,7 +350,10 @@ fn a_broken_parameters_file_is_refused_naming_file_line_and_parameter() {
         let file = defs.join("parameters.toml").display().to_string();
         for args in [&["ledger", "--through", "2026-10"][..], &["status"][..]] {
             let out = run(&wh, Some(&defs)).args(args).output().unwrap();
-            assert!(!out.status.success(), "{name}: {args:?} accepted a broken file");
+            assert!(
+                !out.status.success(),
+                "{name}: {args:?} accepted a broken file"
+            );
             let err = String::from_utf8_lossy(&out.stderr);
             assert!(err.contains(&file), "{name}: {err}");
             for e in &expected {
@@ -335,7 +394,10 @@ fn a_bad_rate_row_is_quarantined_and_only_the_accounts_needing_it_fail() {
     paths.sort();
     paths.push(county.join("reference/basic_pension_standard.csv"));
     paths.push(county.join("reference/tier_subsidy.csv"));
-    let typo = write(&fx.dir.path().join("in/interest_rate_typo.csv"), RATES_WITH_TYPO.as_bytes());
+    let typo = write(
+        &fx.dir.path().join("in/interest_rate_typo.csv"),
+        RATES_WITH_TYPO.as_bytes(),
+    );
     paths.push(typo.clone());
     assert!(fx.ingest(&paths).committed);
     // The row is quarantined on its line, with the rule it breaks.
@@ -346,12 +408,18 @@ fn a_bad_rate_row_is_quarantined_and_only_the_accounts_needing_it_fail() {
     assert!(q[0][0].ends_with("interest_rate_typo.csv"), "{q:?}");
     assert_eq!(q[0][1], "5");
     assert_eq!(q[0][2], "BAD_NUMBER");
-    assert!(q[0][3].contains("年度") && q[0][3].contains("1924"), "{q:?}");
+    assert!(
+        q[0][3].contains("年度") && q[0][3].contains("1924"),
+        "{q:?}"
+    );
 
     // The ledger runs: accounts spanning 2014 are refused one by one, the others replayed.
     let wh = fx.wh_dir();
     let out = succeeds(run(&wh, None).args(["ledger", "--through", "2026-10"]));
-    assert!(out.contains("no interest rate (记账利率) for year(s) 2014"), "{out}");
+    assert!(
+        out.contains("no interest rate (记账利率) for year(s) 2014"),
+        "{out}"
+    );
     assert!(out.contains("interest_rate_typo.csv line 5"), "{out}");
     let errors: BTreeMap<String, String> = fx
         .rows("SELECT person_no, error FROM ledger_error")
@@ -363,15 +431,25 @@ fn a_bad_rate_row_is_quarantined_and_only_the_accounts_needing_it_fail() {
         assert_eq!(e, "no interest rate (记账利率) for year 2014", "{p}");
     }
     let partial = accounts(&fx);
-    assert!(!partial.is_empty(), "accounts opened after 2014 are replayed");
+    assert!(
+        !partial.is_empty(),
+        "accounts opened after 2014 are replayed"
+    );
     assert!(partial.keys().all(|p| !errors.contains_key(p)));
     for (p, rows) in &partial {
-        assert!(rows[0][1].parse::<i32>().unwrap() >= 2015, "{p} starts {}", rows[0][1]);
+        assert!(
+            rows[0][1].parse::<i32>().unwrap() >= 2015,
+            "{p} starts {}",
+            rows[0][1]
+        );
     }
 
     // With the 2014 rate supplied, every account replays; the ones replayed before
     // are unchanged, and the refused ones are exactly those starting by 2014.
-    let fix = write(&fx.dir.path().join("in/interest_rate_2014.csv"), "年度,利率\n2014,3.00\n".as_bytes());
+    let fix = write(
+        &fx.dir.path().join("in/interest_rate_2014.csv"),
+        "年度,利率\n2014,3.00\n".as_bytes(),
+    );
     assert!(fx.ingest(&[fix]).committed);
     let out = succeeds(run(&wh, None).args(["ledger", "--through", "2026-10"]));
     assert!(!out.contains("no interest rate"), "{out}");
@@ -383,7 +461,10 @@ fn a_bad_rate_row_is_quarantined_and_only_the_accounts_needing_it_fail() {
     // Every account replayed now and not before was refused for 2014 and starts by
     // 2014 (a refused person with no balance at all has no account_year rows).
     for (p, rows) in full.iter().filter(|(p, _)| !partial.contains_key(*p)) {
-        assert!(errors.contains_key(p), "{p} was neither replayed nor refused");
+        assert!(
+            errors.contains_key(p),
+            "{p} was neither replayed nor refused"
+        );
         assert!(rows[0][1].parse::<i32>().unwrap() <= 2014, "{p}");
     }
 }

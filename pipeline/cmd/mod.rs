@@ -39,7 +39,10 @@ pub fn stage_options(
     opts.params = p.ledger(month)?;
     opts.rules = p.benefit_rules(month)?;
     if let Some(d) = divisor {
-        anyhow::ensure!(d > rust_decimal::Decimal::ZERO, "--divisor must be positive, not {d}");
+        anyhow::ensure!(
+            d > rust_decimal::Decimal::ZERO,
+            "--divisor must be positive, not {d}"
+        );
         opts.params.divisor = d;
     }
     Ok(opts)
