@@ -6,13 +6,15 @@
 //! through the same atomic commit → `reports`, which only read (the tables, charts
 //! and dashboard go to files outside the warehouse).
 //!
-//! `schema` holds the input kinds as data; `synth` makes the synthetic county that
+//! `schema` holds the input kinds as data and `params` the rule parameters
+//! (`parameters.toml`); `synth` makes the synthetic county that
 //! tests, the demo and the benchmarks run on.
 
 pub mod audit;
 pub mod idnum;
 pub mod ingest;
 pub mod ledger;
+pub mod params;
 pub mod query;
 pub mod reports;
 pub mod schema;

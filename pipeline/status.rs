@@ -69,6 +69,62 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// `text` padded with spaces to `width` terminal columns (a Chinese character takes two).
+fn pad_display(text: &str, width: usize) -> String {
+    let used: usize = text.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum();
+    format!("{text}{}", " ".repeat(width.saturating_sub(used)))
+}
+
+/// The rule parameters in force on `day`: name, Chinese label, value, since when,
+/// and any later version already scheduled.
+pub fn print_parameters(
+    params: &crate::params::Parameters,
+    day: chrono::NaiveDate,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "\nRule parameters in force on {} (规则参数) — {}",
+        day.format("%Y-%m-%d"),
+        params.origin
+    )?;
+    writeln!(
+        out,
+        "  {:<28} {:>10}  {:<10}  {}  中文",
+        "parameter",
+        "value",
+        "since",
+        pad_display("unit", 30)
+    )?;
+    for (p, v) in params.in_force(day) {
+        let (value, since) = match v {
+            Some(v) => (v.value.to_string(), v.from.format("%Y-%m-%d").to_string()),
+            None => ("-".to_string(), "not yet".to_string()),
+        };
+        let later: Vec<String> = p
+            .versions
+            .iter()
+            .filter(|v| v.from > day)
+            .map(|v| format!("{} from {}", v.value, v.from.format("%Y-%m-%d")))
+            .collect();
+        let later = if later.is_empty() {
+            String::new()
+        } else {
+            format!("  (then {})", later.join(", "))
+        };
+        writeln!(
+            out,
+            "  {:<28} {:>10}  {:<10}  {}  {}{later}",
+            p.name,
+            value,
+            since,
+            pad_display(&p.unit, 30),
+            p.zh
+        )?;
+    }
+    Ok(())
+}
+
 /// `files: false` leaves out the per-file list (the demo's short form).
 pub fn print(
     wh: &Warehouse,

@@ -12,6 +12,7 @@ mod ledger_golden;
 mod ledger_props;
 mod ledger_stage;
 mod monthly_cycle;
+mod params;
 mod reports;
 mod synth_county;
 mod values;

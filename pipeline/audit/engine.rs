@@ -9,7 +9,8 @@ use duckdb::Connection;
 use super::catalogue::CHECKS;
 use super::{dup, names, AuditError};
 
-/// The rule parameters the checks use (docs/rules.md § Rule parameters); never literals in SQL.
+/// The rule parameters the checks use, from `parameters.toml` (see `crate::params`);
+/// never literals in SQL.
 #[derive(Debug, Clone)]
 pub struct AuditParams {
     /// Pension from the month after this birthday.
@@ -37,20 +38,10 @@ pub struct AuditParams {
 }
 
 impl Default for AuditParams {
+    /// The built-in parameters.toml, newest versions (the commands read the file
+    /// in force for their month: `params::Parameters::audit`).
     fn default() -> Self {
-        AuditParams {
-            pension_age: 60,
-            min_contribution_age: 16,
-            death_report_days: 60,
-            cert_first_month: 5,
-            shared_account_max: 2,
-            working_min_months: 1,
-            working_max_months: 2,
-            receipt_settle: (12, 25),
-            prepaid_carry_month: 10,
-            dup_threshold: 8,
-            contribution_deadline: (10, 31),
-        }
+        crate::params::shipped_newest(crate::params::Parameters::audit)
     }
 }
 

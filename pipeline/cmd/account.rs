@@ -5,7 +5,6 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use pension::ledger::statement::{self, DocFormat};
-use pension::ledger::StageOptions;
 use pension::warehouse::{connect, Warehouse};
 use rust_decimal::Decimal;
 
@@ -30,9 +29,10 @@ pub struct Args {
     /// Statement through this month, YYYY-MM (default: the last month with data).
     #[arg(long)]
     through: Option<String>,
-    /// Account pension divisor (计发月数).
-    #[arg(long, default_value = "139")]
-    divisor: Decimal,
+    /// Account pension divisor (计发月数); default: `account_divisor` in the
+    /// parameters file, the version in force in that month.
+    #[arg(long)]
+    divisor: Option<Decimal>,
 }
 
 pub fn run(wh_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
@@ -62,8 +62,7 @@ pub fn run(wh_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
         None => statement::latest_month(&conn)?
             .context("the warehouse has no contributions or payments yet; give --through")?,
     };
-    let mut opts = StageOptions::new(through);
-    opts.params.divisor = args.divisor;
+    let opts = super::stage_options(through, args.divisor)?;
     let doc = statement::statement(&conn, person, &opts).context("building the statement")?;
     statement::render(&doc, args.format, "个人账户明细表", args.out.as_deref())?;
     if let Some(p) = &args.out {

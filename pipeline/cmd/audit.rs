@@ -30,10 +30,12 @@ pub fn run(wh_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
     let catalog = super::catalog()?;
     let mut wh = Warehouse::open(wh_dir)
         .with_context(|| format!("opening the warehouse {}", wh_dir.display()))?;
+    // The parameters in force in the audit month.
+    let month = audit::engine::parse_month(&args.month)?;
     let opts = AuditOptions {
         month: args.month.clone(),
         out: args.out,
-        params: Default::default(),
+        params: super::parameters()?.audit(month)?,
         command: std::env::args().collect::<Vec<_>>().join(" "),
         who: audit::store::current_user(),
     };

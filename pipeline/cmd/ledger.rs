@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use pension::ledger::{self, StageOptions};
+use pension::ledger;
 use pension::status::thousands;
 use pension::warehouse::Warehouse;
 use rust_decimal::Decimal;
@@ -21,9 +21,10 @@ pub struct Args {
     /// Last month to replay, YYYY-MM (balances at its end; later rows are ignored).
     #[arg(long)]
     through: String,
-    /// Account pension divisor (计发月数).
-    #[arg(long, default_value = "139")]
-    divisor: Decimal,
+    /// Account pension divisor (计发月数); default: `account_divisor` in the
+    /// parameters file, the version in force in that month.
+    #[arg(long)]
+    divisor: Option<Decimal>,
     /// Persons per chunk (memory and Parquet row groups follow it).
     #[arg(long, default_value_t = 4096, hide = true)]
     chunk: usize,
@@ -36,10 +37,9 @@ pub fn parse_month(flag: &str, s: &str) -> anyhow::Result<chrono::NaiveDate> {
 pub fn run(wh_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
     let through = parse_month("--through", &args.through)?;
     let catalog = super::catalog()?;
+    let mut opts = super::stage_options(through, args.divisor)?;
     let mut wh = Warehouse::open(wh_dir)
         .with_context(|| format!("opening the warehouse {}", wh_dir.display()))?;
-    let mut opts = StageOptions::new(through);
-    opts.params.divisor = args.divisor;
     opts.chunk_persons = args.chunk;
     opts.progress = true;
     opts.command = std::env::args().collect::<Vec<_>>().join(" ");
@@ -99,6 +99,16 @@ pub fn print_report(r: &ledger::StageReport) {
         thousands(r.unpayable_months)
     );
     println!("charged to the pooled fund: {} yuan", r.pooled_total);
+    if !r.missing_rates.is_empty() {
+        let years: Vec<String> = r.missing_rates.iter().map(|y| y.to_string()).collect();
+        println!(
+            "no interest rate (记账利率) for year(s) {}: the accounts spanning them are not replayed (ledger_error); ingest an interest_rate file with those years and run the ledger again",
+            years.join(", ")
+        );
+        for q in &r.rate_quarantine {
+            println!("  quarantined interest_rate row: {q}");
+        }
+    }
     if r.error_count > 0 {
         println!(
             "{} person(s) could not be replayed (ledger_error):",

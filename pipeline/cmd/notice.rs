@@ -5,7 +5,6 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use pension::ledger::statement::{self, DocFormat};
-use pension::ledger::StageOptions;
 use pension::warehouse::{connect, Warehouse};
 use rust_decimal::Decimal;
 
@@ -27,9 +26,10 @@ pub struct Args {
     /// Write to this file instead of the terminal.
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Account pension divisor (计发月数).
-    #[arg(long, default_value = "139")]
-    divisor: Decimal,
+    /// Account pension divisor (计发月数); default: `account_divisor` in the
+    /// parameters file, the version in force in that month.
+    #[arg(long)]
+    divisor: Option<Decimal>,
 }
 
 pub fn run(wh_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
@@ -38,8 +38,7 @@ pub fn run(wh_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
     let wh = Warehouse::open_read(wh_dir)
         .with_context(|| format!("opening the warehouse {}", wh_dir.display()))?;
     let conn = connect(&wh, &catalog)?;
-    let mut opts = StageOptions::new(month);
-    opts.params.divisor = args.divisor;
+    let opts = super::stage_options(month, args.divisor)?;
     let doc = statement::notice(&conn, month, &opts).context("building the notice")?;
     statement::render(&doc, args.format, "待遇领取通知表", args.out.as_deref())?;
     if let Some(p) = &args.out {

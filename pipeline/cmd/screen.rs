@@ -26,13 +26,16 @@ pub struct Args {
 
 pub fn run(wh_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
     let catalog = super::catalog()?;
+    // The parameters in force in the month being paid.
+    let month = pension::audit::engine::parse_month(&args.month)?;
+    let params = super::parameters()?.audit(month)?;
     let report = screen::screen(
         wh_dir,
         &catalog,
         &args.payout_file,
         &args.month,
         &args.out,
-        &Default::default(),
+        &params,
     )
     .with_context(|| {
         format!(

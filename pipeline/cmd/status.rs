@@ -9,16 +9,20 @@ use pension::warehouse::{connect, Warehouse};
 /// Show what the warehouse holds.
 ///
 /// Tables (rows and date ranges), files ingested (kind, SHA-256, rows, when),
-/// refused files and quarantined rows by reason.
+/// refused files and quarantined rows by reason; then the rule parameters in force
+/// today (parameters.toml or its override in $PIPELINE_DEFINITIONS).
 #[derive(clap::Args)]
 pub struct Args {}
 
 pub fn run(wh_dir: &Path, _args: Args) -> anyhow::Result<ExitCode> {
     let catalog = super::catalog()?;
+    let params = super::parameters()?;
     let wh = Warehouse::open_read(wh_dir)
         .with_context(|| format!("opening the warehouse {}", wh_dir.display()))?;
     let conn = connect(&wh, &catalog)?;
     let mut out = std::io::stdout().lock();
     pension::status::print(&wh, &catalog, &conn, true, &mut out)?;
+    let today = chrono::Local::now().date_naive();
+    pension::status::print_parameters(&params, today, &mut out)?;
     Ok(ExitCode::SUCCESS)
 }

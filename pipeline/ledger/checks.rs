@@ -13,7 +13,7 @@ use super::input::{
     ev, month_index, month_of_index, ApprovalRow, Beneficiary, CancelRow, PersonEvents, Reference,
 };
 
-/// The numbers of the benefit rules, with the defaults of docs/rules.md § Rule parameters.
+/// The numbers of the benefit rules, from `parameters.toml` (see `crate::params`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BenefitRules {
     /// Pension from the month after this birthday: 60.
@@ -27,12 +27,10 @@ pub struct BenefitRules {
 }
 
 impl Default for BenefitRules {
+    /// The built-in parameters.toml, newest versions (the commands read the file
+    /// in force for their month: `params::Parameters::benefit_rules`).
     fn default() -> BenefitRules {
-        BenefitRules {
-            pension_age: 60,
-            old_cohort_born_by: NaiveDate::from_ymd_opt(1951, 6, 30).expect("valid date"),
-            certify_by: (4, 30),
-        }
+        crate::params::shipped_newest(crate::params::Parameters::benefit_rules)
     }
 }
 

@@ -227,7 +227,8 @@ impl Event {
     }
 }
 
-/// The rule parameters the engine needs (the rate table is passed separately).
+/// The rule parameters the engine needs, from `parameters.toml` (see
+/// `crate::params`); the rate table is passed separately.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Params {
     /// Account pension divisor (计发月数): 139.
@@ -242,12 +243,10 @@ pub struct Params {
 }
 
 impl Default for Params {
+    /// The built-in parameters.toml, newest versions (the commands read the file
+    /// in force for their through month: `params::Parameters::ledger`).
     fn default() -> Params {
-        Params {
-            divisor: Decimal::from(139),
-            refund_window_days: 60,
-            prepaid_move_by: (10, 31),
-        }
+        crate::params::shipped_newest(crate::params::Parameters::ledger)
     }
 }
 

@@ -37,7 +37,7 @@ pub enum StageError {
     #[error("ledger input: {0}")]
     Input(String),
     #[error(
-        "no interest rate (记账利率) for year(s) {}: ingest the interest_rate table covering them",
+        "no interest rate (记账利率) for year(s) {}, including the through year, which every account needs: ingest the interest_rate table covering them",
         .0.iter().map(|y| y.to_string()).collect::<Vec<_>>().join(", ")
     )]
     MissingRates(Vec<i32>),

@@ -111,6 +111,12 @@ pub struct StageReport {
     /// (person_no, error) of persons the engine refused; the first few.
     pub errors: Vec<(String, String)>,
     pub error_count: u64,
+    /// Years with no interest rate (记账利率): the accounts that span them are in
+    /// `ledger_error`, every other account is replayed.
+    pub missing_rates: Vec<i32>,
+    /// When a rate is missing: the quarantined interest_rate rows (file, line,
+    /// reasons), the likely cause.
+    pub rate_quarantine: Vec<String>,
     pub seconds: f64,
     /// Busy time of the three threads: the event query and grouping, the
     /// parallel replay (wall time of the chunks), columns and Parquet.
@@ -923,7 +929,12 @@ pub fn run(
     }
     let conn = connect(wh, catalog)?;
     let refs = load_reference(&conn)?;
-    check_rates(&conn, &refs, opts.through)?;
+    let missing_rates = check_rates(&conn, &refs, opts.through)?;
+    let rate_quarantine = if missing_rates.is_empty() {
+        Vec::new()
+    } else {
+        quarantined_rates(&conn)?
+    };
     // The event query gets its own connection to the same database: it starts
     // (DuckDB sorts) while this thread loads the side data.
     let stream_conn = conn.try_clone()?;
@@ -936,6 +947,8 @@ pub fn run(
     let paths: Vec<std::path::PathBuf> = rels.iter().map(|r| tx.stage(r)).collect();
     let mut report = StageReport {
         run_id: run_id.clone(),
+        missing_rates,
+        rate_quarantine,
         ..Default::default()
     };
     let outcome = std::thread::scope(|s| -> Result<(Vec<u64>, f64, f64), StageError> {
@@ -1044,13 +1057,16 @@ pub fn run(
     Ok(report)
 }
 
-/// Every year from the first event to the through year needs a rate: refuse the
-/// whole run up front rather than every person one by one.
+/// The years from the first event to the through year that have no interest
+/// rate. Each person whose replay spans such a year is refused alone (a
+/// `ledger_error` row) and every other account is still replayed; only a missing
+/// rate for the through year itself — which every account needs — refuses the
+/// whole run up front, rather than writing a ledger of errors over the last good one.
 fn check_rates(
     conn: &duckdb::Connection,
     refs: &Reference,
     through: NaiveDate,
-) -> Result<(), StageError> {
+) -> Result<Vec<i32>, StageError> {
     use chrono::Datelike;
     let first: Option<i32> = conn.query_row(
         "SELECT min(y)::INTEGER FROM ( \
@@ -1064,14 +1080,27 @@ fn check_rates(
         [],
         |r| r.get(0),
     )?;
-    let Some(first) = first else { return Ok(()) };
+    let Some(first) = first else {
+        return Ok(Vec::new());
+    };
     let missing: Vec<i32> = (first..=through.year())
         .filter(|y| !refs.rates.contains_key(y))
         .collect();
-    if !missing.is_empty() {
+    if missing.contains(&through.year()) {
         return Err(StageError::MissingRates(missing));
     }
-    Ok(())
+    Ok(missing)
+}
+
+/// The quarantined `interest_rate` rows (file, line, reasons): where a missing
+/// year's rate most likely went.
+fn quarantined_rates(conn: &duckdb::Connection) -> Result<Vec<String>, StageError> {
+    let mut stmt = conn.prepare(
+        "SELECT concat(file, ' line ', line, ': ', reasons) FROM quarantine \
+         WHERE kind = 'interest_rate' ORDER BY _file_seq, line LIMIT 20",
+    )?;
+    let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 fn tally(report: &mut StageReport, outs: &[StageOut]) {

@@ -50,6 +50,8 @@ pub enum ReportError {
     },
     #[error(transparent)]
     Chart(#[from] chart::ChartError),
+    #[error(transparent)]
+    Params(#[from] crate::params::ParamsError),
 }
 
 pub(crate) fn io_err(path: &Path) -> impl Fn(std::io::Error) -> ReportError + '_ {
@@ -96,7 +98,8 @@ impl ReportRun {
 fn define_macros(conn: &Connection, opts: &ReportOptions) -> Result<(), ReportError> {
     let m = opts.month;
     let end = crate::audit::engine::last_day(m);
-    let audit = crate::audit::AuditParams::default();
+    // The parameters in force in the report month (parameters.toml or its override).
+    let audit = crate::params::Parameters::load()?.audit(m)?;
     let (deadline_month, deadline_day) = audit.contribution_deadline;
     // The latest contribution year whose deadline (31 October) has passed.
     let deadline = NaiveDate::from_ymd_opt(m.year(), deadline_month, deadline_day);
