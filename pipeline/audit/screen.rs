@@ -178,7 +178,7 @@ fn screen_in(
     }
     engine::prepare(&conn, month, params, Some("a_screen_rows"))?;
     engine::run_checks(&conn, params)?;
-    store::finalize(&conn)?;
+    store::finalize(&conn, "screening")?;
 
     // 3. Codes per held row, with the reasons.
     let flag_arms: Vec<String> = PAYMENT_FLAGS
