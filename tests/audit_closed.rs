@@ -10,7 +10,9 @@ use std::path::Path;
 
 use pension::warehouse::{RunEntry, Warehouse};
 
-use crate::audit_death::{self as town, audit_month, county, medical_snapshot, BOTH, CANC, REC, REGSTAT};
+use crate::audit_death::{
+    self as town, audit_month, county, medical_snapshot, BOTH, CANC, REC, REGSTAT,
+};
 use crate::audit_status::open_wh;
 use crate::common::{pipeline, succeeds, write, Fixture};
 
@@ -21,7 +23,12 @@ fn state(fx: &Fixture, code: &str, no: &str) -> (String, String, String, String)
          WHERE check_code = '{code}' AND person_no = '{no}'"
     ));
     assert_eq!(r.len(), 1, "{code} {no}: {r:?}");
-    (r[0][0].clone(), r[0][1].clone(), r[0][2].clone(), r[0][3].clone())
+    (
+        r[0][0].clone(),
+        r[0][1].clone(),
+        r[0][2].clone(),
+        r[0][3].clone(),
+    )
 }
 
 fn id_of(fx: &Fixture, code: &str, no: &str) -> String {
@@ -54,20 +61,38 @@ fn a_finding_whose_registry_evidence_was_corrected_is_closed_and_reopens_if_it_r
     let pad = id_of(&fx, "PAID_AFTER_DEATH", REC);
     let dec = id_of(&fx, "DECEASED_ACTIVE", REC);
     let before = state(&fx, "PAID_AFTER_DEATH", REC);
-    assert_eq!((before.0.as_str(), before.1.as_str(), before.3.as_str()), ("open", "true", "451.50"));
+    assert_eq!(
+        (before.0.as_str(), before.1.as_str(), before.3.as_str()),
+        ("open", "true", "451.50")
+    );
     succeeds(
         &mut pipeline(&fx.wh_dir())
-            .args(["finding", "set", &dec, "confirmed", "--note", "村委会证实已死亡"])
+            .args([
+                "finding",
+                "set",
+                &dec,
+                "confirmed",
+                "--note",
+                "村委会证实已死亡",
+            ])
             .env("USER", "auditor_li"),
     );
 
     // The hospital withdraws 陈玉梅's death certificate: its newer snapshot lacks her.
     // (A registry snapshot replacing the older one is how a registry row is corrected
     // today.) Her two findings are no longer produced.
-    town::ingest_all(&fx, &[write(&fx.dir.path().join("in2/death_medical.csv"), medical_snapshot(false, 1).as_bytes())]);
+    town::ingest_all(
+        &fx,
+        &[write(
+            &fx.dir.path().join("in2/death_medical.csv"),
+            medical_snapshot(false, 1).as_bytes(),
+        )],
+    );
     let out = fx.dir.path().join("audit-out");
     let stdout = succeeds(
-        &mut pipeline(&fx.wh_dir()).args(["audit", "--month", "2025-04", "--out"]).arg(&out),
+        &mut pipeline(&fx.wh_dir())
+            .args(["audit", "--month", "2025-04", "--out"])
+            .arg(&out),
     );
     let run = run_of(&stdout);
     assert!(
@@ -77,12 +102,27 @@ fn a_finding_whose_registry_evidence_was_corrected_is_closed_and_reopens_if_it_r
     // The open one is closed, kept with its evidence and amount; the confirmed one
     // keeps its status. Nothing is deleted.
     let after = state(&fx, "PAID_AFTER_DEATH", REC);
-    assert_eq!(after, ("closed".into(), "false".into(), before.2.clone(), "451.50".into()));
+    assert_eq!(
+        after,
+        (
+            "closed".into(),
+            "false".into(),
+            before.2.clone(),
+            "451.50".into()
+        )
+    );
     assert_eq!(state(&fx, "DECEASED_ACTIVE", REC).0, "confirmed");
     assert_eq!(state(&fx, "DECEASED_ACTIVE", REC).1, "false");
     assert_eq!(fx.one("SELECT count(*) FROM findings"), "7");
-    assert_eq!(fx.one("SELECT count(*) FROM findings WHERE in_latest_audit"), "5");
-    for (code, no) in [("PAID_AFTER_DEATH", CANC), ("PAID_AFTER_DEATH", BOTH), ("DECEASED_ACTIVE", REGSTAT)] {
+    assert_eq!(
+        fx.one("SELECT count(*) FROM findings WHERE in_latest_audit"),
+        "5"
+    );
+    for (code, no) in [
+        ("PAID_AFTER_DEATH", CANC),
+        ("PAID_AFTER_DEATH", BOTH),
+        ("DECEASED_ACTIVE", REGSTAT),
+    ] {
         assert_eq!(state(&fx, code, no).0, "open", "{code} {no} untouched");
     }
     let closed_note = format!(
@@ -90,7 +130,12 @@ fn a_finding_whose_registry_evidence_was_corrected_is_closed_and_reopens_if_it_r
     );
     assert_eq!(
         history(&fx, &pad),
-        vec![("open".into(), "closed".into(), closed_note.clone(), "audit".into())]
+        vec![(
+            "open".into(),
+            "closed".into(),
+            closed_note.clone(),
+            "audit".into()
+        )]
     );
     let h = history(&fx, &dec);
     assert_eq!(h.len(), 2, "{h:?}");
@@ -107,12 +152,17 @@ fn a_finding_whose_registry_evidence_was_corrected_is_closed_and_reopens_if_it_r
     // `pipeline finding show` and the workbook show it.
     let shown = succeeds(&mut pipeline(&fx.wh_dir()).args(["finding", "show", &pad]));
     assert!(
-        shown.contains("status: closed 已消除") && shown.contains("not found by the latest audit") && shown.contains(&closed_note),
+        shown.contains("status: closed 已消除")
+            && shown.contains("not found by the latest audit")
+            && shown.contains(&closed_note),
         "{shown}"
     );
     check_workbook(&out.join("findings_2025-04.xlsx"));
     // Only the audit closes a finding.
-    let refused = pipeline(&fx.wh_dir()).args(["finding", "set", &pad, "closed"]).output().unwrap();
+    let refused = pipeline(&fx.wh_dir())
+        .args(["finding", "set", &pad, "closed"])
+        .output()
+        .unwrap();
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("set by the audit itself"));
 
@@ -125,10 +175,24 @@ fn a_finding_whose_registry_evidence_was_corrected_is_closed_and_reopens_if_it_r
 
     // The certificate comes back: the closed finding reopens, the confirmed one is
     // noted and stays confirmed.
-    town::ingest_all(&fx, &[write(&fx.dir.path().join("in3/death_medical.csv"), medical_snapshot(true, 2).as_bytes())]);
+    town::ingest_all(
+        &fx,
+        &[write(
+            &fx.dir.path().join("in3/death_medical.csv"),
+            medical_snapshot(true, 2).as_bytes(),
+        )],
+    );
     let r = audit_month(&fx, "2025-04");
     assert_eq!((r.reopened, r.closed, r.noted), (1, 0, 1));
-    assert_eq!(state(&fx, "PAID_AFTER_DEATH", REC), ("open".into(), "true".into(), before.2.clone(), "451.50".into()));
+    assert_eq!(
+        state(&fx, "PAID_AFTER_DEATH", REC),
+        (
+            "open".into(),
+            "true".into(),
+            before.2.clone(),
+            "451.50".into()
+        )
+    );
     assert_eq!(state(&fx, "DECEASED_ACTIVE", REC).0, "confirmed");
     let h = history(&fx, &pad);
     assert_eq!(h.len(), 2, "{h:?}");
@@ -137,13 +201,22 @@ fn a_finding_whose_registry_evidence_was_corrected_is_closed_and_reopens_if_it_r
         (
             "closed".into(),
             "open".into(),
-            format!("found again by the audit of 2025-04 ({}) after it had been closed: reopened", r.run_id),
+            format!(
+                "found again by the audit of 2025-04 ({}) after it had been closed: reopened",
+                r.run_id
+            ),
             "audit".into()
         )
     );
     let h = history(&fx, &dec);
     assert_eq!(h.len(), 3, "{h:?}");
-    assert_eq!(h[2].2, format!("found again by the audit of 2025-04 ({}); status confirmed kept", r.run_id));
+    assert_eq!(
+        h[2].2,
+        format!(
+            "found again by the audit of 2025-04 ({}); status confirmed kept",
+            r.run_id
+        )
+    );
 }
 
 fn check_workbook(path: &Path) {
@@ -157,7 +230,12 @@ fn check_workbook(path: &Path) {
         .unwrap();
     let range = wb.worksheet_range(&sheet).unwrap();
     let rows: Vec<Vec<String>> = range.rows().map(|r| r.iter().map(text).collect()).collect();
-    let col = |h: &str| rows[0].iter().position(|x| x == h).unwrap_or_else(|| panic!("{h} in {:?}", rows[0]));
+    let col = |h: &str| {
+        rows[0]
+            .iter()
+            .position(|x| x == h)
+            .unwrap_or_else(|| panic!("{h} in {:?}", rows[0]))
+    };
     let (person, status, latest) = (col("个人编号"), col("状态"), col("本次仍发现"));
     // This run's three findings, then the closed one; the total counts this run's only.
     let listed: Vec<(&str, &str, &str)> = rows[1..rows.len() - 1]
@@ -176,16 +254,36 @@ fn check_workbook(path: &Path) {
     let last = rows.last().unwrap();
     assert!(last[0].starts_with("合计 3 条"), "{last:?}");
     // 301.00 + 150.50 + 150.50 (the closed 451.50 is not counted).
-    assert_eq!(last[col("涉及金额(元)")].parse::<f64>().ok(), Some(602.0), "{last:?}");
+    assert_eq!(
+        last[col("涉及金额(元)")].parse::<f64>().ok(),
+        Some(602.0),
+        "{last:?}"
+    );
     let summary = wb.worksheet_range("汇总").unwrap();
-    let rows: Vec<Vec<String>> = summary.rows().map(|r| r.iter().map(text).collect()).collect();
+    let rows: Vec<Vec<String>> = summary
+        .rows()
+        .map(|r| r.iter().map(text).collect())
+        .collect();
     let head = &rows[2];
-    let at = |h: &str| head.iter().position(|x| x == h).unwrap_or_else(|| panic!("{h} in {head:?}"));
+    let at = |h: &str| {
+        head.iter()
+            .position(|x| x == h)
+            .unwrap_or_else(|| panic!("{h} in {head:?}"))
+    };
     let of = |code: &str| rows.iter().find(|r| r[0] == code).unwrap().clone();
     let pad = of("PAID_AFTER_DEATH");
-    assert_eq!((pad[at("疑点数")].as_str(), pad[at("已消除")].as_str()), ("3", "1"));
+    assert_eq!(
+        (pad[at("疑点数")].as_str(), pad[at("已消除")].as_str()),
+        ("3", "1")
+    );
     let dec = of("DECEASED_ACTIVE");
-    assert_eq!((dec[at("疑点数")].as_str(), dec[at("未再发现·状态保留")].as_str()), ("1", "1"));
+    assert_eq!(
+        (
+            dec[at("疑点数")].as_str(),
+            dec[at("未再发现·状态保留")].as_str()
+        ),
+        ("1", "1")
+    );
 }
 
 /// Copies the audit's derived tables (`findings`, `finding_history`) of warehouse
@@ -195,7 +293,9 @@ fn carry_findings(from: &Path, to: &Path) {
     let mut dst = open_wh(to);
     let mut tx = dst.begin().unwrap();
     for table in ["findings", "finding_history"] {
-        let Some(parts) = src.manifest().derived.get(table) else { continue };
+        let Some(parts) = src.manifest().derived.get(table) else {
+            continue;
+        };
         let mut rels = Vec::new();
         for rel in parts {
             let path = tx.stage(rel);
@@ -233,13 +333,31 @@ fn a_finding_whose_payouts_were_corrected_away_is_closed() {
     let r = audit_month(&corrected, "2025-04");
     assert_eq!((r.reopened, r.closed, r.noted), (0, 1, 0));
     let (status, latest, evidence, amount) = state(&corrected, "PAID_AFTER_DEATH", CANC);
-    assert_eq!((status.as_str(), latest.as_str(), amount.as_str()), ("closed", "false", "301.00"));
-    assert!(evidence.contains("2 payment(s) for 2025-03..2025-04"), "{evidence}");
+    assert_eq!(
+        (status.as_str(), latest.as_str(), amount.as_str()),
+        ("closed", "false", "301.00")
+    );
+    assert!(
+        evidence.contains("2 payment(s) for 2025-03..2025-04"),
+        "{evidence}"
+    );
     let h = history(&corrected, &pad);
     assert_eq!(h.len(), 1, "{h:?}");
-    assert_eq!((h[0].0.as_str(), h[0].1.as_str(), h[0].3.as_str()), ("open", "closed", "audit"));
-    assert!(h[0].2.starts_with(&format!("no longer found by the audit of 2025-04 ({})", r.run_id)), "{h:?}");
+    assert_eq!(
+        (h[0].0.as_str(), h[0].1.as_str(), h[0].3.as_str()),
+        ("open", "closed", "audit")
+    );
+    assert!(
+        h[0].2.starts_with(&format!(
+            "no longer found by the audit of 2025-04 ({})",
+            r.run_id
+        )),
+        "{h:?}"
+    );
     // Every other finding is still there, open.
     assert_eq!(corrected.one("SELECT count(*) FROM findings"), "7");
-    assert_eq!(corrected.one("SELECT count(*) FROM findings WHERE status = 'open' AND in_latest_audit"), "6");
+    assert_eq!(
+        corrected.one("SELECT count(*) FROM findings WHERE status = 'open' AND in_latest_audit"),
+        "6"
+    );
 }

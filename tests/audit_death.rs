@@ -51,18 +51,70 @@ pub struct Person {
 }
 
 pub const PERSONS: &[Person] = &[
-    Person { no: ALIVE, name: "王桂兰", male: false, birth: (1950, 1, 10), seq: 12, reg: ("正常", ""), paid: &[2, 3, 4] },
-    Person { no: CANC, name: "刘长顺", male: true, birth: (1949, 3, 3), seq: 13, reg: ("正常", ""), paid: &[2, 3, 4] },
-    Person { no: YOUNG, name: "赵志强", male: true, birth: (1980, 5, 5), seq: 15, reg: ("正常", ""), paid: &[] },
-    Person { no: REC, name: "陈玉梅", male: false, birth: (1948, 8, 8), seq: 22, reg: ("正常", ""), paid: &[1, 2, 3, 4] },
-    Person { no: BOTH, name: "孙德胜", male: true, birth: (1947, 7, 7), seq: 17, reg: ("死亡", "2025-01-05"), paid: &[2] },
-    Person { no: REGSTAT, name: "周秀珍", male: false, birth: (1946, 6, 6), seq: 24, reg: ("死亡", "2025-01-12"), paid: &[2] },
+    Person {
+        no: ALIVE,
+        name: "王桂兰",
+        male: false,
+        birth: (1950, 1, 10),
+        seq: 12,
+        reg: ("正常", ""),
+        paid: &[2, 3, 4],
+    },
+    Person {
+        no: CANC,
+        name: "刘长顺",
+        male: true,
+        birth: (1949, 3, 3),
+        seq: 13,
+        reg: ("正常", ""),
+        paid: &[2, 3, 4],
+    },
+    Person {
+        no: YOUNG,
+        name: "赵志强",
+        male: true,
+        birth: (1980, 5, 5),
+        seq: 15,
+        reg: ("正常", ""),
+        paid: &[],
+    },
+    Person {
+        no: REC,
+        name: "陈玉梅",
+        male: false,
+        birth: (1948, 8, 8),
+        seq: 22,
+        reg: ("正常", ""),
+        paid: &[1, 2, 3, 4],
+    },
+    Person {
+        no: BOTH,
+        name: "孙德胜",
+        male: true,
+        birth: (1947, 7, 7),
+        seq: 17,
+        reg: ("死亡", "2025-01-05"),
+        paid: &[2],
+    },
+    Person {
+        no: REGSTAT,
+        name: "周秀珍",
+        male: false,
+        birth: (1946, 6, 6),
+        seq: 24,
+        reg: ("死亡", "2025-01-12"),
+        paid: &[2],
+    },
 ];
 
 impl Person {
     pub fn id(&self) -> String {
         let (y, m, d) = self.birth;
-        idnum::make("411725", NaiveDate::from_ymd_opt(y, m, d).unwrap(), self.seq)
+        idnum::make(
+            "411725",
+            NaiveDate::from_ymd_opt(y, m, d).unwrap(),
+            self.seq,
+        )
     }
     fn birth_text(&self) -> String {
         let (y, m, d) = self.birth;
@@ -107,17 +159,26 @@ pub fn medical_snapshot(with_rec: bool, version: u32) -> String {
     let mut s = String::from("公民身份号码,姓名,死亡日期,信息来源,登记日期\n");
     if with_rec {
         let r = person(REC);
-        s.push_str(&format!("{},{},2025-01-20,医学死亡证明,2025-01-22\n", r.id(), r.name));
+        s.push_str(&format!(
+            "{},{},2025-01-20,医学死亡证明,2025-01-22\n",
+            r.id(),
+            r.name
+        ));
     }
     let other = idnum::make("410102", NaiveDate::from_ymd_opt(1950, 1, 1).unwrap(), 123);
-    s.push_str(&format!("{other},吴外县,2025-01-02,医学死亡证明,2025-01-{:02}\n", 3 + version));
+    s.push_str(&format!(
+        "{other},吴外县,2025-01-02,医学死亡证明,2025-01-{:02}\n",
+        3 + version
+    ));
     s
 }
 
 /// The files of the hand-written county, in `dir`; `skip_payouts` leaves out
 /// payments (person_no, month) — a corrected payout file.
 pub fn county_files(dir: &Path, skip_payouts: &[(&str, u32)]) -> Vec<PathBuf> {
-    let mut reg = String::from("公民身份号码,姓名,性别,出生日期,乡镇(街道),村(居),户籍性质,户籍状态,状态日期\n");
+    let mut reg = String::from(
+        "公民身份号码,姓名,性别,出生日期,乡镇(街道),村(居),户籍性质,户籍状态,状态日期\n",
+    );
     let mut enr = String::from("个人编号,公民身份号码,姓名,性别,出生日期,户籍性质,乡镇(街道),村(居),参保日期,缴费档次,银行账号,三方协议,联系电话,居住地址\n");
     let mut appr = String::from("个人编号,公民身份号码,待遇开始年月,基础养老金月标准,个人账户养老金月标准,核定时个人账户储存额,核定日期\n");
     let mut cert = String::from("个人编号,认证年度,认证日期,认证方式,认证结果\n");
@@ -141,12 +202,19 @@ pub fn county_files(dir: &Path, skip_payouts: &[(&str, u32)]) -> Vec<PathBuf> {
             p.card()
         ));
         if p.beneficiary() {
-            appr.push_str(&format!("{},{id},2011-08,55.00,12.50,1737.50,2011-08-02\n", p.no));
+            appr.push_str(&format!(
+                "{},{id},2011-08,55.00,12.50,1737.50,2011-08-02\n",
+                p.no
+            ));
             cert.push_str(&format!("{},2025,2025-01-02,本人,通过\n", p.no));
         }
         for m in p.paid {
             if !skip_payouts.contains(&(p.no, *m)) {
-                pay.push_str(&payout_row(&format!("P{}{m:02}", &p.no[12..]), p, &format!("2025-{m:02}")));
+                pay.push_str(&payout_row(
+                    &format!("P{}{m:02}", &p.no[12..]),
+                    p,
+                    &format!("2025-{m:02}"),
+                ));
             }
         }
     }
@@ -173,10 +241,16 @@ pub fn county_files(dir: &Path, skip_payouts: &[(&str, u32)]) -> Vec<PathBuf> {
     );
     vec![
         write(&dir.join("id_registry.csv"), reg.as_bytes()),
-        write(&dir.join("death_medical.csv"), medical_snapshot(true, 0).as_bytes()),
+        write(
+            &dir.join("death_medical.csv"),
+            medical_snapshot(true, 0).as_bytes(),
+        ),
         write(&dir.join("enrollment.csv"), enr.as_bytes()),
         write(&dir.join("approval.csv"), appr.as_bytes()),
-        write(&dir.join("standard.csv"), "起始年月,月标准\n2011-07,55.00\n2025-01,138.00\n".as_bytes()),
+        write(
+            &dir.join("standard.csv"),
+            "起始年月,月标准\n2011-07,55.00\n2025-01,138.00\n".as_bytes(),
+        ),
         write(&dir.join("cert.csv"), cert.as_bytes()),
         write(&dir.join("cancellation.csv"), cancellations.as_bytes()),
         write(&dir.join("contribution_2024.csv"), contributions.as_bytes()),
@@ -187,7 +261,8 @@ pub fn county_files(dir: &Path, skip_payouts: &[(&str, u32)]) -> Vec<PathBuf> {
 /// Ingests `files` into the fixture's warehouse; every row must be accepted.
 pub fn ingest_all(fx: &Fixture, files: &[PathBuf]) {
     let mut wh = open_wh(&fx.wh_dir());
-    let report = pension::ingest::ingest(&mut wh, &fx.catalog, files, &Default::default()).expect("ingest");
+    let report =
+        pension::ingest::ingest(&mut wh, &fx.catalog, files, &Default::default()).expect("ingest");
     assert!(report.committed, "fixture ingests");
     for f in &report.files {
         assert_eq!(f.quarantined, 0, "{:?}: {:?}", f.source, f.first_reasons);
@@ -255,8 +330,9 @@ fn a_death_known_only_from_a_cancellation_counts_for_every_check() {
     // The death and its source(s), in words.
     let e = evidence("PAID_AFTER_DEATH", CANC);
     assert!(
-        e.starts_with(&format!("死亡 2025-02-14 (cancellation 注销登记 {CANC}: 死亡 2025-02-14)"))
-            && e.contains("2 payment(s) for 2025-03..2025-04 totalling 301.00"),
+        e.starts_with(&format!(
+            "死亡 2025-02-14 (cancellation 注销登记 {CANC}: 死亡 2025-02-14)"
+        )) && e.contains("2 payment(s) for 2025-03..2025-04 totalling 301.00"),
         "{e}"
     );
     let e = evidence("PAID_AFTER_DEATH", BOTH);
@@ -267,11 +343,16 @@ fn a_death_known_only_from_a_cancellation_counts_for_every_check() {
         "{e}"
     );
     let e = evidence("PAID_AFTER_DEATH", REC);
-    assert!(e.starts_with("死亡 2025-01-20 (death_record 医学死亡证明 2025-01-20)"), "{e}");
+    assert!(
+        e.starts_with("死亡 2025-01-20 (death_record 医学死亡证明 2025-01-20)"),
+        "{e}"
+    );
     let e = evidence("BAD_CONTRIBUTION", YOUNG);
     assert!(
         e.starts_with("JF2 paid 2024-09-05 300.00 for 2024: after death")
-            && e.ends_with(&format!("死亡 2024-06-10 (cancellation 注销登记 {YOUNG}: 死亡 2024-06-10)"))
+            && e.ends_with(&format!(
+                "死亡 2024-06-10 (cancellation 注销登记 {YOUNG}: 死亡 2024-06-10)"
+            ))
             && !e.contains("JF1")
             && !e.contains("JF3"),
         "{e}"
@@ -298,7 +379,10 @@ fn screening_holds_next_months_payment_of_a_person_dead_per_a_cancellation() {
     assert!(summary.contains("agrees"), "{summary}");
     let clean = read(&out.join("payout_2025-05_clean.csv"));
     let held = read(&out.join("payout_2025-05_held.csv"));
-    assert_eq!(clean.iter().map(|r| r[1].as_str()).collect::<Vec<_>>(), vec![ALIVE]);
+    assert_eq!(
+        clean.iter().map(|r| r[1].as_str()).collect::<Vec<_>>(),
+        vec![ALIVE]
+    );
     // (person, codes, reasons) per held row.
     let held: Vec<(String, String, String)> = held
         .iter()
@@ -307,7 +391,11 @@ fn screening_holds_next_months_payment_of_a_person_dead_per_a_cancellation() {
     assert_eq!(held.len(), 3, "{held:?}");
     let canc = held.iter().find(|h| h.0 == CANC).expect("CANC held");
     assert_eq!(canc.1, "PAID_AFTER_DEATH", "{canc:?}");
-    assert!(canc.2.contains(&format!("注销登记 {CANC}: 死亡 2025-02-14")), "{canc:?}");
+    assert!(
+        canc.2
+            .contains(&format!("注销登记 {CANC}: 死亡 2025-02-14")),
+        "{canc:?}"
+    );
     for no in [REC, REGSTAT] {
         let h = held.iter().find(|h| h.0 == no).expect("held");
         assert_eq!(h.1, "DECEASED_ACTIVE,PAID_AFTER_DEATH", "{h:?}");
@@ -319,7 +407,10 @@ fn the_ledger_stops_expected_payments_by_the_same_death() {
     let fx = county(&[]);
     // The ledger also needs the crediting rates (one rate for every year will do).
     let rates: String = (2011..=2025).map(|y| format!("{y},3.00\n")).collect();
-    let rates = write(&fx.dir.path().join("in/interest_rate.csv"), format!("年度,利率\n{rates}").as_bytes());
+    let rates = write(
+        &fx.dir.path().join("in/interest_rate.csv"),
+        format!("年度,利率\n{rates}").as_bytes(),
+    );
     ingest_all(&fx, &[rates]);
     let mut wh = open_wh(&fx.wh_dir());
     let opts = pension::ledger::StageOptions::new(NaiveDate::from_ymd_opt(2025, 4, 1).unwrap());
@@ -330,10 +421,18 @@ fn the_ledger_stops_expected_payments_by_the_same_death() {
         "SELECT person_no, strftime(min(month), '%Y-%m') FROM expected_payout
          WHERE reason = 'after_death' GROUP BY 1 ORDER BY 1",
     );
-    let got: Vec<(&str, &str)> = rows.iter().map(|r| (r[0].as_str(), r[1].as_str())).collect();
+    let got: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r[0].as_str(), r[1].as_str()))
+        .collect();
     assert_eq!(
         got,
-        vec![(CANC, "2025-03"), (REC, "2025-02"), (BOTH, "2025-02"), (REGSTAT, "2025-02")]
+        vec![
+            (CANC, "2025-03"),
+            (REC, "2025-02"),
+            (BOTH, "2025-02"),
+            (REGSTAT, "2025-02")
+        ]
     );
 }
 

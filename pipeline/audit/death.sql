@@ -1,5 +1,5 @@
 -- A person's death: the ONE definition that every audit check, pre-payment screening
--- and the ledger's expected payments use (docs/rules.md § Benefits: the pension stops
+-- and the ledger's expected payments use (docs/rules.md § Death: the pension stops
 -- from the month after death). Needs the macro as_of_end(); writes `a_death`, one row
 -- per person number known to be dead by then:
 --   death_date      the earliest date any source gives;

@@ -154,7 +154,9 @@ fn workbook(rows: &[Row], month: NaiveDate, path: &Path) -> Result<(), AuditErro
             ws.write_string_with_format(2, c as u16, *h, &head)
                 .map_err(&e)?;
         }
-        let widths = [22.0, 26.0, 9.0, 9.0, 9.0, 15.0, 9.0, 9.0, 9.0, 9.0, 9.0, 12.0];
+        let widths = [
+            22.0, 26.0, 9.0, 9.0, 9.0, 15.0, 9.0, 9.0, 9.0, 9.0, 9.0, 12.0,
+        ];
         for (c, w) in widths.iter().enumerate() {
             ws.set_column_width(c as u16, *w).map_err(&e)?;
         }
@@ -166,7 +168,9 @@ fn workbook(rows: &[Row], month: NaiveDate, path: &Path) -> Result<(), AuditErro
             let mine: Vec<&Row> = all.iter().copied().filter(|x| latest(x)).collect();
             let kept = |closed: bool| {
                 all.iter()
-                    .filter(|x| !latest(x) && (x.cells[STATUS_COL].as_deref() == Some("closed")) == closed)
+                    .filter(|x| {
+                        !latest(x) && (x.cells[STATUS_COL].as_deref() == Some("closed")) == closed
+                    })
                     .count() as f64
             };
             let persons: std::collections::BTreeSet<&str> =

@@ -149,7 +149,7 @@ fn state_checks(reg: Option<&Person>, r: &Records, found: &mut BTreeMap<&'static
     }
 }
 
-/// The death the audit knows (docs/rules.md § Benefits; the audit's death.sql): the
+/// The death the audit knows (docs/rules.md § Death; the audit's death.sql): the
 /// earliest of the registries' date, when the person is known to them, and the
 /// enrollment's own cancellation for death (its event date is the date of death).
 fn known_death(reg: Option<&Person>, r: &Records) -> Option<chrono::NaiveDate> {
