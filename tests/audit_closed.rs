@@ -361,3 +361,39 @@ fn a_finding_whose_payouts_were_corrected_away_is_closed() {
         "6"
     );
 }
+
+#[test]
+fn auditing_an_earlier_month_closes_no_later_finding() {
+    // As of 2025-01 nobody was paid after death yet: the April findings are absent
+    // because of the earlier as-of date, not because records changed.
+    let fx = county(&[]);
+    audit_month(&fx, "2025-04");
+    let pad = id_of(&fx, "PAID_AFTER_DEATH", CANC);
+    let r = audit_month(&fx, "2025-01");
+    assert_eq!(r.closed, 0);
+    assert_eq!(
+        fx.one("SELECT count(*) FROM findings WHERE status = 'closed'"),
+        "0"
+    );
+    let (status, latest, _, _) = state(&fx, "PAID_AFTER_DEATH", CANC);
+    assert_eq!((status.as_str(), latest.as_str()), ("open", "false"));
+    let h = history(&fx, &pad);
+    assert_eq!(h.len(), 1, "{h:?}");
+    assert_eq!(
+        h[0].2,
+        format!(
+            "not found by the audit of 2025-01 ({}), which sees the data as of a month before 2025-04 \
+             when it was last found; status open kept",
+            r.run_id
+        )
+    );
+    // As of January 孙德胜 (BOTH) was dead per the register and not yet cancelled.
+    assert_eq!(state(&fx, "DECEASED_ACTIVE", BOTH).0, "open");
+    // Back to April: found again, still open. Meanwhile his cancellation (applied
+    // 2025-03-01) has come in: that January finding is closed.
+    let r = audit_month(&fx, "2025-04");
+    assert_eq!((r.reopened, r.closed), (0, 1));
+    assert_eq!(state(&fx, "DECEASED_ACTIVE", BOTH).0, "closed");
+    assert_eq!(state(&fx, "PAID_AFTER_DEATH", CANC).0, "open");
+    assert_eq!(state(&fx, "PAID_AFTER_DEATH", CANC).1, "true");
+}

@@ -13,7 +13,8 @@
 //! reopen a dismissed finding.)
 //!
 //! A finding is never deleted (docs/rules.md § Findings, § What later stages read).
-//! One that an audit run no longer produces (its records were corrected or removed) stays in `findings` with `in_latest_audit = false`:
+//! One that an audit run no longer produces (its records were corrected or removed)
+//! stays in `findings` with `in_latest_audit = false`:
 //! - if it was open, the audit closes it: status `closed` (已消除), which only the
 //!   audit sets, with the note "no longer found by the audit of YYYY-MM (runNNNNN):
 //!   the records behind it changed" in its history;
