@@ -3,7 +3,9 @@
 mod common;
 
 mod atomic;
+mod audit_closed;
 mod audit_county;
+mod audit_death;
 mod audit_status;
 mod bad_files;
 mod cli;

@@ -194,7 +194,13 @@ pub fn prepare(
             check: "setup: fund_flows.sql".into(),
             source: e,
         })?;
-    let prelude = sql_text("prelude", include_str!("prelude.sql"));
+    // Death first: one definition (death.sql) that the prelude's tables and every
+    // check read through `a_person`.
+    let prelude = format!(
+        "{}\n{}",
+        sql_text("death", super::DEATH_SQL),
+        sql_text("prelude", include_str!("prelude.sql"))
+    );
     for stmt in prelude.split(";\n").filter(|s| {
         s.lines()
             .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with("--"))

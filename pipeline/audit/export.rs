@@ -36,9 +36,14 @@ const COLUMNS: &[(&str, &str, f64)] = &[
     ("status", "状态", 9.0),
     ("first_seen", "首次发现", 9.0),
     ("last_seen", "最近发现", 9.0),
+    ("in_latest_audit", "本次仍发现", 9.0),
     ("verification", "核查情况(现场填写)", 24.0),
 ];
 const AMOUNT_COL: usize = 12;
+const STATUS_COL: usize = 14;
+/// "true" when this run produced the finding; "false" for one kept from an earlier
+/// run (closed, or its status kept): shown, never counted in this run's totals.
+const LATEST_COL: usize = 17;
 
 fn status_zh(s: &str) -> &str {
     match s {
@@ -46,6 +51,7 @@ fn status_zh(s: &str) -> &str {
         "confirmed" => "已确认",
         "dismissed" => "已排除",
         "recovered" => "已追回",
+        "closed" => "已消除",
         other => other,
     }
 }
@@ -64,13 +70,15 @@ fn load(conn: &Connection) -> Result<Vec<Row>, AuditError> {
         "SELECT f.check_code, f.finding_id, f.severity, f.person_no, f.id_number, f.name, f.township, f.village,
                 p.phone, p.address, p.bank_account, strftime(f.month_from, '%Y-%m'), strftime(f.month_to, '%Y-%m'),
                 f.amount_at_risk::VARCHAR, f.evidence, f.status, strftime(f.first_seen, '%Y-%m'),
-                strftime(f.last_seen, '%Y-%m')
-         FROM a_final f LEFT JOIN a_person p ON p.person_no = f.person_no
-         ORDER BY f.check_code, f.township NULLS LAST, f.village NULLS LAST, f.person_no NULLS LAST, f.subject",
+                strftime(f.last_seen, '%Y-%m'), f.in_latest_audit::VARCHAR
+         FROM (SELECT * FROM a_final UNION ALL BY NAME SELECT * FROM a_kept) f
+         LEFT JOIN a_person p ON p.person_no = f.person_no
+         ORDER BY f.check_code, f.in_latest_audit DESC, f.township NULLS LAST, f.village NULLS LAST,
+                  f.person_no NULLS LAST, f.subject",
     )?;
     let rows = stmt.query_map([], |r| {
         let mut cells = Vec::with_capacity(COLUMNS.len());
-        for i in 1..18 {
+        for i in 1..19 {
             cells.push(r.get::<_, Option<String>>(i)?);
         }
         cells.push(None);
@@ -80,6 +88,10 @@ fn load(conn: &Connection) -> Result<Vec<Row>, AuditError> {
         })
     })?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+fn latest(r: &Row) -> bool {
+    r.cells[LATEST_COL].as_deref() == Some("true")
 }
 
 fn xerr(path: &Path) -> impl Fn(XlsxError) -> AuditError + '_ {
@@ -135,25 +147,38 @@ fn workbook(rows: &[Row], month: NaiveDate, path: &Path) -> Result<(), AuditErro
             "已确认",
             "已排除",
             "已追回",
+            "已消除",
+            "未再发现·状态保留",
         ];
         for (c, h) in heads.iter().enumerate() {
             ws.write_string_with_format(2, c as u16, *h, &head)
                 .map_err(&e)?;
         }
-        let widths = [22.0, 26.0, 9.0, 9.0, 9.0, 15.0, 9.0, 9.0, 9.0, 9.0];
+        let widths = [
+            22.0, 26.0, 9.0, 9.0, 9.0, 15.0, 9.0, 9.0, 9.0, 9.0, 9.0, 12.0,
+        ];
         for (c, w) in widths.iter().enumerate() {
             ws.set_column_width(c as u16, *w).map_err(&e)?;
         }
         let mut r = 3u32;
         let (mut n_all, mut amt_all) = (0usize, rust_decimal::Decimal::ZERO);
         for check in CHECKS {
-            let mine: Vec<&Row> = rows.iter().filter(|x| x.code == check.code).collect();
+            // This run's findings; those kept from earlier runs are counted apart.
+            let all: Vec<&Row> = rows.iter().filter(|x| x.code == check.code).collect();
+            let mine: Vec<&Row> = all.iter().copied().filter(|x| latest(x)).collect();
+            let kept = |closed: bool| {
+                all.iter()
+                    .filter(|x| {
+                        !latest(x) && (x.cells[STATUS_COL].as_deref() == Some("closed")) == closed
+                    })
+                    .count() as f64
+            };
             let persons: std::collections::BTreeSet<&str> =
                 mine.iter().filter_map(|x| x.cells[2].as_deref()).collect();
             let amt: rust_decimal::Decimal = mine.iter().filter_map(|x| amount(x)).sum();
             let by = |s: &str| {
                 mine.iter()
-                    .filter(|x| x.cells[14].as_deref() == Some(s))
+                    .filter(|x| x.cells[STATUS_COL].as_deref() == Some(s))
                     .count() as f64
             };
             ws.write_string(r, 0, check.code).map_err(&e)?;
@@ -170,6 +195,8 @@ fn workbook(rows: &[Row], month: NaiveDate, path: &Path) -> Result<(), AuditErro
             {
                 ws.write_number(r, 6 + k as u16, by(s)).map_err(&e)?;
             }
+            ws.write_number(r, 10, kept(true)).map_err(&e)?;
+            ws.write_number(r, 11, kept(false)).map_err(&e)?;
             n_all += mine.len();
             amt_all += amt;
             r += 1;
@@ -215,8 +242,12 @@ fn workbook(rows: &[Row], month: NaiveDate, path: &Path) -> Result<(), AuditErro
                     13 => {
                         ws.write_string_with_format(r, col, v, &wrap).map_err(&e)?;
                     }
-                    14 => {
+                    STATUS_COL => {
                         ws.write_string(r, col, status_zh(v)).map_err(&e)?;
+                    }
+                    LATEST_COL => {
+                        ws.write_string(r, col, if v == "true" { "是" } else { "否" })
+                            .map_err(&e)?;
                     }
                     _ => {
                         ws.write_string(r, col, v).map_err(&e)?;
@@ -225,13 +256,16 @@ fn workbook(rows: &[Row], month: NaiveDate, path: &Path) -> Result<(), AuditErro
             }
             r += 1;
         }
-        let total: rust_decimal::Decimal = mine.iter().filter_map(|x| amount(x)).sum();
-        ws.write_string_with_format(r, 0, format!("合计 {} 条", mine.len()), &bold)
+        // The total is of this run's findings (本次仍发现 = 是); kept rows are listed only.
+        let current: Vec<&&Row> = mine.iter().filter(|x| latest(x)).collect();
+        let total: rust_decimal::Decimal = current.iter().filter_map(|x| amount(x)).sum();
+        ws.write_string_with_format(r, 0, format!("合计 {} 条", current.len()), &bold)
             .map_err(&e)?;
         let col = AMOUNT_COL as u16;
         let letter = (b'A' + AMOUNT_COL as u8) as char;
+        let flag = (b'A' + LATEST_COL as u8) as char;
         let formula = if r > 1 {
-            format!("=SUM({letter}2:{letter}{r})")
+            format!("=SUMIFS({letter}2:{letter}{r},{flag}2:{flag}{r},\"是\")")
         } else {
             "=0".to_string()
         };

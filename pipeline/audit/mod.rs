@@ -10,10 +10,16 @@
 //! Derived tables written (through the warehouse's atomic commit):
 //! - `findings`: finding_id, check_code, severity, person_no, id_number, name,
 //!   township, village, month_from, month_to, amount_at_risk DECIMAL(18,2), evidence,
-//!   status, first_seen, last_seen (audit months), subject, evidence_hash. Replaced by
-//!   each `pipeline audit`; `pipeline finding set` rewrites it with the new status.
+//!   status, first_seen, last_seen (audit months), subject, evidence_hash,
+//!   in_latest_audit. Rewritten by each `pipeline audit`: this run's findings, plus
+//!   every earlier finding it no longer produces (`in_latest_audit = false`; an open
+//!   one becomes `closed`, 已消除 — see [`store`]); never a row deleted. `pipeline
+//!   finding set` rewrites it with the new status.
 //! - `finding_history`: seq, finding_id, check_code, subject, status, previous_status,
 //!   note, who, changed_at, evidence_hash, source (user | audit). Only appended to.
+//!
+//! Death, for every check, screening and the ledger, is one definition: `death.sql`
+//! (docs/rules.md § Death).
 //!
 //! Interpretations (the rules leave them open; docs/rules.md § Audit checks states them;
 //! the synthetic county's answer key reads them the same way):
@@ -43,6 +49,11 @@ use std::path::PathBuf;
 /// Both sides of the books-agree comparison (views `fund_detail_flow` and
 /// `fund_ledger_flow`), shared with the monthly report so the two cannot drift apart.
 pub const FUND_FLOWS_SQL: &str = include_str!("fund_flows.sql");
+
+/// A person's death (table `a_death`: person_no, death_date, death_evidence), from
+/// the register, every death_record source and cancellations for death; needs the
+/// macro `as_of_end()`. The one definition the checks, screening and the ledger use.
+pub const DEATH_SQL: &str = include_str!("death.sql");
 
 pub use catalogue::{Check, CHECKS};
 pub use engine::{AuditParams, Timing};

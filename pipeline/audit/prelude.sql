@@ -1,7 +1,8 @@
 -- Shared tables every check reads, built once per run. The macros as_of_month(),
 -- as_of_end() and the parameters p_*() are defined by the engine before this runs;
 -- a_payout_src is `payout` (plus the rows being screened, for `pipeline screen`);
--- a_expected is the ledger's expected_payout (empty when the ledger has not run).
+-- a_expected is the ledger's expected_payout (empty when the ledger has not run);
+-- a_death (death.sql, run just before) is every person's death, from all its sources.
 
 -- Basic pension standard in force per period (newest file wins for a from_month).
 CREATE OR REPLACE TABLE a_std AS
@@ -25,24 +26,6 @@ CREATE OR REPLACE TABLE a_reg AS
 SELECT id_number, name, sex, birth_date, township, village, status, status_date
 FROM id_registry
 QUALIFY row_number() OVER (PARTITION BY id_number ORDER BY _line DESC) = 1;
-
--- Death as known to any source by the end of the audit month.
-CREATE OR REPLACE TABLE a_death AS
-WITH d AS (
-    SELECT id_number, death_date,
-           CASE source WHEN 'cremation' THEN 'death_record 民政火化'
-                       WHEN 'medical' THEN 'death_record 医学死亡证明'
-                       WHEN 'police' THEN 'death_record 公安户籍注销'
-                       ELSE 'death_record ' || source END AS src
-    FROM death_record
-    UNION ALL
-    SELECT id_number, status_date, 'id_registry 户籍状态=死亡' FROM a_reg
-    WHERE status = 'dead' AND status_date IS NOT NULL
-)
-SELECT id_number, min(death_date) AS death_date,
-       array_to_string(list_sort(list_distinct(list(src || ' ' || strftime(death_date, '%Y-%m-%d')))), '; ') AS death_evidence
-FROM d WHERE death_date <= as_of_end()
-GROUP BY id_number;
 
 -- Employee-pension spells and prison terms by ID, as month ranges.
 CREATE OR REPLACE TABLE a_emp AS
@@ -113,7 +96,7 @@ SELECT e.person_no, e.id_number, e.id_number_legacy15 AS id_legacy15, e.id_ok AS
 FROM base e
 LEFT JOIN chp USING (person_no)
 LEFT JOIN a_reg r ON e.id_ok AND r.id_number = e.id_number
-LEFT JOIN a_death d ON e.id_ok AND d.id_number = e.id_number
+LEFT JOIN a_death d USING (person_no)
 LEFT JOIN c USING (person_no)
 LEFT JOIN a USING (person_no);
 

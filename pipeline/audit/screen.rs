@@ -11,7 +11,8 @@
 //! not if that finding was dismissed), and for what only the row can show:
 //! INPUT_INVALID (unreadable, quarantined), NOT_ENROLLED (no such person number),
 //! ID_INVALID / ID_MISMATCH (the row's ID or name differs from the enrollment) and
-//! CANCELLED (a month after a cancellation other than death).
+//! CANCELLED (a month after a cancellation other than death; a cancellation for death
+//! is a death like any other, death.sql, and its later months are PAID_AFTER_DEATH).
 
 use std::path::{Path, PathBuf};
 
@@ -179,7 +180,7 @@ fn screen_in(
     }
     engine::prepare(&conn, month, params, Some("a_screen_rows"))?;
     engine::run_checks(&conn, params)?;
-    store::finalize(&conn)?;
+    store::finalize(&conn, "screening")?;
 
     // 3. Codes per held row, with the reasons.
     let flag_arms: Vec<String> = PAYMENT_FLAGS

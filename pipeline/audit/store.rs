@@ -11,6 +11,19 @@
 //! carries running totals — payments to an unknown ID, into a shared account — the
 //! check gives an `evidence_key` of the facts alone, so one more month paid does not
 //! reopen a dismissed finding.)
+//!
+//! A finding is never deleted (docs/rules.md § Findings, § What later stages read).
+//! One that an audit run no longer produces (its records were corrected or removed)
+//! stays in `findings` with `in_latest_audit = false`:
+//! - if it was open, the audit closes it: status `closed` (已消除), which only the
+//!   audit sets, with the note "no longer found by the audit of YYYY-MM (runNNNNN):
+//!   the records behind it changed" in its history;
+//! - a confirmed, dismissed or recovered one keeps its status and gets that note;
+//! - if a later run finds it again, a closed finding reopens (note "found again …")
+//!   and any other keeps its status with the same note.
+//!
+//! (When the run audits an earlier month than the one the finding was last found in,
+//! its absence says nothing about corrections: the note says so and no status changes.)
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -25,11 +38,21 @@ use super::{io_err, relation_exists, AuditError};
 use crate::schema::Catalog;
 use crate::warehouse::{connect, lit, RunEntry, Transaction, Warehouse};
 
+/// The statuses a user sets (`pipeline finding set`).
 pub const STATUSES: &[&str] = &["open", "confirmed", "dismissed", "recovered"];
+/// Set by the audit only: an open finding that a later run no longer produces.
+pub const CLOSED: &str = "closed";
 
-/// The columns of `findings`, in order.
+/// The columns of `findings`, in order. `in_latest_audit`: the latest audit run
+/// produced the finding (false: kept from an earlier run, see the module notes).
 pub const FINDING_COLUMNS: &str = "finding_id, check_code, severity, person_no, id_number, name, township, village, \
-     month_from, month_to, amount_at_risk, evidence, status, first_seen, last_seen, subject, evidence_hash";
+     month_from, month_to, amount_at_risk, evidence, status, first_seen, last_seen, subject, evidence_hash, \
+     in_latest_audit";
+
+const PREV_TABLE: &str = "CREATE OR REPLACE TABLE a_prev (finding_id VARCHAR, check_code VARCHAR, severity VARCHAR, \
+     person_no VARCHAR, id_number VARCHAR, name VARCHAR, township VARCHAR, village VARCHAR, month_from DATE, \
+     month_to DATE, amount_at_risk DECIMAL(18,2), evidence VARCHAR, status VARCHAR, first_seen DATE, \
+     last_seen DATE, subject VARCHAR, evidence_hash VARCHAR, in_latest_audit BOOLEAN);";
 
 const HISTORY_TABLE: &str = "CREATE OR REPLACE TABLE a_hist (seq BIGINT, finding_id VARCHAR, check_code VARCHAR, \
      subject VARCHAR, status VARCHAR, previous_status VARCHAR, note VARCHAR, who VARCHAR, changed_at VARCHAR, \
@@ -65,6 +88,10 @@ pub struct AuditReport {
     pub by_check: Vec<CheckSummary>,
     pub total: u64,
     pub reopened: u64,
+    /// Open findings of earlier runs that this run no longer produces, now closed.
+    pub closed: u64,
+    /// Findings no longer produced (or produced again) whose status was kept, with a note.
+    pub noted: u64,
     pub exports: Vec<PathBuf>,
     pub seconds: f64,
 }
@@ -131,27 +158,35 @@ fn severity_table(conn: &Connection) -> Result<(), AuditError> {
     Ok(())
 }
 
-/// The history so far (`a_hist`) and the previous findings' first/last seen.
+/// The history so far (`a_hist`) and the previous findings (`a_prev`, every column;
+/// findings written before `in_latest_audit` existed count as in the latest audit).
 fn load_state(conn: &Connection) -> Result<(), AuditError> {
     conn.execute_batch(HISTORY_TABLE)?;
     if relation_exists(conn, "finding_history")? {
         conn.execute_batch("INSERT INTO a_hist BY NAME SELECT * FROM finding_history;")?;
     }
+    conn.execute_batch(PREV_TABLE)?;
     if relation_exists(conn, "findings")? {
-        conn.execute_batch("CREATE OR REPLACE TABLE a_prev AS SELECT finding_id, first_seen, last_seen FROM findings;")?;
-    } else {
         conn.execute_batch(
-            "CREATE OR REPLACE TABLE a_prev (finding_id VARCHAR, first_seen DATE, last_seen DATE);",
+            "INSERT INTO a_prev BY NAME SELECT * FROM findings;
+             UPDATE a_prev SET in_latest_audit = true WHERE in_latest_audit IS NULL;",
         )?;
     }
     Ok(())
 }
 
-/// From `a_raw` to `a_final` (identities, persons, statuses) and `a_reopen`.
-pub fn finalize(conn: &Connection) -> Result<(), AuditError> {
+/// From `a_raw` to `a_final` (this run's findings: identities, persons, statuses),
+/// `a_kept` (earlier findings this run no longer produces, with their new status) and
+/// `a_auto` (the history entries the run appends: reopened, closed, kept with a note).
+/// `run` names the run in those notes.
+pub fn finalize(conn: &Connection, run: &str) -> Result<(), AuditError> {
     severity_table(conn)?;
     load_state(conn)?;
-    conn.execute_batch(
+    let by = format!(
+        "the audit of ' || ym(as_of_month()) || ' ({})",
+        run.replace('\'', "''")
+    );
+    conn.execute_batch(&format!(
         "CREATE OR REPLACE TABLE a_new AS
          SELECT substr(md5(r.check_code || '|' || r.subject), 1, 16) AS finding_id, r.check_code, s.severity,
                 r.person_no, coalesce(r.id_number, p.id_number) AS id_number, coalesce(r.name, p.name) AS name,
@@ -161,23 +196,60 @@ pub fn finalize(conn: &Connection) -> Result<(), AuditError> {
          FROM a_raw r JOIN a_sev s USING (check_code) LEFT JOIN a_person p ON p.person_no = r.person_no;
          CREATE OR REPLACE TABLE a_last AS
          SELECT * FROM a_hist QUALIFY row_number() OVER (PARTITION BY finding_id ORDER BY seq DESC) = 1;
+         -- Reopened: dismissed or recovered on evidence that has changed since, or closed
+         -- by an earlier run and found again.
          CREATE OR REPLACE TABLE a_reopen AS
          SELECT n.finding_id, n.check_code, n.subject, n.evidence_hash, l.status AS previous_status
          FROM a_new n JOIN a_last l USING (finding_id)
-         WHERE l.status IN ('dismissed', 'recovered') AND l.evidence_hash IS DISTINCT FROM n.evidence_hash;
+         WHERE (l.status IN ('dismissed', 'recovered') AND l.evidence_hash IS DISTINCT FROM n.evidence_hash)
+            OR l.status = '{CLOSED}';
          CREATE OR REPLACE TABLE a_final AS
          SELECT n.finding_id, n.check_code, n.severity, n.person_no, n.id_number, n.name, n.township, n.village,
                 n.month_from, n.month_to, n.amount_at_risk, n.evidence,
                 CASE WHEN ro.finding_id IS NOT NULL THEN 'open' ELSE coalesce(l.status, 'open') END AS status,
                 least(coalesce(pv.first_seen, as_of_month()), as_of_month()) AS first_seen,
                 greatest(coalesce(pv.last_seen, as_of_month()), as_of_month()) AS last_seen,
-                n.subject, n.evidence_hash
+                n.subject, n.evidence_hash, true AS in_latest_audit
          FROM a_new n
          LEFT JOIN a_last l USING (finding_id)
          LEFT JOIN a_reopen ro USING (finding_id)
          LEFT JOIN a_prev pv USING (finding_id)
-         ORDER BY n.check_code, n.person_no NULLS LAST, n.subject;",
-    )?;
+         ORDER BY n.check_code, n.person_no NULLS LAST, n.subject;
+         -- Earlier findings this run does not produce. gone_now: the audit before this one
+         -- still produced it; corrected: this run sees the data as of the month it was last
+         -- found in or later, so the records behind it changed (an open one closes).
+         CREATE OR REPLACE TABLE a_gone AS
+         SELECT p.*, p.in_latest_audit AS gone_now, as_of_month() >= p.last_seen AS corrected
+         FROM a_prev p ANTI JOIN a_new n USING (finding_id);
+         CREATE OR REPLACE TABLE a_kept AS
+         SELECT * EXCLUDE (status, in_latest_audit, gone_now, corrected),
+                CASE WHEN gone_now AND corrected AND status = 'open' THEN '{CLOSED}' ELSE status END AS status,
+                false AS in_latest_audit
+         FROM a_gone;
+         CREATE OR REPLACE TABLE a_auto AS
+         SELECT finding_id, check_code, subject, 'open' AS status, previous_status, evidence_hash,
+                CASE WHEN previous_status = '{CLOSED}'
+                     THEN 'found again by {by} after it had been closed: reopened'
+                     ELSE 'evidence changed since it was ' || previous_status || ': reopened by {by}' END AS note,
+                'reopened' AS event
+         FROM a_reopen
+         UNION ALL
+         SELECT g.finding_id, g.check_code, g.subject, k.status, g.status, g.evidence_hash,
+                CASE WHEN NOT g.corrected
+                     THEN 'not found by {by}, which sees the data as of a month before ' || ym(g.last_seen) ||
+                          ' when it was last found; status ' || g.status || ' kept'
+                     WHEN k.status = '{CLOSED}'
+                     THEN 'no longer found by {by}: the records behind it changed; closed automatically (已消除)'
+                     ELSE 'no longer found by {by}: the records behind it changed; status ' || g.status || ' kept' END,
+                CASE WHEN k.status = '{CLOSED}' THEN 'closed' ELSE 'noted' END
+         FROM a_gone g JOIN a_kept k USING (finding_id)
+         WHERE g.gone_now
+         UNION ALL
+         SELECT f.finding_id, f.check_code, f.subject, f.status, f.status, f.evidence_hash,
+                'found again by {by}; status ' || f.status || ' kept', 'noted'
+         FROM a_final f JOIN a_prev p USING (finding_id)
+         WHERE NOT p.in_latest_audit AND f.finding_id NOT IN (SELECT finding_id FROM a_reopen);",
+    ))?;
     Ok(())
 }
 
@@ -244,15 +316,25 @@ pub fn run_audit(
     let (check_timings, dup) = engine::run_checks(&conn, &opts.params)?;
     timings.extend(check_timings);
     let t = Instant::now();
-    finalize(&conn)?;
-    let reopened = count(&conn, "SELECT count(*) FROM a_reopen")?;
-    let total = count(&conn, "SELECT count(*) FROM a_final")?;
     let mut tx = wh.begin()?;
+    finalize(&conn, &tx.run_id)?;
+    let events = |event: &str| {
+        count(
+            &conn,
+            &format!("SELECT count(*) FROM a_auto WHERE event = {}", lit(event)),
+        )
+    };
+    let (reopened, closed, noted) = (events("reopened")?, events("closed")?, events("noted")?);
+    let total = count(&conn, "SELECT count(*) FROM a_final")?;
     let rel = format!("derived/findings/{}.parquet", tx.run_id);
     let path = tx.stage(&rel);
+    // This run's findings, then the earlier ones it no longer produces (never deleted).
     copy_parquet(
         &conn,
-        &format!("SELECT {FINDING_COLUMNS} FROM a_final"),
+        &format!(
+            "SELECT {FINDING_COLUMNS} FROM a_final
+             UNION ALL SELECT {FINDING_COLUMNS} FROM a_kept"
+        ),
         &path,
     )?;
     tx.replace_derived("findings", vec![rel]);
@@ -261,15 +343,15 @@ pub fn run_audit(
         .derived
         .get("finding_history")
         .map_or(0, Vec::len);
-    if reopened > 0 || history_parts > 1 {
-        // Append the reopenings and compact the history into one file.
+    if reopened + closed + noted > 0 || history_parts > 1 {
+        // Append the run's own entries and compact the history into one file.
         conn.execute_batch(&format!(
             "INSERT INTO a_hist
-             SELECT (SELECT coalesce(max(seq), 0) FROM a_hist) + row_number() OVER (ORDER BY finding_id),
-                    finding_id, check_code, subject, 'open', previous_status,
-                    'evidence changed since it was ' || previous_status || ': reopened by the audit of ' || ym(as_of_month()),
+             SELECT (SELECT coalesce(max(seq), 0) FROM a_hist)
+                        + row_number() OVER (ORDER BY event = 'reopened' DESC, finding_id),
+                    finding_id, check_code, subject, status, previous_status, note,
                     {who}, {at}, evidence_hash, 'audit'
-             FROM a_reopen;",
+             FROM a_auto;",
             who = lit(&opts.who),
             at = lit(&now()),
         ))?;
@@ -311,6 +393,8 @@ pub fn run_audit(
         by_check,
         total,
         reopened,
+        closed,
+        noted,
         exports,
         seconds: t0.elapsed().as_secs_f64(),
     })
@@ -363,8 +447,13 @@ pub fn set_status(
     let started = now();
     let status = status.trim().to_ascii_lowercase();
     if !STATUSES.contains(&status.as_str()) {
+        let why = if status == CLOSED {
+            " (closed is set by the audit itself, when a later run no longer finds an open finding)"
+        } else {
+            ""
+        };
         return Err(AuditError::Usage(format!(
-            "status `{status}` is not one of {}",
+            "status `{status}` is not one of {}{why}",
             STATUSES.join(", ")
         )));
     }
@@ -375,10 +464,7 @@ pub fn set_status(
         ));
     }
     let id = resolve(&conn, id)?;
-    conn.execute_batch(HISTORY_TABLE)?;
-    if relation_exists(&conn, "finding_history")? {
-        conn.execute_batch("INSERT INTO a_hist BY NAME SELECT * FROM finding_history;")?;
-    }
+    load_state(&conn)?;
     let (check_code, person_no, previous, seq): (String, Option<String>, String, i64) = conn.query_row(
         "SELECT check_code, person_no, status, (SELECT coalesce(max(seq), 0) + 1 FROM a_hist) FROM findings WHERE finding_id = ?",
         [&id],
@@ -412,7 +498,7 @@ pub fn set_status(
     copy_parquet(
         &conn,
         &format!(
-            "SELECT {} FROM findings",
+            "SELECT {} FROM a_prev",
             FINDING_COLUMNS.replace(
                 "status,",
                 &format!(
@@ -446,6 +532,7 @@ pub fn show(wh: &Warehouse, catalog: &Catalog, id: &str) -> Result<Vec<String>, 
         ));
     }
     let id = resolve(&conn, id)?;
+    load_state(&conn)?;
     let mut out = Vec::new();
     type Shown = (
         String,
@@ -461,8 +548,10 @@ pub fn show(wh: &Warehouse, catalog: &Catalog, id: &str) -> Result<Vec<String>, 
     let row: Shown = conn.query_row(
         "SELECT check_code, severity, person_no, id_number, name, coalesce(township, '') || coalesce(village, ''),
                 coalesce(amount_at_risk::VARCHAR, ''), evidence,
-                status || ' (first seen ' || strftime(first_seen, '%Y-%m') || ', last seen ' || strftime(last_seen, '%Y-%m') || ')'
-         FROM findings WHERE finding_id = ?",
+                status || CASE WHEN status = 'closed' THEN ' 已消除' ELSE '' END ||
+                ' (first seen ' || strftime(first_seen, '%Y-%m') || ', last seen ' || strftime(last_seen, '%Y-%m') ||
+                CASE WHEN in_latest_audit THEN '' ELSE '; not found by the latest audit: see the history' END || ')'
+         FROM a_prev WHERE finding_id = ?",
         [&id],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?)),
     )?;

@@ -12,7 +12,10 @@ use pension::warehouse::Warehouse;
 /// warehouse as of the last day of --month, and store the results as the table
 /// `findings` (one row per check and person, book, account or receipt, with the
 /// months, the amount at risk and the evidence in plain words). A finding keeps its
-/// id and status from run to run; see `pipeline finding`. With --out, also write a
+/// id and status from run to run; see `pipeline finding`. A finding of an earlier
+/// run that this run no longer produces (its records were corrected) is kept: closed
+/// (已消除) if it was open, its status kept otherwise, with a note in its history.
+/// With --out, also write a
 /// workbook for field verification (findings_YYYY-MM.xlsx: a summary, then one sheet
 /// per check with Chinese headers, villages, contact details and amount totals) and
 /// a CSV of all findings.
@@ -89,15 +92,30 @@ pub fn print_report(r: &AuditReport, out: &mut dyn Write) -> std::io::Result<()>
             secs(&c.code)
         )?;
     }
+    let mut changes = Vec::new();
+    if r.reopened > 0 {
+        changes.push(format!(
+            "{} reopened (evidence changed, or found again)",
+            r.reopened
+        ));
+    }
+    if r.closed > 0 {
+        changes.push(format!(
+            "{} closed (已消除: open findings of earlier runs no longer found)",
+            r.closed
+        ));
+    }
+    if r.noted > 0 {
+        changes.push(format!(
+            "{} no longer or again found with their status kept (noted in the history)",
+            r.noted
+        ));
+    }
     writeln!(
         out,
         "total: {} finding(s){}",
         r.total,
-        if r.reopened > 0 {
-            format!(", {} reopened (evidence changed)", r.reopened)
-        } else {
-            String::new()
-        }
+        changes.iter().map(|c| format!(", {c}")).collect::<String>()
     )?;
     writeln!(
         out,

@@ -11,7 +11,10 @@ use pension::warehouse::Warehouse;
 /// dismissed, recovered; every change is appended to the history (who = $USER, when,
 /// the note and the evidence it was judged on) and is never overwritten. Statuses
 /// survive later audit runs; a dismissed finding stays dismissed unless its
-/// evidence changes. FINDING_ID may be a unique prefix (6 characters or more).
+/// evidence changes. The audit itself closes (closed, 已消除) an open finding that a
+/// later run no longer produces because its records were corrected, and reopens it
+/// if it comes back; both are noted in the history. FINDING_ID may be a unique
+/// prefix (6 characters or more).
 #[derive(clap::Args)]
 pub struct Args {
     #[command(subcommand)]

@@ -204,7 +204,7 @@ pub struct ExpectedMonth {
 
 /// Per month from the first approved start through `through`: what should have
 /// been paid. The death month is the earliest of a death cancellation's event
-/// date and the death registries; prison months run from the admission month to
+/// date and the person's death by the audit's definition (audit/death.sql); prison months run from the admission month to
 /// the release month inclusive (register) or from the suspension month to the
 /// month before resumption (服刑 suspension).
 pub fn expected_payout(
@@ -228,7 +228,7 @@ pub fn expected_payout(
         .iter()
         .filter(|c| c.reason == "death")
         .map(|c| c.event_date)
-        .chain(b.death_registered)
+        .chain(b.death)
         .min()
         .map(month_index);
     let cancelled = cancellations

@@ -223,8 +223,9 @@ pub struct Beneficiary {
     pub id_number: Option<String>,
     pub birth_date: Option<NaiveDate>,
     pub enroll_date: Option<NaiveDate>,
-    /// Earliest death date in the death registries (newest snapshot per source).
-    pub death_registered: Option<NaiveDate>,
+    /// Date of death by the audit's one definition (audit/death.sql: register, death
+    /// records, cancellation for death; earliest date).
+    pub death: Option<NaiveDate>,
     /// Prison register spells (admission, release).
     pub inmate: Vec<(NaiveDate, Option<NaiveDate>)>,
     /// Suspensions: (reason, start month, resumption month).
@@ -380,23 +381,26 @@ pub fn load_side(
         side.beneficiaries.entry(p.clone()).or_default();
     }
 
-    // The registries by ID number (small tables: read whole, matched here).
+    // Death by the one definition the audit and screening use (audit/death.sql): the
+    // earliest of the register's dead status, every death_record source and a
+    // cancellation for death (a person dead only per the register stops being payable
+    // here too).
+    conn.execute_batch(&format!(
+        "CREATE OR REPLACE TEMP MACRO as_of_end() AS {t};\n{}",
+        crate::audit::DEATH_SQL
+    ))?;
     let mut deaths: HashMap<String, NaiveDate> = HashMap::new();
-    each_batch(
-        conn,
-        &format!("SELECT id_number, death_date FROM death_record WHERE death_date <= {t} AND id_number IS NOT NULL"),
-        |b| {
-            let id = strings(b.column(0).as_ref())?;
-            let d = b.column(1).as_primitive::<Date32Type>();
-            for i in 0..b.num_rows() {
-                if let Some(day) = opt_day(d, i) {
-                    let e = deaths.entry(id.get(i).to_string()).or_insert(day);
-                    *e = (*e).min(day);
-                }
+    each_batch(conn, "SELECT person_no, death_date FROM a_death", |b| {
+        let person = strings(b.column(0).as_ref())?;
+        let d = b.column(1).as_primitive::<Date32Type>();
+        for i in 0..b.num_rows() {
+            if let Some(day) = opt_day(d, i) {
+                deaths.insert(person.get(i).to_string(), day);
             }
-            Ok(())
-        },
-    )?;
+        }
+        Ok(())
+    })?;
+    // The prison register by ID number (small: read whole, matched here).
     let mut spells: HashMap<String, Vec<(NaiveDate, Option<NaiveDate>)>> = HashMap::new();
     each_batch(
         conn,
@@ -415,9 +419,9 @@ pub fn load_side(
             Ok(())
         },
     )?;
-    for b in side.beneficiaries.values_mut() {
+    for (person, b) in side.beneficiaries.iter_mut() {
+        b.death = deaths.get(person).copied();
         if let Some(id) = &b.id_number {
-            b.death_registered = deaths.get(id).copied();
             if let Some(s) = spells.get(id) {
                 b.inmate = s.clone();
             }

@@ -10,6 +10,8 @@
 //! Interpretations, stated once:
 //! * Registry facts (death, moves, prison, employee pension) reach an enrollment only
 //!   through its ID number's 18-digit form; an unknown or malformed ID links to nothing.
+//! * A death is also known from the enrollment's own cancellation for death (its event
+//!   date), whatever the registries say: the earliest date counts.
 //! * A month is served in prison from the admission month to the release month,
 //!   inclusive; an employee-pension spell covers every month it touches.
 //! * For a month with several successful payments the earliest is the payment and the
@@ -148,6 +150,19 @@ fn state_checks(reg: Option<&Person>, r: &Records, found: &mut BTreeMap<&'static
     }
 }
 
+/// The death the audit knows (docs/rules.md § Death; the audit's death.sql): the
+/// earliest of the registries' date, when the person is known to them, and the
+/// enrollment's own cancellation for death (its event date is the date of death).
+fn known_death(reg: Option<&Person>, r: &Records) -> Option<chrono::NaiveDate> {
+    let registered = reg.filter(|p| p.known_dead()).and_then(|p| p.death);
+    let cancelled = r
+        .cancellation
+        .as_ref()
+        .filter(|c| c.reason == CancelReason::Death)
+        .map(|c| c.event);
+    registered.into_iter().chain(cancelled).min()
+}
+
 fn payment_checks(
     p: &Person,
     reg: Option<&Person>,
@@ -155,6 +170,7 @@ fn payment_checks(
     found: &mut BTreeMap<&'static str, Acc>,
 ) {
     let Some(appr) = &r.approval else { return };
+    let death = known_death(reg, r);
     let eligible_from = ym_of(p.birth) + 60 * 12 + 1;
     let mut seen: BTreeMap<Ym, ()> = BTreeMap::new();
     let mut ok: Vec<&super::history::Payout> = r.payouts.iter().filter(|x| x.ok).collect();
@@ -165,13 +181,13 @@ fn payment_checks(
             found.entry("DUP_PAYMENT").or_default().add(m, Some(total));
             continue;
         }
+        if death.is_some_and(|d| m > ym_of(d)) {
+            found
+                .entry("PAID_AFTER_DEATH")
+                .or_default()
+                .add(m, Some(total));
+        }
         if let Some(p) = reg {
-            if p.known_dead() && p.death.is_some_and(|d| m > ym_of(d)) {
-                found
-                    .entry("PAID_AFTER_DEATH")
-                    .or_default()
-                    .add(m, Some(total));
-            }
             if p.employee.is_some_and(|s| s.covers_month(m)) {
                 found.entry("DUAL_PENSION").or_default().add(m, Some(total));
             }
@@ -231,7 +247,7 @@ fn contribution_checks(
 ) {
     let sixteen = add_years(p.birth, 16);
     let sixty_year = chrono::Datelike::year(&p.sixtieth());
-    let death = reg.filter(|p| p.known_dead()).and_then(|p| p.death);
+    let death = known_death(reg, r);
     for c in r.contributions.iter().filter(|c| c.ok) {
         let after_death = death.is_some_and(|d| c.date > d);
         let after_sixty = c.kind == ContribKind::Normal && c.year > sixty_year;

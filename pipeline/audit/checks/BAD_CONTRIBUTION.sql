@@ -1,7 +1,8 @@
--- A successful contribution paid before the 16th birthday or after death, or a
+-- A successful contribution paid before the 16th birthday or after death (death as
+-- death.sql defines it: register, death records or a death cancellation), or a
 -- normal (not back-paid) contribution for a year after the year of the 60th birthday.
 WITH c AS (
-    SELECT c.person_no, c.paid_date, c.amount, c.kind, c.year, c.voucher_no, p.birth, p.death_date,
+    SELECT c.person_no, c.paid_date, c.amount, c.kind, c.year, c.voucher_no, p.birth, p.death_evidence,
            c.paid_date < p.birth + INTERVAL (p_min_age()) YEAR AS before_min_age,
            p.death_date IS NOT NULL AND c.paid_date > p.death_date AS after_death,
            c.kind = 'normal' AND c.year > year(p.birth) + p_pension_age() AS after_pension_age
@@ -15,10 +16,11 @@ SELECT person_no AS subject, person_no,
        string_agg(voucher_no || ' paid ' || paid_date::VARCHAR || ' ' || amount::VARCHAR || ' for ' || year || ': ' ||
                   concat_ws(', ',
                       CASE WHEN before_min_age THEN 'before the ' || p_min_age() || 'th birthday (born ' || birth::VARCHAR || ')' END,
-                      CASE WHEN after_death THEN 'after death ' || death_date::VARCHAR END,
+                      CASE WHEN after_death THEN 'after death' END,
                       CASE WHEN after_pension_age THEN 'normal contribution after the year of the ' ||
                            p_pension_age() || 'th birthday (born ' || birth::VARCHAR || ')' END),
-                  '; ' ORDER BY paid_date, voucher_no) AS evidence
+                  '; ' ORDER BY paid_date, voucher_no) ||
+       CASE WHEN bool_or(after_death) THEN '; ' || any_value(death_evidence) ELSE '' END AS evidence
 FROM c
 WHERE before_min_age OR after_death OR after_pension_age
 GROUP BY person_no
