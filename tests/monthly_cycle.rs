@@ -349,3 +349,59 @@ fn two_rows_with_one_key_and_other_values_in_one_file_quarantine_the_later() {
     assert!(q[0][2].contains("as line 2"), "{:?}", q[0]);
     assert!(out.contains("total: read 3 = new 1 + changed 0 + unchanged 1 + quarantined 1"), "{out}");
 }
+
+#[test]
+fn a_finding_whose_payment_the_bank_corrects_is_closed_with_the_reason() {
+    let fx = Fixture::new();
+    let wh = fx.wh_dir();
+    succeeds(pipeline(&wh).arg("ingest").arg(samples().join("county")));
+    succeeds(pipeline(&wh).args(["audit", "--month", "2026-10"]));
+    // A payment sent twice (DUP_PAYMENT); the bank re-issues that month's receipt
+    // file with the second payment marked failed.
+    let f = fx.rows(
+        "SELECT finding_id, person_no, strftime(month_from, '%Y-%m') FROM findings \
+         WHERE check_code = 'DUP_PAYMENT' AND status = 'open' ORDER BY finding_id LIMIT 1",
+    );
+    let (id, person, month) = (&f[0][0], &f[0][1], &f[0][2]);
+    let pays = fx.rows(&format!(
+        "SELECT payout_no, _file FROM payout WHERE person_no = '{person}' \
+         AND strftime(month, '%Y-%m') = '{month}' AND status = 'ok' ORDER BY paid_date DESC, payout_no DESC"
+    ));
+    assert!(pays.len() >= 2, "{pays:?}");
+    let (second, file) = (&pays[0][0], PathBuf::from(&pays[0][1]));
+    let (header, rows) = records(&text_of(&file));
+    let no = header.iter().position(|h| h == "发放流水号").unwrap();
+    let status = header.iter().position(|h| h == "发放状态").unwrap();
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let mut v: Vec<String> = r.iter().map(str::to_string).collect();
+            if v[no] == *second {
+                v[status] = "失败".into();
+            }
+            v
+        })
+        .collect();
+    let tmp = tempfile::tempdir().unwrap();
+    let reissued = tmp.path().join("回执_重发.csv");
+    write_csv(&reissued, &header, &rows);
+    let out = succeeds(pipeline(&wh).arg("ingest").arg(&reissued));
+    assert!(out.contains("1 corrected record(s)"), "{out}");
+    succeeds(pipeline(&wh).args(["audit", "--month", "2026-10"]));
+    assert_eq!(
+        fx.one(&format!("SELECT status FROM findings WHERE finding_id = '{id}'")),
+        "closed"
+    );
+    let notes = fx.rows(&format!(
+        "SELECT note FROM finding_history WHERE finding_id = '{id}' ORDER BY seq"
+    ));
+    assert!(
+        notes.last().unwrap()[0].contains("no longer found"),
+        "{notes:?}"
+    );
+    // The payment as first received is kept in history.
+    assert_eq!(
+        fx.one(&format!("SELECT status FROM payout_history WHERE payout_no = '{second}'")),
+        "ok"
+    );
+}
