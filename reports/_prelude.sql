@@ -16,8 +16,14 @@ FROM id_registry
 QUALIFY row_number() OVER (PARTITION BY id_number ORDER BY _line DESC) = 1;
 
 -- Dead by the report date according to any death record.
+-- A death known only from a cancellation for death (注销登记: 死亡) counts too, as in
+-- the audit's one definition of death (docs/rules.md § Death).
 CREATE OR REPLACE TEMP TABLE r_dead AS
-SELECT DISTINCT id_number FROM death_record WHERE death_date <= report_end();
+SELECT DISTINCT id_number FROM death_record WHERE death_date <= report_end()
+UNION
+SELECT id_number FROM cancellation
+WHERE reason = 'death' AND event_date <= report_end() AND apply_date <= report_end()
+  AND id_number IS NOT NULL;
 
 -- Contributing to or receiving the urban employee pension on the report date.
 CREATE OR REPLACE TEMP TABLE r_employee AS
