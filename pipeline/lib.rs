@@ -6,10 +6,13 @@
 //! through the same atomic commit → `reports`, which only read (the tables, charts
 //! and dashboard go to files outside the warehouse).
 //!
-//! `schema` holds the input kinds as data; `synth` makes the synthetic county that
+//! `schema` holds the input kinds as data, and `defs` is where every definition file
+//! (input kinds, reports, audit SQL, parameters) is read from: built into the binary,
+//! or a definitions folder laid over them; `synth` makes the synthetic county that
 //! tests, the demo and the benchmarks run on.
 
 pub mod audit;
+pub mod defs;
 pub mod idnum;
 pub mod ingest;
 pub mod ledger;

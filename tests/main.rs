@@ -11,6 +11,7 @@ mod kinds;
 mod ledger_golden;
 mod ledger_props;
 mod ledger_stage;
+mod portable;
 mod reports;
 mod synth_county;
 mod values;

@@ -41,8 +41,11 @@ pub mod store;
 use std::path::PathBuf;
 
 /// Both sides of the books-agree comparison (views `fund_detail_flow` and
-/// `fund_ledger_flow`), shared with the monthly report so the two cannot drift apart.
-pub const FUND_FLOWS_SQL: &str = include_str!("fund_flows.sql");
+/// `fund_ledger_flow`), shared with the monthly report so the two cannot drift apart:
+/// the definition file `checks/fund_flows.sql` (source: pipeline/audit/fund_flows.sql).
+pub fn fund_flows_sql() -> Result<String, crate::defs::DefsError> {
+    crate::defs::text("checks/fund_flows.sql")
+}
 
 pub use catalogue::{Check, CHECKS};
 pub use engine::{AuditParams, Timing};
@@ -70,6 +73,8 @@ pub enum AuditError {
     Ingest(#[from] crate::ingest::IngestError),
     #[error("{0}")]
     Usage(String),
+    #[error(transparent)]
+    Definitions(#[from] crate::defs::DefsError),
 }
 
 pub(crate) fn io_err(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> AuditError + '_ {

@@ -9,7 +9,8 @@ use pension::warehouse::{connect, Warehouse};
 /// Show what the warehouse holds.
 ///
 /// Tables (rows and date ranges), files ingested (kind, SHA-256, rows, when),
-/// refused files and quarantined rows by reason.
+/// refused files and quarantined rows by reason; first, where the definitions come
+/// from (built in, or which files a --definitions folder replaces or adds).
 #[derive(clap::Args)]
 pub struct Args {}
 
@@ -19,6 +20,7 @@ pub fn run(wh_dir: &Path, _args: Args) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("opening the warehouse {}", wh_dir.display()))?;
     let conn = connect(&wh, &catalog)?;
     let mut out = std::io::stdout().lock();
+    pension::defs::active().describe(&mut out)?;
     pension::status::print(&wh, &catalog, &conn, true, &mut out)?;
     Ok(ExitCode::SUCCESS)
 }
