@@ -47,18 +47,18 @@ fn table(out: &mut String, root: &Path, name: &str, sources: &[(&str, &str, &[&s
         collect(&path, &path, &mut files);
         files.sort();
         for (rel, abs) in files {
-            let keep = endings.is_empty()
-                || Path::new(&rel)
-                    .extension()
-                    .is_some_and(|x| endings.iter().any(|e| x == *e));
-            if !keep {
-                continue;
-            }
             let key = if rel.is_empty() {
                 as_name.to_string()
             } else {
                 format!("{as_name}/{rel}")
             };
+            let keep = endings.is_empty()
+                || Path::new(&key)
+                    .extension()
+                    .is_some_and(|x| endings.iter().any(|e| x == *e));
+            if !keep {
+                continue;
+            }
             writeln!(
                 out,
                 "    ({key:?}, include_bytes!({:?}) as &[u8]),",

@@ -78,7 +78,7 @@ pub fn builtin(name: &str) -> Option<&'static [u8]> {
         .map(|(_, b)| *b)
 }
 
-/// The hand-made bad sample files (data-samples/bad), by name, for the demo.
+/// The hand-made bad sample files (data-samples/bad), named `bad/FILE`, for the demo.
 pub fn bad_samples() -> &'static [(&'static str, &'static [u8])] {
     embedded::SAMPLES
 }
@@ -324,7 +324,7 @@ mod tests {
         }
         assert!(builtin("checks/prelude.sql").is_some());
         assert!(builtin("checks/fund_flows.sql").is_some());
-        assert!(bad_samples().iter().any(|(n, _)| *n == "README.md"));
+        assert!(bad_samples().iter().any(|(n, _)| *n == "bad/README.md"));
     }
 
     #[test]

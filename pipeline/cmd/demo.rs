@@ -66,7 +66,7 @@ fn write_samples(dir: &Path) -> anyhow::Result<()> {
     pension::synth::generate(&SAMPLE_COUNTY, &county)
         .with_context(|| format!("writing the sample county to {}", county.display()))?;
     for (name, bytes) in pension::defs::bad_samples() {
-        let path = dir.join("bad").join(name);
+        let path = dir.join(name);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("creating {}", parent.display()))?;

@@ -4,7 +4,7 @@
 //! chart comes from the exact value's text.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use duckdb::Connection;
 use rust_decimal::prelude::ToPrimitive;
