@@ -51,7 +51,9 @@ pub enum DefsError {
 pub enum Origin {
     BuiltIn,
     /// From the definitions folder; `replaces` when a built-in file has its name.
-    Folder { replaces: bool },
+    Folder {
+        replaces: bool,
+    },
 }
 
 /// One definition file: its name in the definitions (`reports/_prelude.sql`), the
@@ -180,7 +182,10 @@ impl DefSource {
     /// Where the definitions come from, for `status`.
     pub fn describe(&self, out: &mut dyn Write) -> std::io::Result<()> {
         let Some(dir) = &self.folder else {
-            return writeln!(out, "Definitions: built into this program (no --definitions folder)");
+            return writeln!(
+                out,
+                "Definitions: built into this program (no --definitions folder)"
+            );
         };
         let overrides = self.overrides().map_err(std::io::Error::other)?;
         writeln!(
@@ -239,11 +244,14 @@ impl DefSource {
         let known = ["schemas", "reports", "checks", "parameters.toml"];
         if !known.iter().any(|k| dir.join(k).exists()) {
             if let Some(stray) = definition_like(dir)?.first() {
-                return Err(misplaced(stray, &format!(
+                return Err(misplaced(
+                    stray,
+                    &format!(
                     "a definitions folder holds schemas/, reports/, checks/ or parameters.toml; \
                      to override reports, put this file in {}",
                     dir.join("reports").display()
-                )));
+                ),
+                ));
             }
         }
         Ok(files)
@@ -345,12 +353,18 @@ mod tests {
         assert!(reports.contains(&"reports/00_summary.sql".to_string()));
         assert_eq!(d.overrides().unwrap().len(), 2);
         let missing = d.text("parameters-nowhere.toml").unwrap_err().to_string();
-        assert!(missing.contains("parameters-nowhere.toml") && missing.contains(&tmp.display().to_string()));
+        assert!(
+            missing.contains("parameters-nowhere.toml")
+                && missing.contains(&tmp.display().to_string())
+        );
 
         std::fs::create_dir_all(tmp.join("checks")).unwrap();
         std::fs::write(tmp.join("checks/DUP_IDS.sql"), "SELECT 1").unwrap();
         let err = DefSource::with_folder(&tmp).unwrap_err().to_string();
-        assert!(err.contains("DUP_IDS.sql") && err.contains("DUP_ID.sql"), "{err}");
+        assert!(
+            err.contains("DUP_IDS.sql") && err.contains("DUP_ID.sql"),
+            "{err}"
+        );
         std::fs::remove_dir_all(&tmp).unwrap();
     }
 
@@ -361,7 +375,10 @@ mod tests {
         std::fs::create_dir_all(&tmp).unwrap();
         std::fs::write(tmp.join("05_cancellations.toml"), "title = 'x'").unwrap();
         let err = DefSource::with_folder(&tmp).unwrap_err().to_string();
-        assert!(err.contains("05_cancellations.toml") && err.contains("reports"), "{err}");
+        assert!(
+            err.contains("05_cancellations.toml") && err.contains("reports"),
+            "{err}"
+        );
         std::fs::remove_dir_all(&tmp).unwrap();
         assert!(DefSource::with_folder(&tmp).is_err());
     }

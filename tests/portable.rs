@@ -39,7 +39,9 @@ impl Demo {
     }
 
     fn run(&self, args: &[&str]) -> Output {
-        self.command(args).output().expect("the copied binary starts")
+        self.command(args)
+            .output()
+            .expect("the copied binary starts")
     }
 
     fn succeeds(&self, args: &[&str]) -> String {
@@ -122,7 +124,10 @@ fn a_copied_binary_runs_the_demo_from_any_folder() {
 
     // So its warehouse holds what ingesting the project's data-samples gives.
     let status = d.succeeds(&["--warehouse", "demo-out/warehouse", "status"]);
-    assert!(status.contains("Definitions: built into this program"), "{status}");
+    assert!(
+        status.contains("Definitions: built into this program"),
+        "{status}"
+    );
     let fx = Fixture::new();
     fx.ingest_with(
         &[samples()],
@@ -136,7 +141,10 @@ fn a_copied_binary_runs_the_demo_from_any_folder() {
         .schemas
         .iter()
         .map(|s| {
-            let n: u64 = fx.one(&format!("SELECT count(*) FROM \"{}\"", s.kind)).parse().unwrap();
+            let n: u64 = fx
+                .one(&format!("SELECT count(*) FROM \"{}\"", s.kind))
+                .parse()
+                .unwrap();
             (s.kind.clone(), pension::status::thousands(n))
         })
         .collect();
@@ -161,7 +169,11 @@ fn a_copied_binary_runs_the_demo_from_any_folder() {
     let summary = wb.worksheet_range("综合指标").expect("summary sheet");
     assert!(summary.rows().count() > 5);
     assert!(d.here.join("demo-out/dashboard_2026-10.html").is_file());
-    assert!(d.stdout.contains("Report package: demo-out/report"), "{}", d.stdout);
+    assert!(
+        d.stdout.contains("Report package: demo-out/report"),
+        "{}",
+        d.stdout
+    );
 }
 
 /// A definitions folder with the cancellations report retitled and one report added.
@@ -191,7 +203,9 @@ fn edited_definitions(dir: &Path) {
 }
 
 fn cell(wb: &mut Xlsx<std::io::BufReader<std::fs::File>>, sheet: &str, row: usize) -> Data {
-    let range = wb.worksheet_range(sheet).unwrap_or_else(|e| panic!("{sheet}: {e}"));
+    let range = wb
+        .worksheet_range(sheet)
+        .unwrap_or_else(|e| panic!("{sheet}: {e}"));
     let rows: Vec<&[Data]> = range.rows().collect();
     rows[row][0].clone()
 }
@@ -215,7 +229,10 @@ fn a_definitions_folder_changes_the_reports_and_status_says_so() {
         &out.display().to_string(),
     ]);
     let mut wb: Xlsx<_> = open_workbook(out.join("月报_2026-10.xlsx")).expect("workbook");
-    assert_eq!(cell(&mut wb, "注销原因", 0).to_string(), "注销登记（测试改名）");
+    assert_eq!(
+        cell(&mut wb, "注销原因", 0).to_string(),
+        "注销登记（测试改名）"
+    );
     let rows = d.succeeds(&[
         "--warehouse",
         "demo-out/warehouse",
@@ -230,7 +247,10 @@ fn a_definitions_folder_changes_the_reports_and_status_says_so() {
     // Without the folder, the built-in title.
     let mut demo_wb: Xlsx<_> =
         open_workbook(d.here.join("demo-out/report/月报_2026-10.xlsx")).expect("workbook");
-    assert_eq!(cell(&mut demo_wb, "注销原因", 0).to_string(), "注销登记（按注销原因）");
+    assert_eq!(
+        cell(&mut demo_wb, "注销原因", 0).to_string(),
+        "注销登记（按注销原因）"
+    );
     assert!(demo_wb.worksheet_range("登记记录数").is_err());
 
     // The environment variable does what the flag does; status lists the files.
@@ -242,7 +262,10 @@ fn a_definitions_folder_changes_the_reports_and_status_says_so() {
     assert!(status.status.success());
     let status = String::from_utf8(status.stdout).unwrap();
     let lines: Vec<&str> = status.lines().take(4).collect();
-    assert!(lines[0].contains(&defs_arg) && lines[0].contains("3 file(s)"), "{status}");
+    assert!(
+        lines[0].contains(&defs_arg) && lines[0].contains("3 file(s)"),
+        "{status}"
+    );
     assert!(lines[1].contains("reports/05_cancellations.toml") && lines[1].contains("replaces"));
     assert!(lines[2].contains("reports/30_enrollment_rows.sql") && lines[2].contains("added"));
 }
@@ -251,7 +274,11 @@ fn a_definitions_folder_changes_the_reports_and_status_says_so() {
 fn a_broken_definition_is_refused_by_its_file_name() {
     let d = demo();
     let stderr = |out: Output| {
-        assert!(!out.status.success(), "accepted: {}", String::from_utf8_lossy(&out.stdout));
+        assert!(
+            !out.status.success(),
+            "accepted: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
         String::from_utf8(out.stderr).unwrap()
     };
     // A report TOML that does not parse.
@@ -289,7 +316,10 @@ fn a_broken_definition_is_refused_by_its_file_name() {
         "--month",
         "2026-10",
     ]));
-    assert!(msg.contains("DUP_ID") && msg.contains(&file.display().to_string()), "{msg}");
+    assert!(
+        msg.contains("DUP_ID") && msg.contains(&file.display().to_string()),
+        "{msg}"
+    );
     assert_eq!(hashes(&wh), before);
 
     // A check file no check has, and a folder that is a reports folder itself.
@@ -297,7 +327,10 @@ fn a_broken_definition_is_refused_by_its_file_name() {
     let file = dir.join("checks/DUP_IDS.sql");
     crate::common::write(&file, b"SELECT 1");
     let msg = stderr(d.run(&["--definitions", &dir.display().to_string(), "status"]));
-    assert!(msg.contains(&file.display().to_string()) && msg.contains("DUP_ID.sql"), "{msg}");
+    assert!(
+        msg.contains(&file.display().to_string()) && msg.contains("DUP_ID.sql"),
+        "{msg}"
+    );
     let dir = d.tmp.path().join("reports-itself");
     let file = dir.join("05_cancellations.toml");
     crate::common::write(&file, b"title = \"x\"");

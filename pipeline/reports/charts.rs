@@ -22,11 +22,7 @@ struct Frame {
 }
 
 impl Frame {
-    fn load(
-        conn: &Connection,
-        def: &ChartDef,
-        tables: &[Table],
-    ) -> Result<Frame, ReportError> {
+    fn load(conn: &Connection, def: &ChartDef, tables: &[Table]) -> Result<Frame, ReportError> {
         match &def.source {
             ChartSource::Sql(sql) => {
                 let path = def.path.clone();
