@@ -7,10 +7,13 @@
 //! and dashboard go to files outside the warehouse).
 //!
 //! `schema` holds the input kinds as data and `params` the rule parameters
-//! (`parameters.toml`); `synth` makes the synthetic county that
+//! (`parameters.toml`); `defs` is where every definition file (input kinds,
+//! reports, audit SQL, parameters) is read from: built into the binary, or a
+//! definitions folder laid over them; `synth` makes the synthetic county that
 //! tests, the demo and the benchmarks run on.
 
 pub mod audit;
+pub mod defs;
 pub mod idnum;
 pub mod ingest;
 pub mod ledger;

@@ -29,6 +29,12 @@ struct Cli {
         default_value = "warehouse"
     )]
     warehouse: PathBuf,
+    /// A definitions folder laid over the built-in definitions: its schemas/*.toml,
+    /// reports/**.sql|toml, checks/<CODE>.sql and parameters.toml replace the built-in
+    /// files of the same name, and new files in schemas/ or reports/ add a kind or a
+    /// report (`status` lists them).
+    #[arg(long, global = true, env = "PIPELINE_DEFINITIONS", value_name = "DIR")]
+    definitions: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -54,8 +60,43 @@ enum Command {
     BenchReference(cmd::bench::ReferenceArgs),
 }
 
+/// Variables that named definition folders before `--definitions`; they are no
+/// longer read, and saying so beats silently using the built-in files.
+const RETIRED_VARIABLES: &[(&str, &str)] = &[
+    ("PIPELINE_SCHEMAS", "schemas"),
+    ("PIPELINE_REPORTS", "reports"),
+    ("PIPELINE_AUDIT_SQL_DIR", "checks"),
+];
+
+/// Chooses the definitions for this run; the folder is also handed to the commands
+/// this one starts (demo, bench) through the environment.
+fn select_definitions(folder: Option<PathBuf>) -> anyhow::Result<()> {
+    for (var, sub) in RETIRED_VARIABLES {
+        if std::env::var_os(var).is_some() {
+            eprintln!(
+                "warning: ${var} is no longer read; put those files in DIR/{sub}/ and pass \
+                 --definitions DIR (or set PIPELINE_DEFINITIONS)"
+            );
+        }
+    }
+    if let Some(dir) = folder {
+        let source = pension::defs::DefSource::with_folder(&dir)
+            .map_err(|e| anyhow::anyhow!("--definitions: {e}"))?;
+        if let Some(abs) = source.folder() {
+            // Still one thread: nothing else reads the environment concurrently.
+            std::env::set_var("PIPELINE_DEFINITIONS", abs);
+        }
+        pension::defs::select(source);
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Err(e) = select_definitions(cli.definitions) {
+        eprintln!("error: {e:#}");
+        return ExitCode::from(1);
+    }
     let wh = cli.warehouse;
     let result = match cli.command {
         Command::Ingest(a) => cmd::ingest::run(&wh, a),

@@ -319,12 +319,23 @@ fn value_of(form: Form, v: &toml::Value) -> Option<Value> {
 }
 
 impl Parameters {
-    /// The parameters of this run: `$PIPELINE_DEFINITIONS/parameters.toml` when that
-    /// folder has one, else the built-in file.
+    /// The parameters of this run: `parameters.toml` of the --definitions folder
+    /// (or $PIPELINE_DEFINITIONS) when it has one, else the built-in file.
     pub fn load() -> Result<Parameters, ParamsError> {
-        match std::env::var_os(DEFINITIONS_ENV).map(|d| Path::new(&d).join(FILE_NAME)) {
-            Some(path) if path.is_file() => Parameters::from_file(&path),
-            _ => Parameters::shipped(),
+        // Through the one loader of definition files (built in, or the
+        // --definitions folder laid over them).
+        let file = crate::defs::active()
+            .file(FILE_NAME)
+            .map_err(|e| ParamsError::Invalid {
+                origin: Origin::BuiltIn,
+                line: None,
+                message: e.to_string(),
+            })?;
+        match file.origin {
+            crate::defs::Origin::BuiltIn => Parameters::parse(&file.text, Origin::BuiltIn),
+            crate::defs::Origin::Folder { .. } => {
+                Parameters::parse(&file.text, Origin::File(file.path))
+            }
         }
     }
 

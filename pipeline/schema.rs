@@ -19,8 +19,8 @@ pub enum SchemaError {
     },
     #[error("schema file {path} is not valid: {message}")]
     Invalid { path: PathBuf, message: String },
-    #[error("no schema folder found; set PIPELINE_SCHEMAS to the project's schemas/ folder")]
-    NotFound,
+    #[error(transparent)]
+    Definitions(#[from] crate::defs::DefsError),
     #[error("unknown kind `{0}`; known kinds: {1}")]
     UnknownKind(String, String),
 }
@@ -232,25 +232,26 @@ impl Schema {
 #[derive(Debug, Clone)]
 pub struct Catalog {
     pub schemas: Vec<Schema>,
-    pub dir: PathBuf,
 }
 
 impl Catalog {
-    /// Loads `schemas/*.toml` from `PIPELINE_SCHEMAS`, `./schemas`, or the source tree.
+    /// The input kinds this process uses: `schemas/*.toml` built in, or with a
+    /// definitions folder's files over them (pipeline/defs.rs).
     pub fn load_default() -> Result<Catalog, SchemaError> {
-        let candidates = [
-            std::env::var_os("PIPELINE_SCHEMAS").map(PathBuf::from),
-            Some(PathBuf::from("schemas")),
-            Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas")),
-        ];
-        let dir = candidates
-            .into_iter()
-            .flatten()
-            .find(|d| d.join("payout.toml").is_file())
-            .ok_or(SchemaError::NotFound)?;
-        Catalog::load(&dir)
+        Catalog::from_source(crate::defs::active())
     }
 
+    /// `schemas/*.toml` of `src`.
+    pub fn from_source(src: &crate::defs::DefSource) -> Result<Catalog, SchemaError> {
+        let mut files = Vec::new();
+        for name in src.list("schemas", "toml")? {
+            let file = src.file(&name)?;
+            files.push((file.path, file.text));
+        }
+        Catalog::parse(files)
+    }
+
+    /// Every `*.toml` of the folder `dir`, on its own.
     pub fn load(dir: &Path) -> Result<Catalog, SchemaError> {
         let io = |source| SchemaError::Io {
             path: dir.to_path_buf(),
@@ -262,12 +263,21 @@ impl Catalog {
             .filter(|p| p.extension().is_some_and(|x| x == "toml"))
             .collect();
         paths.sort();
-        let mut schemas = Vec::new();
+        let mut files = Vec::new();
         for path in paths {
             let text = std::fs::read_to_string(&path).map_err(|source| SchemaError::Io {
                 path: path.clone(),
                 source,
             })?;
+            files.push((path, text));
+        }
+        Catalog::parse(files)
+    }
+
+    /// Schema files given as (path to name in messages, text).
+    fn parse(files: Vec<(PathBuf, String)>) -> Result<Catalog, SchemaError> {
+        let mut schemas = Vec::new();
+        for (path, text) in files {
             let schema: Schema = toml::from_str(&text).map_err(|e| SchemaError::Invalid {
                 path: path.clone(),
                 message: e.to_string(),
@@ -276,10 +286,7 @@ impl Catalog {
             schemas.push(schema);
         }
         schemas.sort_by(|a, b| a.kind.cmp(&b.kind));
-        Ok(Catalog {
-            schemas,
-            dir: dir.to_path_buf(),
-        })
+        Ok(Catalog { schemas })
     }
 
     pub fn get(&self, kind: &str) -> Result<&Schema, SchemaError> {

@@ -8,8 +8,9 @@ use pension::query;
 use pension::schema::Catalog;
 use pension::warehouse::{connect, Warehouse};
 
+/// The input kinds built into the program (the project's schemas/).
 pub fn catalog() -> Catalog {
-    Catalog::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas")).expect("schemas load")
+    Catalog::from_source(&pension::defs::DefSource::builtin()).expect("schemas load")
 }
 
 pub fn samples() -> PathBuf {
@@ -101,14 +102,12 @@ impl Session {
     }
 }
 
-/// The binary as a user runs it, on the warehouse `wh`, with this project's schemas
-/// and report definitions (whatever the test's working folder).
+/// The binary as a user runs it, on the warehouse `wh`, with its built-in
+/// definitions (a PIPELINE_DEFINITIONS of the tester's shell is not passed on).
 pub fn pipeline(wh: &Path) -> Command {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut c = Command::new(env!("CARGO_BIN_EXE_pipeline"));
     c.arg("--warehouse").arg(wh);
-    c.env("PIPELINE_SCHEMAS", root.join("schemas"));
-    c.env("PIPELINE_REPORTS", root.join("reports"));
+    c.env_remove("PIPELINE_DEFINITIONS");
     c
 }
 

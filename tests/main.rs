@@ -15,6 +15,7 @@ mod ledger_props;
 mod ledger_stage;
 mod monthly_cycle;
 mod params;
+mod portable;
 mod reports;
 mod synth_county;
 mod values;

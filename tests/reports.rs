@@ -10,6 +10,7 @@ use std::sync::OnceLock;
 
 use chrono::NaiveDate;
 use pension::audit::{self, AuditOptions};
+use pension::defs::DefSource;
 use pension::reports::{self, Cell, Definitions, ReportOptions, ReportRun, Table};
 use pension::warehouse::{connect, Warehouse};
 use rust_decimal::Decimal;
@@ -57,8 +58,7 @@ fn sample() -> &'static Sample {
 fn compute(fx: &Fixture, month: NaiveDate, unmasked: bool) -> (ReportRun, duckdb::Connection) {
     let wh = Warehouse::open_read(&fx.wh_dir()).expect("open warehouse");
     let conn = connect(&wh, &fx.catalog).expect("connect");
-    let defs = Definitions::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("reports"))
-        .expect("report definitions load");
+    let defs = Definitions::load(&DefSource::builtin()).expect("report definitions load");
     let run = reports::compute(
         &conn,
         &defs,
@@ -688,20 +688,6 @@ fn the_dashboard_renders_in_headless_chromium() {
     );
 }
 
-/// Copies the shipped definitions into `dir` so a test can break one.
-fn copy_definitions(dir: &Path) {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("reports");
-    for sub in ["", "charts"] {
-        std::fs::create_dir_all(dir.join(sub)).unwrap();
-        for e in std::fs::read_dir(src.join(sub)).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_file() {
-                std::fs::copy(&p, dir.join(sub).join(p.file_name().unwrap())).unwrap();
-            }
-        }
-    }
-}
-
 #[test]
 fn a_broken_report_definition_is_named_with_what_to_fix() {
     let s = sample();
@@ -711,12 +697,15 @@ fn a_broken_report_definition_is_named_with_what_to_fix() {
         unmasked: false,
         lists: true,
     };
+    // Each case is a definitions folder holding one edited or added report file,
+    // laid over the built-in definitions.
     let case = |name: &str, edit: &dyn Fn(&Path)| -> String {
         let dir = s.fx.dir.path().join(format!("defs-{name}"));
-        copy_definitions(&dir);
-        edit(&dir);
+        std::fs::create_dir_all(dir.join("reports")).unwrap();
+        edit(&dir.join("reports"));
+        let src = DefSource::with_folder(&dir).expect("a definitions folder");
         let conn = connect(&wh, &s.fx.catalog).expect("connect");
-        let err = Definitions::load(&dir)
+        let err = Definitions::load(&src)
             .and_then(|d| reports::compute(&conn, &d, &opts))
             .err()
             .unwrap_or_else(|| panic!("{name}: the broken definition was accepted"));
@@ -726,10 +715,11 @@ fn a_broken_report_definition_is_named_with_what_to_fix() {
         let file = file.to_string();
         let (from, to) = (from.to_string(), to.to_string());
         move |dir: &Path| {
-            let p = dir.join(&file);
-            let text = std::fs::read_to_string(&p).unwrap();
+            let text = DefSource::builtin()
+                .text(&format!("reports/{file}"))
+                .unwrap();
             assert!(text.contains(&from), "{file} contains {from}");
-            std::fs::write(&p, text.replace(&from, &to)).unwrap();
+            std::fs::write(dir.join(&file), text.replace(&from, &to)).unwrap();
         }
     };
     // (case, file, text, replaced by, what the message must name)
@@ -763,10 +753,10 @@ fn a_broken_report_definition_is_named_with_what_to_fix() {
         }
     }
     let msg = case("meta", &|dir: &Path| {
-        std::fs::remove_file(dir.join("11_subsidies_level.toml")).unwrap()
+        std::fs::write(dir.join("30_new_table.sql"), "SELECT 1 AS n").unwrap()
     });
     assert!(
-        msg.contains("11_subsidies_level.sql") && msg.contains("no metadata file"),
+        msg.contains("30_new_table.sql") && msg.contains("no metadata file"),
         "{msg}"
     );
 }

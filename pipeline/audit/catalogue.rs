@@ -13,7 +13,9 @@ pub struct Check {
     /// A standing finding of this check on a person holds that person's payments in
     /// `pipeline screen` (payment checks hold the flagged row itself).
     pub holds_person: bool,
-    pub sql: Option<&'static str>,
+    /// Its SQL's definition file (`checks/<CODE>.sql`, read through `crate::defs`, so
+    /// a definitions folder can replace it); DUP_PERSON has none.
+    pub sql_file: Option<&'static str>,
 }
 
 macro_rules! check {
@@ -24,7 +26,7 @@ macro_rules! check {
             severity: $sev,
             book_level: $book,
             holds_person: $hold,
-            sql: Some(include_str!(concat!("checks/", $code, ".sql"))),
+            sql_file: Some(concat!("checks/", $code, ".sql")),
         }
     };
 }
@@ -60,7 +62,7 @@ pub const CHECKS: &[Check] = &[
         severity: "high",
         book_level: false,
         holds_person: true,
-        sql: None,
+        sql_file: None,
     },
     check!("SHARED_ACCOUNT", "多人共用银行账户", "medium", false, true),
     check!("DUAL_PENSION", "重复领取职工养老保险", "high", false, false),

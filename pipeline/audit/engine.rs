@@ -45,21 +45,16 @@ impl Default for AuditParams {
     }
 }
 
-/// The SQL of a check or of the prelude: from `$PIPELINE_AUDIT_SQL_DIR/<name>.sql`
-/// when that is set (to try a change without rebuilding), else the embedded text.
-fn sql_text(name: &str, embedded: &'static str) -> std::borrow::Cow<'static, str> {
-    if let Some(dir) = std::env::var_os("PIPELINE_AUDIT_SQL_DIR") {
-        let dir = std::path::PathBuf::from(dir);
-        for p in [
-            dir.join(format!("{name}.sql")),
-            dir.join("checks").join(format!("{name}.sql")),
-        ] {
-            if let Ok(text) = std::fs::read_to_string(&p) {
-                return text.into();
-            }
-        }
-    }
-    embedded.into()
+/// The SQL of a check, the prelude or fund_flows (`checks/<name>.sql`), and what to
+/// call it in a message: the check's code, with the file when it comes from a
+/// definitions folder (docs: pipeline/defs.rs).
+pub(crate) fn sql_text(name: &str) -> Result<(String, String), AuditError> {
+    let file = crate::defs::active().file(&format!("checks/{name}.sql"))?;
+    let label = match file.origin {
+        crate::defs::Origin::BuiltIn => name.to_string(),
+        _ => format!("{name} ({})", file.path.display()),
+    };
+    Ok((file.text, label))
 }
 
 /// How long one step took and how many findings it made.
@@ -189,18 +184,17 @@ pub fn prepare(
         seconds: setup_secs,
         findings: 0,
     }];
-    conn.execute_batch(super::FUND_FLOWS_SQL)
+    let (fund_flows, label) = sql_text("fund_flows")?;
+    conn.execute_batch(&fund_flows)
         .map_err(|e| AuditError::Check {
-            check: "setup: fund_flows.sql".into(),
+            check: format!("setup: {label}"),
             source: e,
         })?;
     // Death first: one definition (death.sql) that the prelude's tables and every
     // check read through `a_person`.
-    let prelude = format!(
-        "{}\n{}",
-        sql_text("death", super::DEATH_SQL),
-        sql_text("prelude", include_str!("prelude.sql"))
-    );
+    let (death, _) = sql_text("death")?;
+    let (prelude, prelude_label) = sql_text("prelude")?;
+    let prelude = format!("{death}\n{prelude}");
     for stmt in prelude.split(";\n").filter(|s| {
         s.lines()
             .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with("--"))
@@ -218,7 +212,7 @@ pub fn prepare(
             .unwrap_or("statement")
             .to_string();
         conn.execute_batch(stmt).map_err(|e| AuditError::Check {
-            check: format!("prelude ({name})"),
+            check: format!("{prelude_label}: {name}"),
             source: e,
         })?;
         timings.push(Timing {
@@ -248,16 +242,16 @@ pub fn run_checks(
     let mut stats = dup::DupStats::default();
     for check in CHECKS {
         let t = Instant::now();
-        match check.sql {
-            Some(sql) => {
-                let sql = sql_text(check.code, sql);
+        match check.sql_file {
+            Some(_) => {
+                let (sql, label) = sql_text(check.code)?;
                 let body = sql.trim().trim_end_matches(';');
                 let stmt = format!(
                     "INSERT INTO a_raw BY NAME SELECT '{code}' AS check_code, * FROM (\n{body}\n);",
                     code = check.code
                 );
                 conn.execute_batch(&stmt).map_err(|e| AuditError::Check {
-                    check: check.code.to_string(),
+                    check: label,
                     source: e,
                 })?;
             }

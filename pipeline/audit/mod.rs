@@ -47,13 +47,18 @@ pub mod store;
 use std::path::PathBuf;
 
 /// Both sides of the books-agree comparison (views `fund_detail_flow` and
-/// `fund_ledger_flow`), shared with the monthly report so the two cannot drift apart.
-pub const FUND_FLOWS_SQL: &str = include_str!("fund_flows.sql");
+/// `fund_ledger_flow`), shared with the monthly report so the two cannot drift apart:
+/// the definition file `checks/fund_flows.sql` (source: pipeline/audit/fund_flows.sql).
+pub fn fund_flows_sql() -> Result<String, crate::defs::DefsError> {
+    crate::defs::text("checks/fund_flows.sql")
+}
 
 /// A person's death (table `a_death`: person_no, death_date, death_evidence), from
 /// the register, every death_record source and cancellations for death; needs the
 /// macro `as_of_end()`. The one definition the checks, screening and the ledger use.
-pub const DEATH_SQL: &str = include_str!("death.sql");
+pub fn death_sql() -> Result<String, crate::defs::DefsError> {
+    crate::defs::text("checks/death.sql")
+}
 
 pub use catalogue::{Check, CHECKS};
 pub use engine::{AuditParams, Timing};
@@ -81,6 +86,8 @@ pub enum AuditError {
     Ingest(#[from] crate::ingest::IngestError),
     #[error("{0}")]
     Usage(String),
+    #[error(transparent)]
+    Definitions(#[from] crate::defs::DefsError),
 }
 
 pub(crate) fn io_err(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> AuditError + '_ {

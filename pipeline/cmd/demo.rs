@@ -5,12 +5,14 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use pension::ingest::{self, IngestOptions};
+use pension::synth::SynthConfig;
 use pension::warehouse::{connect, Warehouse};
 
 /// The main job on the bundled sample data.
 ///
 /// On a fresh warehouse (OUT/warehouse), ingest the bundled sample county and the
-/// hand-made bad files in data-samples/, show what the warehouse holds, replay the
+/// hand-made bad files (./data-samples/ if present, else written to
+/// OUT/data-samples/ from the program itself), show what the warehouse holds, replay the
 /// individual accounts (ledger) with a sample statement, run the audit (its
 /// workbook and CSV go to OUT/audit/), then write the monthly report package
 /// (OUT/report/) and the leadership dashboard (OUT/dashboard_YYYY-MM.html).
@@ -19,24 +21,68 @@ pub struct Args {
     /// Where the demo writes its warehouse and outputs (replaced on each run).
     #[arg(long, default_value = "demo-out")]
     out: PathBuf,
-    /// The sample data folder.
+    /// The sample data folder (default: ./data-samples, else the built-in samples
+    /// written to OUT/data-samples).
     #[arg(long)]
     samples: Option<PathBuf>,
 }
 
-fn samples_dir(given: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+/// The sample data: `--samples`, else `./data-samples`, else written into
+/// OUT/data-samples — the sample county is `synth --persons 2000 --seed 1` (the
+/// same bytes as the project's data-samples/county) and the bad files are built in —
+/// so a copied or installed binary runs the demo from any folder.
+fn samples_dir(given: Option<PathBuf>, out: &Path) -> anyhow::Result<PathBuf> {
     if let Some(p) = given {
         return Ok(p);
     }
-    let candidates = [
-        PathBuf::from("data-samples"),
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("data-samples"),
-    ];
-    candidates
-        .into_iter()
-        .find(|p| p.is_dir())
-        .context("data-samples/ not found; run from the project folder or pass --samples DIR")
+    let here = PathBuf::from("data-samples");
+    if here.is_dir() {
+        return Ok(here);
+    }
+    let dir = out.join("data-samples");
+    println!(
+        "(no data-samples/ in this folder: writing the sample county — pipeline synth \
+         --persons 2000 --seed 1 — and the hand-made bad files to {})",
+        dir.display()
+    );
+    write_samples(&dir)?;
+    Ok(dir)
 }
+
+/// Writes the bundled samples to `dir` (replacing an earlier demo's copy, never a
+/// folder that is not one).
+fn write_samples(dir: &Path) -> anyhow::Result<()> {
+    if dir.exists() {
+        let ours = dir.join("county/_truth/files.csv").is_file();
+        if !ours {
+            bail!(
+                "{} exists and is not the demo's sample data; choose another --out",
+                dir.display()
+            );
+        }
+        std::fs::remove_dir_all(dir).with_context(|| format!("removing {}", dir.display()))?;
+    }
+    let county = dir.join("county");
+    pension::synth::generate(&SAMPLE_COUNTY, &county)
+        .with_context(|| format!("writing the sample county to {}", county.display()))?;
+    for (name, bytes) in pension::defs::bad_samples() {
+        let path = dir.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating {}", parent.display()))?;
+        }
+        std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// data-samples/county: 2,000 persons, seed 1, through 2026-10 (README).
+const SAMPLE_COUNTY: SynthConfig = SynthConfig {
+    persons: 2_000,
+    seed: 1,
+    through_year: 2026,
+    through_month: 10,
+};
 
 /// Removes an earlier demo warehouse, refusing to touch a folder that is not one.
 fn fresh_warehouse(dir: &Path) -> anyhow::Result<()> {
@@ -54,7 +100,7 @@ fn fresh_warehouse(dir: &Path) -> anyhow::Result<()> {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let samples = samples_dir(args.samples)?;
+    let samples = samples_dir(args.samples, &args.out)?;
     let wh_dir = args.out.join("warehouse");
     fresh_warehouse(&wh_dir)?;
     let catalog = super::catalog()?;

@@ -53,6 +53,14 @@ pub fn compute(
         );
     }
     let defs = Definitions::load_default().context("loading the report definitions")?;
+    if let Some(dir) = pension::defs::active().folder() {
+        // The statistician should see that the edited files were used.
+        let n = pension::defs::active().overrides()?.len();
+        eprintln!(
+            "note: definitions built in, with {n} file(s) from {} (`pipeline status` lists them)",
+            dir.display()
+        );
+    }
     let conn = connect(&wh, &catalog)?;
     let run = reports::compute(
         &conn,

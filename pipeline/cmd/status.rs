@@ -10,7 +10,8 @@ use pension::warehouse::{connect, Warehouse};
 ///
 /// Tables (rows and date ranges), files ingested (kind, SHA-256, rows, when),
 /// refused files and quarantined rows by reason; then the rule parameters in force
-/// today (parameters.toml or its override in $PIPELINE_DEFINITIONS).
+/// today; first, where the definitions come from (built in, or which files a
+/// --definitions folder replaces or adds).
 #[derive(clap::Args)]
 pub struct Args {}
 
@@ -21,6 +22,7 @@ pub fn run(wh_dir: &Path, _args: Args) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("opening the warehouse {}", wh_dir.display()))?;
     let conn = connect(&wh, &catalog)?;
     let mut out = std::io::stdout().lock();
+    pension::defs::active().describe(&mut out)?;
     pension::status::print(&wh, &catalog, &conn, true, &mut out)?;
     let today = chrono::Local::now().date_naive();
     pension::status::print_parameters(&params, today, &mut out)?;

@@ -4,7 +4,7 @@
 //! chart comes from the exact value's text.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use duckdb::Connection;
 use rust_decimal::prelude::ToPrimitive;
@@ -22,20 +22,15 @@ struct Frame {
 }
 
 impl Frame {
-    fn load(
-        conn: &Connection,
-        def: &ChartDef,
-        dir: &Path,
-        tables: &[Table],
-    ) -> Result<Frame, ReportError> {
+    fn load(conn: &Connection, def: &ChartDef, tables: &[Table]) -> Result<Frame, ReportError> {
         match &def.source {
             ChartSource::Sql(sql) => {
-                let path = dir.join("charts").join(format!("{}.sql", def.name));
+                let path = def.path.clone();
                 let (names, rows) = super::table::query_cells(conn, sql, &path)?;
                 Ok(Frame { names, rows, path })
             }
             ChartSource::Table(name) => {
-                let path = dir.join(format!("{name}.toml"));
+                let path = def.path.clone();
                 let t = tables.iter().find(|t| &t.def.name == name).ok_or_else(|| {
                     ReportError::Definition {
                         path: path.clone(),
@@ -147,11 +142,10 @@ fn bar_labels(frame: &Frame, def: &ChartDef, value_column: &str) -> Vec<String> 
 pub fn build(
     conn: &Connection,
     def: &ChartDef,
-    dir: &Path,
     tables: &[Table],
     month: &str,
 ) -> Result<Chart, ReportError> {
-    let mut frame = Frame::load(conn, def, dir, tables)?;
+    let mut frame = Frame::load(conn, def, tables)?;
     let m = &def.meta;
     let data = match m.kind {
         ChartKind::Hbar => {

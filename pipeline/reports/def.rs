@@ -1,12 +1,14 @@
 //! Report and chart definitions: plain files in `reports/` (one SQL file per table
 //! with a TOML file of metadata beside it; charts likewise in `reports/charts/`), so
-//! a statistician changes a report by editing them, not the program.
+//! a statistician changes a report by editing them, not the program. They are built
+//! into the binary; a definitions folder replaces or adds files (pipeline/defs.rs).
 
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
 use super::ReportError;
+use crate::defs::{DefFile, DefSource};
 
 /// How a column's values are written (XLSX number format, CSV text, chart labels).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -127,67 +129,44 @@ pub struct ChartDef {
     pub name: String,
     pub meta: ChartMeta,
     pub source: ChartSource,
+    /// The file to name in messages: the chart's SQL, or the TOML of its table.
+    pub path: PathBuf,
 }
 
-/// Everything in a definitions folder.
+/// The report package's definitions: `reports/` of the built-in definitions with
+/// a definitions folder's files laid over them (pipeline/defs.rs).
 #[derive(Debug, Clone)]
 pub struct Definitions {
-    pub dir: PathBuf,
     /// `_prelude.sql` (and any other `_*.sql`), run first, in name order.
     pub preludes: Vec<(PathBuf, String)>,
     pub reports: Vec<ReportDef>,
     pub charts: Vec<ChartDef>,
 }
 
-fn read(path: &Path) -> Result<String, ReportError> {
-    std::fs::read_to_string(path).map_err(|source| ReportError::Io {
-        path: path.to_path_buf(),
-        source,
-    })
-}
-
-fn parse<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ReportError> {
-    toml::from_str(&read(path)?).map_err(|e| ReportError::Definition {
-        path: path.to_path_buf(),
+fn parse<T: serde::de::DeserializeOwned>(file: &DefFile) -> Result<T, ReportError> {
+    toml::from_str(&file.text).map_err(|e| ReportError::Definition {
+        path: file.path.clone(),
         message: e.to_string(),
     })
 }
 
-/// The `.sql` files of a folder, sorted by name, split into `_` preludes and the rest.
-fn sql_files(dir: &Path) -> Result<(Vec<PathBuf>, Vec<PathBuf>), ReportError> {
-    let entries = std::fs::read_dir(dir).map_err(|source| ReportError::Io {
-        path: dir.to_path_buf(),
-        source,
-    })?;
-    let mut paths: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "sql"))
-        .collect();
-    paths.sort();
-    Ok(paths.into_iter().partition(|p| stem(p).starts_with('_')))
-}
-
-fn stem(p: &Path) -> String {
-    p.file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default()
+/// The file name without folder and ending (`reports/05_x.sql` → `05_x`).
+fn stem(name: &str) -> String {
+    let file = name.rsplit('/').next().unwrap_or(name);
+    file.rsplit_once('.').map_or(file, |(s, _)| s).to_string()
 }
 
 /// The metadata file beside a SQL file; a SQL file without one is an error (a
 /// report without labels would reach the statisticians as bare column names).
-fn meta_path(sql: &Path) -> Result<PathBuf, ReportError> {
-    let toml = sql.with_extension("toml");
-    if toml.is_file() {
-        Ok(toml)
-    } else {
-        Err(ReportError::Definition {
-            path: sql.to_path_buf(),
-            message: format!(
-                "has no metadata file beside it; create {} with its title, sheet and columns",
-                toml.display()
-            ),
-        })
-    }
+fn meta_of(src: &DefSource, sql: &DefFile) -> Result<DefFile, ReportError> {
+    let toml = format!("{}.toml", sql.name.trim_end_matches(".sql"));
+    src.file(&toml).map_err(|_| ReportError::Definition {
+        path: sql.path.clone(),
+        message: format!(
+            "has no metadata file beside it; create {} with its title, sheet and columns",
+            sql.path.with_extension("toml").display()
+        ),
+    })
 }
 
 fn check_columns(path: &Path, meta: &ReportMeta) -> Result<(), ReportError> {
@@ -225,64 +204,54 @@ fn check_columns(path: &Path, meta: &ReportMeta) -> Result<(), ReportError> {
 }
 
 impl Definitions {
-    /// `$PIPELINE_REPORTS`, else `reports/` in the current folder, else the one
-    /// shipped with the source.
+    /// The definitions this process uses (built in, or with `--definitions DIR`).
     pub fn load_default() -> Result<Definitions, ReportError> {
-        let candidates = [
-            std::env::var_os("PIPELINE_REPORTS").map(PathBuf::from),
-            Some(PathBuf::from("reports")),
-            Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("reports")),
-        ];
-        let dir = candidates
-            .into_iter()
-            .flatten()
-            .find(|d| d.join("_prelude.sql").is_file())
-            .ok_or(ReportError::NotFound)?;
-        Definitions::load(&dir)
+        Definitions::load(crate::defs::active())
     }
 
-    pub fn load(dir: &Path) -> Result<Definitions, ReportError> {
-        let (prelude_paths, report_paths) = sql_files(dir)?;
+    /// `reports/*.sql` with their TOML beside them (files starting with `_` are
+    /// preludes), then `reports/charts/`, from `src`.
+    pub fn load(src: &DefSource) -> Result<Definitions, ReportError> {
         let mut preludes = Vec::new();
-        for p in prelude_paths {
-            let text = read(&p)?;
-            preludes.push((p, text));
-        }
         let mut reports = Vec::new();
         let mut charts = Vec::new();
-        for sql_path in report_paths {
-            let toml = meta_path(&sql_path)?;
+        for name in src.list("reports", "sql")? {
+            let sql = src.file(&name)?;
+            if stem(&name).starts_with('_') {
+                preludes.push((sql.path, sql.text));
+                continue;
+            }
+            let toml = meta_of(src, &sql)?;
             let meta: ReportMeta = parse(&toml)?;
-            check_columns(&toml, &meta)?;
+            check_columns(&toml.path, &meta)?;
             if let Some(chart) = &meta.chart {
                 charts.push(ChartDef {
-                    name: chart.name.clone().unwrap_or_else(|| stem(&sql_path)),
+                    name: chart.name.clone().unwrap_or_else(|| stem(&name)),
                     meta: chart.clone(),
-                    source: ChartSource::Table(stem(&sql_path)),
+                    source: ChartSource::Table(stem(&name)),
+                    path: toml.path.clone(),
                 });
             }
             reports.push(ReportDef {
-                name: stem(&sql_path),
-                sql: read(&sql_path)?,
+                name: stem(&name),
+                sql: sql.text,
                 meta,
-                sql_path,
+                sql_path: sql.path,
             });
         }
-        let chart_dir = dir.join("charts");
-        if chart_dir.is_dir() {
-            for sql_path in sql_files(&chart_dir)?.1 {
-                let meta: ChartMeta = parse(&meta_path(&sql_path)?)?;
-                charts.push(ChartDef {
-                    name: stem(&sql_path),
-                    source: ChartSource::Sql(read(&sql_path)?),
-                    meta,
-                });
-            }
+        for name in src.list("reports/charts", "sql")? {
+            let sql = src.file(&name)?;
+            let meta: ChartMeta = parse(&meta_of(src, &sql)?)?;
+            charts.push(ChartDef {
+                name: stem(&name),
+                source: ChartSource::Sql(sql.text),
+                meta,
+                path: sql.path,
+            });
         }
         // Charts appear (workbook folder, dashboard) in the order of their names.
         charts.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(Definitions {
-            dir: dir.to_path_buf(),
             preludes,
             reports,
             charts,

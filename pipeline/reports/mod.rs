@@ -27,8 +27,8 @@ pub use table::{Cell, Table};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    #[error("the report definitions (reports/_prelude.sql and the report files) were not found; run from the project folder or set PIPELINE_REPORTS to the reports folder")]
-    NotFound,
+    #[error(transparent)]
+    Definitions(#[from] crate::defs::DefsError),
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -198,7 +198,7 @@ pub fn compute(
 ) -> Result<ReportRun, ReportError> {
     let mut notes = Vec::new();
     define_macros(conn, opts)?;
-    conn.execute_batch(crate::audit::FUND_FLOWS_SQL)?;
+    conn.execute_batch(&crate::audit::fund_flows_sql()?)?;
     audit_tables(conn, opts.month, &mut notes)?;
     let t = std::time::Instant::now();
     for (path, sql) in &defs.preludes {
@@ -219,7 +219,7 @@ pub fn compute(
     let charts = defs
         .charts
         .iter()
-        .map(|c| charts::build(conn, c, &defs.dir, &tables, &month_label))
+        .map(|c| charts::build(conn, c, &tables, &month_label))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(ReportRun {
         month: opts.month,
