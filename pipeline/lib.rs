@@ -13,6 +13,7 @@ pub mod audit;
 pub mod idnum;
 pub mod ingest;
 pub mod ledger;
+pub mod mask;
 pub mod query;
 pub mod reports;
 pub mod schema;

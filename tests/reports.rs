@@ -400,13 +400,48 @@ fn the_workbook_reads_back_with_headers_totals_and_exact_figures() {
 }
 
 /// First 6 and last 4 characters kept, every one between replaced by `*` (also for a
-/// malformed number of another length, as ID_INVALID findings carry).
+/// malformed number of another length, as ID_INVALID findings carry); a legacy
+/// 15-digit number keeps its first 6 and last 3.
 fn is_masked(id: &str) -> bool {
     let c: Vec<char> = id.chars().collect();
+    let tail = if c.len() == 15 { 3 } else { 4 };
     c.len() >= 11
         && c[..6].iter().all(|ch| ch.is_ascii_digit())
-        && c[6..c.len() - 4].iter().all(|ch| *ch == '*')
-        && c[c.len() - 4..].iter().all(|ch| *ch != '*')
+        && c[6..c.len() - tail].iter().all(|ch| *ch == '*')
+        && c[c.len() - tail..].iter().all(|ch| *ch != '*')
+}
+
+/// The longest run of digits in a text.
+fn longest_digit_run(text: &str) -> usize {
+    text.split(|c: char| !c.is_ascii_digit())
+        .map(str::len)
+        .max()
+        .unwrap_or(0)
+}
+
+/// The one masking definition (pipeline/mask.sql), on the numbers it is for: the
+/// birth date is what is hidden, in a column and inside free text.
+#[test]
+fn masking_hides_the_birth_date_of_15_and_18_digit_numbers() {
+    let conn = duckdb::Connection::open_in_memory().expect("duckdb");
+    pension::mask::install(&conn).expect("macros");
+    let one = |sql: &str| -> String {
+        conn.query_row(&format!("SELECT {sql}"), [], |r| r.get(0))
+            .expect(sql)
+    };
+    assert_eq!(one("masked_id('11010519491231002X')"), "110105********002X");
+    assert_eq!(one("masked_id('110105491231002')"), "110105******002");
+    assert_eq!(one("masked_id('41172519560701123')"), "411725*******1123");
+    assert_eq!(one("masked_id('4.11725E+17')"), "4.1172*E+17");
+    assert_eq!(one("masked_id('P0001')"), "P0001");
+    assert_eq!(
+        one("masked_text('ID 11010519491231002X (entered as 15-digit 110105491231002) enrolled 2 times; also person_no 4117259900012')"),
+        "ID 110105********002X (entered as 15-digit 110105******002) enrolled 2 times; also person_no 4117259900012"
+    );
+    assert_eq!(
+        one("masked_text('公民身份号码 (id_number) `41172519560701123` has 17 characters; account 6228480000000000011 and 6228480000001234')"),
+        "公民身份号码 (id_number) `411725********1123` has 17 characters; account 622848*********0011 and 622848*********1234"
+    );
 }
 
 #[test]
@@ -438,15 +473,15 @@ fn lists_for_action_mask_id_numbers_unless_unmasked() {
                 t.def.name
             );
         }
-        // Nor in free text such as a finding's evidence (ID numbers, bank accounts).
+        // Nor in free text such as a finding's evidence (ID numbers of 15 or 18
+        // digits, bank accounts): no run of 15 digits or more anywhere.
         for cell in t.rows.iter().flatten() {
             if let Cell::Text(text) = cell {
-                let longest = text
-                    .split(|c: char| !c.is_ascii_digit())
-                    .map(str::len)
-                    .max()
-                    .unwrap_or(0);
-                assert!(longest < 17, "{}: an unmasked number in {text}", t.def.name);
+                assert!(
+                    longest_digit_run(text) < 15,
+                    "{}: an unmasked number in {text}",
+                    t.def.name
+                );
             }
         }
     }
