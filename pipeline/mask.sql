@@ -12,8 +12,9 @@
 -- Inside free text (a finding's evidence) the same numbers are found by their shape:
 -- a run of exactly 15 digits (a legacy ID), any number of 11 or more characters
 -- quoted in backticks or after "ID " (how the checks write malformed ones; 8 stars
--- whatever the length), an 18-character ID, and then any remaining run of 16 or
--- more digits (bank accounts, 16 to 19 digits: first 6, 9 stars, last 4).
+-- whatever the length), an 18-character ID, and a run of 19 or more digits (a bank
+-- account: first 6, 9 stars, last 4). Runs of 16 or 17 digits are left alone: person
+-- numbers (个人编号) are 16 digits and evidence names persons by them.
 
 CREATE OR REPLACE TEMP MACRO masked_id(s) AS
     CASE WHEN s IS NULL OR length(s) < 11 THEN s
@@ -26,4 +27,4 @@ CREATE OR REPLACE TEMP MACRO masked_text(s) AS
         '`(\d{6})[0-9Xx]+([0-9Xx]{4})`', '`\1********\2`', 'g'),
         '\bID (\d{6})[0-9Xx]{5,}([0-9Xx]{4})\b', 'ID \1********\2', 'g'),
         '\b(\d{6})\d{8}(\d{3}[0-9Xx])\b', '\1********\2', 'g'),
-        '\b(\d{6})\d{6,}(\d{4})\b', '\1*********\2', 'g');
+        '\b(\d{6})\d{9,}(\d{4})\b', '\1*********\2', 'g');
