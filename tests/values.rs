@@ -87,6 +87,12 @@ fn money_is_exact_fen() {
     assert!(parse_money("12,34", false)
         .unwrap_err()
         .ends_with("if it is a decimal comma, write 12.34"));
+    // Nor is a space between digits squeezed out; padding and `¥ 12.00` are fine.
+    for s in ["12 34", "1 234.50", "12　34"] {
+        let why = parse_money(s, false).expect_err(s);
+        assert!(why.contains("space between digits"), "{s}: {why}");
+    }
+    assert_eq!(parse_money(" ¥ 12.00 ", false), Ok(1200));
     assert_eq!(parse_rate("1.50"), Ok(15000));
     assert_eq!(parse_rate("2.5%"), Ok(25000));
     assert_eq!(parse_bool("是"), Ok(true));

@@ -119,6 +119,9 @@ pub fn parse_money(raw: &str, signed: bool) -> Result<i128, String> {
             return Ok(v);
         }
     }
+    if let Some(why) = space_between_digits(raw) {
+        return Err(format!("`{}`: {why}", raw.trim()));
+    }
     let folded: String = fold_width(raw)
         .chars()
         .filter(|c| !matches!(c, '¥' | '￥'))
@@ -136,6 +139,33 @@ pub fn parse_money(raw: &str, signed: bool) -> Result<i128, String> {
         return Err(format!("amount `{}` is negative", raw.trim()));
     }
     Ok(scaled)
+}
+
+/// `12 34` is not 1234 either: a space between digits is refused, not squeezed out
+/// (spaces at the ends, or after `¥`, are only padding).
+fn space_between_digits(raw: &str) -> Option<&'static str> {
+    let trimmed = trim_text(raw);
+    if !trimmed.contains(|c: char| c.is_whitespace() || c == '\u{3000}') {
+        return None;
+    }
+    let chars: Vec<char> = fold_width_keep_spaces(trimmed);
+    let digit = |c: Option<&char>| c.is_some_and(char::is_ascii_digit);
+    let inner = chars.iter().enumerate().any(|(i, c)| {
+        (c.is_whitespace() || *c == '\u{3000}')
+            && digit(chars[..i].iter().rev().find(|c| !c.is_whitespace() && **c != '\u{3000}'))
+            && digit(chars[i..].iter().find(|c| !c.is_whitespace() && **c != '\u{3000}'))
+    });
+    inner.then_some("a space between digits is not a separator here; write the amount without spaces (e.g. 1234.50 or 1,234.50)")
+}
+
+/// Full-width digits folded, spaces kept (to see where they are).
+fn fold_width_keep_spaces(s: &str) -> Vec<char> {
+    s.chars()
+        .map(|c| match c {
+            '\u{ff01}'..='\u{ff5e}' => char::from_u32(c as u32 - 0xfee0).unwrap_or(c),
+            _ => c,
+        })
+        .collect()
 }
 
 /// The amount without its thousands separators, or why its commas are not ones.
