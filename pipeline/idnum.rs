@@ -34,6 +34,10 @@ pub enum IdProblem {
     Region(String),
     BirthDate(String),
     CheckChar { expected: char, found: char },
+    /// The number went through a spreadsheet cell formatted as a number: Excel keeps
+    /// 15 significant digits, so an 18-digit number comes back as `4.11725E+17` or
+    /// with its last digits turned to zeros. Not a typo to chase but an export to redo.
+    StoredAsNumber,
 }
 
 impl std::fmt::Display for IdProblem {
@@ -51,6 +55,10 @@ impl std::fmt::Display for IdProblem {
                     "check character is {found}, expected {expected} (校验码错误)"
                 )
             }
+            IdProblem::StoredAsNumber => write!(
+                f,
+                "is not the whole number: Excel stored this ID number as a number and lost its last digits; re-export the column as text (设为文本格式后重新导出)"
+            ),
         }
     }
 }
@@ -95,6 +103,12 @@ pub fn fold_width(s: &str) -> String {
 
 /// Cleans, upgrades and checks an ID number.
 pub fn parse(raw: &str) -> IdNumber {
+    parse_cell(raw, false)
+}
+
+/// As `parse`, for a value read from a spreadsheet cell; `numeric_cell` says the
+/// workbook stored it as a number (an ID number belongs in a text cell).
+pub fn parse_cell(raw: &str, numeric_cell: bool) -> IdNumber {
     let clean = fold_width(raw).to_ascii_uppercase();
     let bytes = clean.as_bytes();
     let (normalized, legacy15) = if bytes.len() == 15 && bytes.iter().all(u8::is_ascii_digit) {
@@ -109,11 +123,41 @@ pub fn parse(raw: &str) -> IdNumber {
         (clean.clone(), None)
     };
     let problem = problem_of(&normalized);
+    // A numeric cell of more than 15 digits has lost digits even when what is left
+    // happens to pass the checks; in text, only a malformed number can be judged.
+    let lost_digits = (numeric_cell && clean.len() > 15)
+        || (problem.is_some() && looks_like_excel_number(&clean));
+    let problem = if lost_digits {
+        Some(IdProblem::StoredAsNumber)
+    } else {
+        problem
+    };
     IdNumber {
         normalized,
         legacy15,
         problem,
     }
+}
+
+/// Whether a number shows what Excel does to an 18-digit number in a numeric cell:
+/// scientific notation (`4.11725E+17`, a CSV saved from a General column), or 16 or
+/// more digits ending in the zeros that replaced the digits beyond the 15th.
+/// `clean` is folded and upper-cased.
+fn looks_like_excel_number(clean: &str) -> bool {
+    let b = clean.as_bytes();
+    let scientific = match clean.split_once('E') {
+        Some((mantissa, exp)) => {
+            let exp = exp.strip_prefix('+').unwrap_or(exp);
+            let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, "0"));
+            int.len() == 1
+                && [int, frac, exp]
+                    .iter()
+                    .all(|p| !p.is_empty() && p.bytes().all(|c| c.is_ascii_digit()))
+        }
+        None => false,
+    };
+    let zero_tail = b.len() >= 16 && b.iter().all(u8::is_ascii_digit) && clean.ends_with("000");
+    scientific || zero_tail
 }
 
 fn problem_of(id: &str) -> Option<IdProblem> {

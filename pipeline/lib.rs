@@ -17,6 +17,7 @@ pub mod defs;
 pub mod idnum;
 pub mod ingest;
 pub mod ledger;
+pub mod mask;
 pub mod params;
 pub mod query;
 pub mod reports;

@@ -134,10 +134,11 @@ CREATE OR REPLACE TEMP MACRO category_zh(c) AS CASE c
 CREATE OR REPLACE TEMP MACRO sex_zh(s) AS CASE s WHEN 'M' THEN '男' WHEN 'F' THEN '女' ELSE s END;
 CREATE OR REPLACE TEMP MACRO ratio(n, d) AS
     CASE WHEN d = 0 OR d IS NULL THEN NULL ELSE round(n::DECIMAL(38,10) / d, 6)::DECIMAL(18,6) END;
--- ID numbers in lists for action: first 6 and last 4 unless the run is --unmasked.
+-- ID numbers in lists for action, masked unless the run is --unmasked: masked_id
+-- (pipeline/mask.sql, the one definition) hides the birth date — an 18-character
+-- number keeps its first 6 and last 4, a legacy 15-digit one its first 6 and last 3.
 CREATE OR REPLACE TEMP MACRO mask_id(s) AS
-    CASE WHEN p_unmasked() OR s IS NULL OR length(s) < 11 THEN s
-         ELSE left(s, 6) || repeat('*', length(s) - 10) || right(s, 4) END;
+    CASE WHEN p_unmasked() THEN s ELSE masked_id(s) END;
 
 -- Who had to contribute for contribution_year() (enrolled by its 31 October, active,
 -- not yet receiving, aged 16 to 60 in that year — the year of the 60th birthday
@@ -156,13 +157,8 @@ FROM r_enrolled e LEFT JOIN paid p USING (person_no)
 WHERE e.active AND e.enroll_date <= (SELECT d FROM deadline)
   AND (e.benefit_start IS NULL OR e.benefit_start > (SELECT d FROM deadline))
   AND contribution_year() - year(e.birth_date) BETWEEN p_min_age() AND p_pension_age();
--- The same inside free text (a finding's evidence): ID numbers — 18 characters, or
--- any length when the text marks them (`…` or "ID …") as malformed ones are — and
--- bank accounts (runs of 19 or more digits) down to their first 6 / last 4.
+-- The same inside free text (a finding's evidence): ID numbers of 15 or 18 digits,
+-- malformed ones as the checks quote them, and bank accounts (masked_text,
+-- pipeline/mask.sql).
 CREATE OR REPLACE TEMP MACRO mask_text(s) AS
-    CASE WHEN p_unmasked() OR s IS NULL THEN s
-         ELSE regexp_replace(regexp_replace(regexp_replace(regexp_replace(s,
-                  '`(\d{6})[0-9Xx]+([0-9Xx]{4})`', '`\1********\2`', 'g'),
-                  '\bID (\d{6})[0-9Xx]{5,}([0-9Xx]{4})\b', 'ID \1********\2', 'g'),
-                  '\b(\d{6})\d{8}(\d{3}[0-9Xx])\b', '\1********\2', 'g'),
-                  '\b(\d{6})\d{9,}(\d{4})\b', '\1*********\2', 'g') END;
+    CASE WHEN p_unmasked() THEN s ELSE masked_text(s) END;

@@ -460,3 +460,48 @@ fn audit_exports_a_workbook_with_a_sheet_per_check_and_a_csv() {
     assert_eq!(total as usize, c.found.len());
     assert_eq!(c.report.by_check.len(), pension::audit::CHECKS.len());
 }
+
+/// The export names each person whole in its ID number column (field verification
+/// needs it) but never repeats a number whole inside the evidence text: a legacy
+/// 15-digit form (DUP_ID says which form was entered) shows as first 6 and last 3.
+#[test]
+fn audit_export_never_shows_a_whole_15_digit_number() {
+    use calamine::{open_workbook, Reader, Xlsx};
+    let c = county();
+    let legacy: Vec<String> = c
+        ._fx
+        .rows("SELECT DISTINCT id_number_legacy15 FROM enrollment WHERE id_number_legacy15 IS NOT NULL")
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect();
+    assert!(
+        c.found.iter().any(|f| legacy.iter().any(|l| f.evidence.contains(l.as_str()))),
+        "some finding's evidence names a legacy number (DUP_ID)"
+    );
+    let export = |ext: &str| {
+        c.report
+            .exports
+            .iter()
+            .find(|p| p.extension().is_some_and(|e| e == ext))
+            .expect("export written")
+            .clone()
+    };
+    let mut texts = vec![std::fs::read_to_string(export("csv")).expect("csv reads")];
+    let mut wb: Xlsx<_> = open_workbook(export("xlsx")).expect("workbook opens");
+    for name in wb.sheet_names() {
+        let range = wb.worksheet_range(&name).expect("sheet reads");
+        texts.extend(range.rows().flatten().map(|cell| cell.to_string()));
+    }
+    let fifteen = |t: &str| t.split(|c: char| !c.is_ascii_digit()).any(|run| run.len() == 15);
+    for t in &texts {
+        assert!(!fifteen(t), "a whole 15-digit number in the export: {t}");
+    }
+    let masked: Vec<String> = legacy
+        .iter()
+        .map(|l| format!("entered as 15-digit {}******{}", &l[..6], &l[12..]))
+        .collect();
+    assert!(
+        texts.iter().any(|t| masked.iter().any(|m| t.contains(m.as_str()))),
+        "the legacy form is still named, masked"
+    );
+}

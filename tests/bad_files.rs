@@ -189,3 +189,148 @@ fn every_other_rule_names_its_reason() {
     let want: Vec<&str> = cases.iter().map(|c| c.2).collect();
     assert_eq!(got, want);
 }
+
+/// `(sheet, line, reason_codes)` of every quarantined row, in line order.
+fn quarantine_places(fx: &Fixture) -> Vec<(String, String, String)> {
+    fx.rows("SELECT coalesce(sheet, '-'), line, reason_codes FROM quarantine ORDER BY line")
+        .into_iter()
+        .map(|r| (r[0].clone(), r[1].clone(), r[2].clone()))
+        .collect()
+}
+
+fn places(want: &[(&str, u64, &str)]) -> Vec<(String, String, String)> {
+    want.iter()
+        .map(|(s, l, c)| (s.to_string(), l.to_string(), c.to_string()))
+        .collect()
+}
+
+/// Lines as an editor shows them, in a file saved by Excel (CRLF), with remarks
+/// whose quoted text holds line breaks and a blank line: the header is line 1, a
+/// record is numbered by the line it starts on, and every later one moves down.
+#[test]
+fn rows_are_numbered_by_the_physical_line_they_start_on() {
+    let fx = Fixture::new();
+    let report = fx.ingest(&[bad("payout_crlf_multiline.csv")]);
+    let f = &report.files[0];
+    assert_eq!(f.kind.as_deref(), Some("payout"));
+    assert_eq!((f.rows_read, f.accepted, f.quarantined), (6, 3, 3));
+    assert_eq!(
+        quarantine_places(&fx),
+        places(&[
+            ("-", 5, "SUM_MISMATCH"),
+            ("-", 7, "BAD_DATE"),
+            ("-", 8, "BAD_ENUM")
+        ])
+    );
+    // The record on lines 8-10 is kept whole, line breaks included.
+    let raw = fx.one("SELECT raw FROM quarantine WHERE line = 8");
+    assert!(raw.starts_with("CRL000005,") && raw.contains("银行卡挂失\n待补发"), "{raw}");
+    let stored = fx.rows("SELECT _line, payout_no FROM payout ORDER BY _line");
+    assert_eq!(
+        stored,
+        vec![
+            vec!["2".to_string(), "CRL000001".into()],
+            vec!["3".to_string(), "CRL000002".into()],
+            vec!["11".to_string(), "CRL000006".into()],
+        ]
+    );
+    assert!(f.first_reasons[0].starts_with("line 5: "), "{:?}", f.first_reasons);
+}
+
+/// A workbook's rows are the row numbers Excel shows, on the named sheet (here the
+/// header is on row 2 and row 4 is empty); an ID number the sheet stored as a
+/// number has lost its last digits even though what is left passes the checks.
+#[test]
+fn workbook_rows_are_named_by_sheet_and_excel_row_number() {
+    let fx = Fixture::new();
+    let report = fx.ingest(&[bad("payout_sheet_rows.xlsx")]);
+    let f = &report.files[0];
+    assert_eq!(f.kind.as_deref(), Some("payout"));
+    assert_eq!((f.rows_read, f.accepted, f.quarantined, f.flagged), (3, 2, 1, 1));
+    assert_eq!(
+        quarantine_places(&fx),
+        places(&[("发放明细", 5, "SUM_MISMATCH")])
+    );
+    assert!(
+        f.first_reasons[0].starts_with("sheet 发放明细, row 5: 发放合计 (total_amount) 170.00 ≠"),
+        "{:?}",
+        f.first_reasons
+    );
+    let stored = fx.rows("SELECT _line, id_number, coalesce(_flags, '-') FROM payout ORDER BY _line");
+    assert_eq!(stored.len(), 2);
+    assert_eq!((stored[0][0].as_str(), stored[0][2].as_str()), ("3", "-"));
+    assert_eq!(stored[1][0], "6");
+    assert_eq!(stored[1][1], "411725195503120000", "kept as read, for matching");
+    assert_eq!(
+        stored[1][2],
+        "ID_INVALID: 公民身份号码 (id_number) `411725195503120000` is not the whole number: \
+         Excel stored this ID number as a number and lost its last digits; re-export the \
+         column as text (设为文本格式后重新导出)"
+    );
+}
+
+/// A comma is a thousands separator only between groups of three digits; `12,34` is
+/// refused with the reason, never read as 1234.
+#[test]
+fn commas_in_amounts_must_separate_thousands() {
+    let fx = Fixture::new();
+    let report = fx.ingest(&[bad("payout_comma_amounts.csv")]);
+    let f = &report.files[0];
+    assert_eq!((f.rows_read, f.accepted, f.quarantined), (5, 3, 2));
+    assert_eq!(
+        quarantine_places(&fx),
+        places(&[("-", 3, "BAD_MONEY"), ("-", 4, "BAD_MONEY")])
+    );
+    assert_eq!(
+        fx.one("SELECT reasons FROM quarantine WHERE line = 3"),
+        "基础养老金 (basic_amount): `12,34`: the comma is not a thousands separator (those \
+         stand between groups of three digits, as in 1,234.50); if it is a decimal comma, \
+         write 12.34"
+    );
+    assert_eq!(
+        fx.one("SELECT reasons FROM quarantine WHERE line = 4"),
+        "基础养老金 (basic_amount): `1,2345.00`: a comma separates thousands only between \
+         groups of three digits (1,234.50 or 12,345); these commas do not"
+    );
+    let amounts = fx.rows(
+        "SELECT _line, CAST(basic_amount AS VARCHAR), CAST(total_amount AS VARCHAR) FROM payout ORDER BY _line",
+    );
+    let want = [["2", "1045.00", "1168.67"], ["5", "12000.00", "12345.00"], ["6", "1045.00", "1168.67"]];
+    assert_eq!(amounts, want.map(|r| r.map(String::from).to_vec()).to_vec());
+}
+
+/// An ID number that went through a numeric Excel column (`4.11725E+17`, or its
+/// last digits turned to zeros) is named as such: on a business record the row is
+/// kept and flagged, in a register it is quarantined — both with that reason.
+#[test]
+fn id_numbers_excel_stored_as_numbers_are_named_as_such() {
+    let excel = "is not the whole number: Excel stored this ID number as a number and lost \
+                 its last digits; re-export the column as text (设为文本格式后重新导出)";
+    let fx = Fixture::new();
+    let report = fx.ingest(&[bad("payout_id_stored_as_number.csv")]);
+    let f = &report.files[0];
+    assert_eq!((f.rows_read, f.accepted, f.quarantined, f.flagged), (3, 3, 0, 3));
+    let flags = fx.rows("SELECT _line, _flags FROM payout ORDER BY _line");
+    let label = "ID_INVALID: 公民身份号码 (id_number)";
+    assert_eq!(flags[0], vec!["2".to_string(), format!("{label} `4.11725E+17` {excel}")]);
+    assert_eq!(flags[1], vec!["3".to_string(), format!("{label} `411725194805060000` {excel}")]);
+    // An ordinary typo keeps its ordinary reason.
+    assert_eq!(
+        flags[2],
+        vec![
+            "4".to_string(),
+            format!("{label} `411725195503123114` check character is 4, expected 3 (校验码错误)")
+        ]
+    );
+
+    let fx = Fixture::new();
+    let report = fx.ingest(&[bad("inmate_id_stored_as_number.csv")]);
+    let f = &report.files[0];
+    assert_eq!(f.kind.as_deref(), Some("inmate"));
+    assert_eq!((f.rows_read, f.accepted, f.quarantined), (2, 1, 1));
+    assert_eq!(quarantine_places(&fx), places(&[("-", 2, "BAD_ID")]));
+    assert_eq!(
+        fx.one("SELECT reasons FROM quarantine"),
+        format!("公民身份号码 (id_number) `4.11725E+17` {excel}")
+    );
+}

@@ -400,13 +400,48 @@ fn the_workbook_reads_back_with_headers_totals_and_exact_figures() {
 }
 
 /// First 6 and last 4 characters kept, every one between replaced by `*` (also for a
-/// malformed number of another length, as ID_INVALID findings carry).
+/// malformed number of another length, as ID_INVALID findings carry); a legacy
+/// 15-digit number keeps its first 6 and last 3.
 fn is_masked(id: &str) -> bool {
     let c: Vec<char> = id.chars().collect();
+    let tail = if c.len() == 15 { 3 } else { 4 };
     c.len() >= 11
         && c[..6].iter().all(|ch| ch.is_ascii_digit())
-        && c[6..c.len() - 4].iter().all(|ch| *ch == '*')
-        && c[c.len() - 4..].iter().all(|ch| *ch != '*')
+        && c[6..c.len() - tail].iter().all(|ch| *ch == '*')
+        && c[c.len() - tail..].iter().all(|ch| *ch != '*')
+}
+
+/// The lengths of the runs of digits in a text.
+fn digit_runs(text: &str) -> Vec<usize> {
+    text.split(|c: char| !c.is_ascii_digit())
+        .map(str::len)
+        .filter(|n| *n > 0)
+        .collect()
+}
+
+/// The one masking definition (pipeline/mask.sql), on the numbers it is for: the
+/// birth date is what is hidden, in a column and inside free text.
+#[test]
+fn masking_hides_the_birth_date_of_15_and_18_digit_numbers() {
+    let conn = duckdb::Connection::open_in_memory().expect("duckdb");
+    pension::mask::install(&conn).expect("macros");
+    let one = |sql: &str| -> String {
+        conn.query_row(&format!("SELECT {sql}"), [], |r| r.get(0))
+            .expect(sql)
+    };
+    assert_eq!(one("masked_id('11010519491231002X')"), "110105********002X");
+    assert_eq!(one("masked_id('110105491231002')"), "110105******002");
+    assert_eq!(one("masked_id('41172519560701123')"), "411725*******1123");
+    assert_eq!(one("masked_id('4.11725E+17')"), "4.1172*E+17");
+    assert_eq!(one("masked_id('P0001')"), "P0001");
+    assert_eq!(
+        one("masked_text('ID 11010519491231002X (entered as 15-digit 110105491231002) enrolled 2 times; also person_no 4117250020000012')"),
+        "ID 110105********002X (entered as 15-digit 110105******002) enrolled 2 times; also person_no 4117250020000012"
+    );
+    assert_eq!(
+        one("masked_text('公民身份号码 (id_number) `41172519560701123` has 17 characters; account 6228480000000000011 of person_no 4117250020000012')"),
+        "公民身份号码 (id_number) `411725********1123` has 17 characters; account 622848*********0011 of person_no 4117250020000012"
+    );
 }
 
 #[test]
@@ -438,15 +473,16 @@ fn lists_for_action_mask_id_numbers_unless_unmasked() {
                 t.def.name
             );
         }
-        // Nor in free text such as a finding's evidence (ID numbers, bank accounts).
+        // Nor in free text such as a finding's evidence (ID numbers of 15 or 18
+        // digits, bank accounts): no run of 15 digits, nor of 17 or more, anywhere
+        // (person numbers have 16).
         for cell in t.rows.iter().flatten() {
             if let Cell::Text(text) = cell {
-                let longest = text
-                    .split(|c: char| !c.is_ascii_digit())
-                    .map(str::len)
-                    .max()
-                    .unwrap_or(0);
-                assert!(longest < 17, "{}: an unmasked number in {text}", t.def.name);
+                assert!(
+                    digit_runs(text).iter().all(|n| *n != 15 && *n < 17),
+                    "{}: an unmasked number in {text}",
+                    t.def.name
+                );
             }
         }
     }
@@ -458,6 +494,21 @@ fn lists_for_action_mask_id_numbers_unless_unmasked() {
             .iter()
             .any(|r| matches!(&r[ev], Cell::Text(t) if t.contains("********"))),
         "evidence naming ID numbers is masked, not dropped"
+    );
+    // A legacy 15-digit number in evidence (DUP_ID says which form was entered)
+    // keeps its first 6 and last 3.
+    let legacy_masked = |t: &str| {
+        t.split("entered as 15-digit ").skip(1).any(|rest| {
+            let c: Vec<char> = rest.chars().take(15).collect();
+            c.len() == 15 && is_masked(&c.iter().collect::<String>())
+        })
+    };
+    assert!(
+        findings
+            .rows
+            .iter()
+            .any(|r| matches!(&r[ev], Cell::Text(t) if legacy_masked(t))),
+        "a legacy number in the evidence is masked"
     );
     // The list is the eligible residents minus the covered ones.
     let summary = table(&s.run, "00_summary");

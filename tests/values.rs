@@ -71,6 +71,28 @@ fn money_is_exact_fen() {
         assert!(parse_money(s, false).is_err(), "{s} should be refused");
     }
     assert_eq!(parse_money("-5.00", true), Ok(-500));
+    // A comma is a thousands separator only between groups of three digits.
+    for (s, fen) in [
+        ("12,345", 1234500),
+        ("1,234,567.89", 123456789),
+        ("1，234.50", 123450),
+        ("-1,234.00", -123400),
+    ] {
+        assert_eq!(parse_money(s, true), Ok(fen), "{s}");
+    }
+    for s in ["12,34", "1,2345.00", "1234,567", ",123", "1,234,5", "1,,234", "1,234.5,0", "12,34元"] {
+        let why = parse_money(s, false).expect_err(s);
+        assert!(why.contains("comma"), "{s}: {why}");
+    }
+    assert!(parse_money("12,34", false)
+        .unwrap_err()
+        .ends_with("if it is a decimal comma, write 12.34"));
+    // Nor is a space between digits squeezed out; padding and `¥ 12.00` are fine.
+    for s in ["12 34", "1 234.50", "12　34"] {
+        let why = parse_money(s, false).expect_err(s);
+        assert!(why.contains("space between digits"), "{s}: {why}");
+    }
+    assert_eq!(parse_money(" ¥ 12.00 ", false), Ok(1200));
     assert_eq!(parse_rate("1.50"), Ok(15000));
     assert_eq!(parse_rate("2.5%"), Ok(25000));
     assert_eq!(parse_bool("是"), Ok(true));
@@ -122,5 +144,25 @@ fn id_numbers_checked_and_upgraded() {
     assert!(matches!(
         idnum::parse(&bad_date).problem,
         Some(idnum::IdProblem::BirthDate(_))
+    ));
+    // What Excel leaves of an 18-digit number in a numeric column is named as such:
+    // scientific notation, or the digits past the 15th turned to zeros (when what is
+    // left fails the checks; in a workbook the number cell itself tells).
+    let excel = Some(idnum::IdProblem::StoredAsNumber);
+    assert_eq!(idnum::parse("4.11725E+17").problem, excel);
+    assert_eq!(idnum::parse("4.1172519550312e17").problem, excel);
+    assert_eq!(idnum::parse("411725194805060000").problem, excel);
+    assert_eq!(idnum::parse("411725195503120000").problem, None, "passes the checks as text");
+    assert_eq!(idnum::parse_cell("411725195503120000", true).problem, excel);
+    // A 15-digit number fits in a number cell whole.
+    assert_eq!(idnum::parse_cell("110105491231002", true).problem, None);
+    // Other malformations keep their own reason.
+    assert!(matches!(
+        idnum::parse("4117251948050600").problem,
+        Some(idnum::IdProblem::Length(16))
+    ));
+    assert!(matches!(
+        idnum::parse("4.11725").problem,
+        Some(idnum::IdProblem::Length(7))
     ));
 }

@@ -1,6 +1,11 @@
 //! Exports for field verification: an XLSX workbook (a summary sheet, then one sheet
 //! per check with Chinese headers, the persons' village and contact details, and
 //! amount totals) and a CSV of all findings (UTF-8 with BOM, for Excel).
+//!
+//! The person is named in the ID number and bank account columns, which field
+//! verification needs whole; the evidence text is masked (pipeline/mask.sql) so
+//! that numbers quoted in it — a legacy 15-digit form, another person's number, an
+//! account — are not repeated whole in a file that gets forwarded and pasted.
 
 use std::path::{Path, PathBuf};
 
@@ -66,10 +71,11 @@ fn severity_zh(s: &str) -> &str {
 }
 
 fn load(conn: &Connection) -> Result<Vec<Row>, AuditError> {
+    crate::mask::install(conn)?;
     let mut stmt = conn.prepare(
         "SELECT f.check_code, f.finding_id, f.severity, f.person_no, f.id_number, f.name, f.township, f.village,
                 p.phone, p.address, p.bank_account, strftime(f.month_from, '%Y-%m'), strftime(f.month_to, '%Y-%m'),
-                f.amount_at_risk::VARCHAR, f.evidence, f.status, strftime(f.first_seen, '%Y-%m'),
+                f.amount_at_risk::VARCHAR, masked_text(f.evidence), f.status, strftime(f.first_seen, '%Y-%m'),
                 strftime(f.last_seen, '%Y-%m'), f.in_latest_audit::VARCHAR
          FROM (SELECT * FROM a_final UNION ALL BY NAME SELECT * FROM a_kept) f
          LEFT JOIN a_person p ON p.person_no = f.person_no

@@ -14,8 +14,8 @@ use pension::warehouse::{connect, Warehouse};
 /// for Excel) and the charts as PNG and SVG (charts/).
 ///
 /// The tables and charts are the files in reports/ (SQL plus a TOML of labels and
-/// formats; see reports/README.md). Lists for action show ID numbers masked (first
-/// 6 and last 4) unless --unmasked. Run `pipeline audit --month` first for the
+/// formats; see reports/README.md). Lists for action show ID numbers masked (the
+/// birth date hidden: first 6 and last 4, or 3 for a 15-digit number) unless --unmasked. Run `pipeline audit --month` first for the
 /// findings tables, and `pipeline ledger` for the pooled-fund part of payouts.
 #[derive(clap::Args)]
 pub struct Args {

@@ -6,6 +6,10 @@
 //! UTF-8 — and any other line is decoded as GB18030. Bytes that are neither
 //! become U+FFFD, and the validator quarantines that row (乱码) rather than guess.
 //! Byte 0x0A never occurs inside a GB18030 character, so splitting on it is safe.
+//!
+//! The output also has one line-end convention: CRLF (what Excel writes) becomes LF
+//! and the last line gets its LF if the file lacks one. The CSV reader then counts
+//! lines exactly as an editor shows them (see `source`), whatever the file's ends.
 
 use std::io::{BufRead, Read};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -79,6 +83,7 @@ impl<R: BufRead> LineDecoder<R> {
                 self.seen.utf8_lines.fetch_add(1, Ordering::Relaxed);
             }
             self.out.extend_from_slice(raw);
+            self.normalise_line_ends();
             return Ok(true);
         }
         for line in raw.split_inclusive(|b| *b == b'\n') {
@@ -93,8 +98,33 @@ impl<R: BufRead> LineDecoder<R> {
                 self.out.extend_from_slice(text.as_bytes());
             }
         }
+        self.normalise_line_ends();
         Ok(true)
     }
+
+    /// CRLF → LF, and a final LF. A chunk always ends with a whole line (or the end
+    /// of the file), so a CRLF pair is never split between two chunks.
+    fn normalise_line_ends(&mut self) {
+        if self.out.contains(&b'\r') {
+            crlf_to_lf(&mut self.out);
+        }
+        if self.out.last().is_some_and(|b| *b != b'\n') {
+            self.out.push(b'\n');
+        }
+    }
+}
+
+/// Removes every CR that directly precedes an LF (a lone CR is kept).
+fn crlf_to_lf(v: &mut Vec<u8>) {
+    let mut w = 0;
+    for r in 0..v.len() {
+        if v[r] == b'\r' && v.get(r + 1) == Some(&b'\n') {
+            continue;
+        }
+        v[w] = v[r];
+        w += 1;
+    }
+    v.truncate(w);
 }
 
 impl<R: BufRead> Read for LineDecoder<R> {

@@ -13,6 +13,9 @@ pub struct Lineage {
     pub file: String,
     pub file_seq: i64,
     pub run: String,
+    /// The sheet a workbook was read from (None for CSV): with `line`, where a
+    /// quarantined row is found.
+    pub sheet: Option<String>,
 }
 
 /// Column-wise accumulation of accepted rows.
@@ -136,7 +139,8 @@ fn typed_column(name: &str, ty: OutType, cells: Vec<Cell>) -> PolarsResult<Colum
     })
 }
 
-/// The quarantine rows of one file.
+/// The quarantine rows of one file: `line` is the physical line of a CSV (the
+/// header is line 1) or the row number Excel shows, in `sheet` (null for CSV).
 pub fn quarantine_frame(
     kind: &str,
     rows: &[Quarantined],
@@ -164,6 +168,7 @@ pub fn quarantine_frame(
     let columns = vec![
         Column::new("kind".into(), vec![kind; n]),
         Column::new("file".into(), vec![lineage.file.as_str(); n]),
+        Column::new("sheet".into(), vec![lineage.sheet.as_deref(); n]),
         Column::new(
             "line".into(),
             rows.iter().map(|q| q.line as i64).collect::<Vec<_>>(),

@@ -410,9 +410,9 @@ fn open_and_detect<'c>(
         }
         None => detect::detect(catalog, &src.header, &file_name).map_err(|msg| {
             let reason = format!(
-                "{} (header on line {}): {msg}",
+                "{} (header on {}): {msg}",
                 path.display(),
-                src.header_line
+                src.header_place()
             );
             refused(path, None, reason)
         })?,
@@ -709,6 +709,7 @@ fn read_file(
         file: path.display().to_string(),
         file_seq: seq as i64,
         run: tx.run_id.clone(),
+        sheet: src.sheet.clone(),
     };
     let validator = Validator::new(schema, &map, catalog);
     let file_name = path
@@ -1135,7 +1136,8 @@ impl<'a> Sink<'a> {
             .take(SHOWN_REASONS)
             .map(|q| {
                 let msgs: Vec<&str> = q.reasons.iter().map(|r| r.message.as_str()).collect();
-                format!("line {}: {}", q.line, msgs.join("; "))
+                let at = source::place(self.lineage.sheet.as_deref(), q.line);
+                format!("{at}: {}", msgs.join("; "))
             })
             .collect()
     }

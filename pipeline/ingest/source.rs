@@ -1,6 +1,11 @@
 //! The one place that opens input files: CSV/TXT in UTF-8 or GB18030 (detected),
 //! and XLSX (first sheet). Everything downstream sees rows of text cells with their
 //! line numbers.
+//!
+//! A row's number is where a clerk finds it: in a CSV, the physical line an editor
+//! shows (the header is line 1; a record whose quoted field holds line breaks is
+//! numbered by the line it starts on, and pushes later records down); in a
+//! workbook, the sheet name and the row number Excel shows.
 
 use std::fs::File;
 use std::io::{BufReader, Read};
@@ -37,6 +42,18 @@ pub struct RawRow {
     /// The values as read: one buffer for the whole row, not a String per cell
     /// (ingest handles tens of millions of rows).
     pub cells: csv::StringRecord,
+    /// Positions of the cells a workbook stored as numbers (empty for CSV): an ID
+    /// number in such a cell has lost its last digits (Excel keeps 15).
+    pub numeric: Vec<usize>,
+}
+
+/// Where a row is, in the words a clerk uses to find it: `line 17` in a CSV,
+/// `sheet 发放明细, row 17` in a workbook.
+pub fn place(sheet: Option<&str>, line: u64) -> String {
+    match sheet {
+        Some(name) => format!("sheet {name}, row {line}"),
+        None => format!("line {line}"),
+    }
 }
 
 impl RawRow {
@@ -53,7 +70,7 @@ impl RawRow {
 }
 
 enum Inner {
-    Csv(csv::StringRecordsIntoIter<Box<dyn Read + Send>>),
+    Csv(csv::Reader<Box<dyn Read + Send>>),
     Xlsx(std::vec::IntoIter<RawRow>),
 }
 
@@ -63,6 +80,8 @@ pub struct Source {
     seen: Option<Arc<EncodingSeen>>,
     pub header: Vec<String>,
     pub header_line: u64,
+    /// The sheet read, for a workbook (None for CSV).
+    pub sheet: Option<String>,
     inner: Inner,
 }
 
@@ -95,15 +114,21 @@ impl Source {
         self.seen.as_ref().map_or("xlsx", |s| s.label())
     }
 
+    /// Where the header is (`line 1`, `sheet 发放明细, row 3`).
+    pub fn header_place(&self) -> String {
+        place(self.sheet.as_deref(), self.header_line)
+    }
+
     /// The next row, skipping rows whose cells are all empty.
     pub fn next_row(&mut self) -> Option<Result<RawRow, SourceError>> {
         loop {
             let row = match &mut self.inner {
                 Inner::Xlsx(rows) => rows.next().map(Ok),
-                Inner::Csv(records) => records.next().map(|r| {
-                    r.map(|rec| RawRow {
-                        line: rec.position().map_or(0, |p| p.line()),
+                Inner::Csv(reader) => next_csv_record(reader).map(|r| {
+                    r.map(|(line, rec)| RawRow {
+                        line,
                         cells: rec,
+                        numeric: Vec::new(),
                     })
                     .map_err(|e| SourceError::Csv {
                         path: self.path.clone(),
@@ -163,25 +188,20 @@ fn open_csv(path: &Path, progress: Arc<AtomicU64>) -> Result<Source, SourceError
         seen.clone(),
     ));
     let delimiter = sniff_delimiter(&sample);
-    let reader = csv::ReaderBuilder::new()
+    let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .delimiter(delimiter)
         .buffer_capacity(1 << 20)
         .from_reader(decoded);
-    let mut records = reader.into_records();
-    let mut header_line = 0;
-    let header = loop {
-        match records.next() {
+    let (header_line, header) = loop {
+        match next_csv_record(&mut reader) {
             None => return Err(unreadable(path, "the file is empty: no header row")),
             Some(Err(e)) => {
                 return Err(unreadable(path, format!("cannot read the header row: {e}")))
             }
-            Some(Ok(rec)) if rec.iter().all(|c| c.trim().is_empty()) => continue,
-            Some(Ok(rec)) => {
-                header_line = rec.position().map_or(header_line, |p| p.line());
-                break rec.iter().map(str::to_string).collect();
-            }
+            Some(Ok((_, rec))) if rec.iter().all(|c| c.trim().is_empty()) => continue,
+            Some(Ok((line, rec))) => break (line, rec.iter().map(str::to_string).collect()),
         }
     };
     Ok(Source {
@@ -189,8 +209,31 @@ fn open_csv(path: &Path, progress: Arc<AtomicU64>) -> Result<Source, SourceError
         seen: Some(seen),
         header,
         header_line,
-        inner: Inner::Csv(records),
+        sheet: None,
+        inner: Inner::Csv(reader),
     })
+}
+
+/// The next CSV record and the physical line it starts on.
+///
+/// The csv crate's own record position is the line where its read began, which is
+/// one short after a CRLF line end or a blank line. The line where the record ends is
+/// exact, though: the decoder hands over LF line ends only and a final LF, so after a
+/// record the reader stands at the start of the next line. Going back over the
+/// record's own line breaks (inside quoted fields) gives the line it starts on.
+fn next_csv_record(
+    reader: &mut csv::Reader<Box<dyn Read + Send>>,
+) -> Option<Result<(u64, csv::StringRecord), csv::Error>> {
+    let mut rec = csv::StringRecord::new();
+    match reader.read_record(&mut rec) {
+        Ok(false) => None,
+        Err(e) => Some(Err(e)),
+        Ok(true) => {
+            let after = reader.position().line();
+            let breaks = rec.as_slice().bytes().filter(|b| *b == b'\n').count() as u64;
+            Some(Ok((after.saturating_sub(1 + breaks).max(1), rec)))
+        }
+    }
 }
 
 fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
@@ -217,14 +260,22 @@ fn sniff_delimiter(sample: &[u8]) -> u8 {
 fn open_xlsx(path: &Path) -> Result<Source, SourceError> {
     let mut book = calamine::open_workbook_auto(path)
         .map_err(|e| unreadable(path, format!("not a readable Excel workbook: {e}")))?;
+    let sheet = book.sheet_names().first().cloned();
     let range = book
         .worksheet_range_at(0)
         .ok_or_else(|| unreadable(path, "the workbook has no sheet"))?
         .map_err(|e| unreadable(path, format!("cannot read the first sheet: {e}")))?;
+    // The range starts at its first used cell; Excel numbers rows from 1.
     let first_row = range.start().map_or(0, |(r, _)| r as u64);
     let mut rows = range.rows().enumerate().map(|(i, cells)| RawRow {
         line: first_row + i as u64 + 1,
         cells: cells.iter().map(cell_text).collect::<Vec<String>>().into(),
+        numeric: cells
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| matches!(c, Data::Int(_) | Data::Float(_)))
+            .map(|(k, _)| k)
+            .collect(),
     });
     let header_row = rows
         .by_ref()
@@ -236,6 +287,7 @@ fn open_xlsx(path: &Path) -> Result<Source, SourceError> {
         seen: None,
         header: header_row.cells.iter().map(str::to_string).collect(),
         header_line: header_row.line,
+        sheet,
         inner: Inner::Xlsx(rest.into_iter()),
     })
 }

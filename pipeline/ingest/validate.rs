@@ -223,7 +223,8 @@ impl<'a> Validator<'a> {
                 .and_then(|i| row.cells.get(i))
                 .map(value::trim_text)
                 .unwrap_or("");
-            match self.cell(plan, text, &mut legacy, &mut flags) {
+            let numeric = plan.index.is_some_and(|i| row.numeric.contains(&i));
+            match self.cell(plan, text, numeric, &mut legacy, &mut flags) {
                 Ok(c) => cells.push(c),
                 Err(r) => {
                     reasons.push(r);
@@ -266,16 +267,19 @@ impl<'a> Validator<'a> {
                 .and_then(|j| row.cells.get(j))
                 .map(value::trim_text)
                 .unwrap_or("");
+            let numeric = plan.index.is_some_and(|j| row.numeric.contains(&j));
             let (mut legacy, mut flags) = (Vec::new(), Vec::new());
-            cells[i] = self.cell(plan, text, &mut legacy, &mut flags).ok()?;
+            cells[i] = self.cell(plan, text, numeric, &mut legacy, &mut flags).ok()?;
         }
         Some(cells)
     }
 
+    /// `numeric`: the workbook stored this cell as a number (never for CSV).
     fn cell(
         &self,
         plan: &Plan,
         text: &str,
+        numeric: bool,
         legacy: &mut Vec<Cell>,
         flags: &mut Vec<String>,
     ) -> Result<Cell, Reason> {
@@ -300,7 +304,7 @@ impl<'a> Validator<'a> {
         Ok(match col.ty {
             ColType::String | ColType::Name => Cell::Text(text.to_string()),
             ColType::Code => Cell::Text(idnum::fold_width(text)),
-            ColType::IdNumber => return self.id_cell(col, text, legacy, flags),
+            ColType::IdNumber => return self.id_cell(col, text, numeric, legacy, flags),
             ColType::Date => Cell::Days(value::epoch_days(
                 value::parse_date(text).map_err(|m| fail("BAD_DATE", m))?,
             )),
@@ -341,15 +345,18 @@ impl<'a> Validator<'a> {
     }
 
     /// Operational records keep a malformed ID (flagged, later an ID_INVALID
-    /// finding); registries are authoritative, so there it is a quarantine reason.
+    /// finding); registries are authoritative, so there it is a quarantine reason
+    /// (docs/rules.md § Quarantine vs flag (隔离与标记)). An ID number that lost
+    /// digits in Excel is malformed like any other, with its own reason.
     fn id_cell(
         &self,
         col: &Column,
         text: &str,
+        numeric: bool,
         legacy: &mut Vec<Cell>,
         flags: &mut Vec<String>,
     ) -> Result<Cell, Reason> {
-        let id = idnum::parse(text);
+        let id = idnum::parse_cell(text, numeric);
         legacy.push(id.legacy15.clone().map_or(Cell::Null, Cell::Text));
         if let Some(problem) = &id.problem {
             let message = format!("{} `{}` {problem}", col.label(), text);

@@ -107,6 +107,11 @@ pub fn parse_month(raw: &str) -> Result<NaiveDate, String> {
 }
 
 /// Yuan with up to two decimals: `1,234.50`, `1234.5`, `¥1234.50`. Returns fen.
+///
+/// A comma is read as a thousands separator only where it is one: between groups
+/// of three digits of the whole-yuan part (`1,234.50`, `12,345`). Anything else —
+/// `12,34` (a decimal comma, or a typo), `1,2345`, `1,234,5` — is refused with the
+/// reason, never read as 1234 (docs/rules.md § Money (金额)).
 pub fn parse_money(raw: &str, signed: bool) -> Result<i128, String> {
     // Fast path: plain `1234.50` (the bulk of bank files).
     if raw.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
@@ -114,12 +119,17 @@ pub fn parse_money(raw: &str, signed: bool) -> Result<i128, String> {
             return Ok(v);
         }
     }
-    let s: String = fold_width(raw)
+    if let Some(why) = space_between_digits(raw) {
+        return Err(format!("`{}`: {why}", raw.trim()));
+    }
+    let folded: String = fold_width(raw)
         .chars()
-        .filter(|c| !matches!(c, ',' | '¥' | '￥' | '，'))
+        .filter(|c| !matches!(c, '¥' | '￥'))
+        .map(|c| if c == '，' { ',' } else { c })
         .collect();
-    let s = s.strip_suffix('元').unwrap_or(&s);
-    let scaled = parse_scaled(s, 2).ok_or_else(|| {
+    let s = folded.strip_suffix('元').unwrap_or(&folded);
+    let s = without_thousands_commas(s).map_err(|why| format!("`{}`: {why}", raw.trim()))?;
+    let scaled = parse_scaled(&s, 2).ok_or_else(|| {
         format!(
             "`{}` is not an amount in yuan with at most 2 decimals",
             raw.trim()
@@ -129,6 +139,65 @@ pub fn parse_money(raw: &str, signed: bool) -> Result<i128, String> {
         return Err(format!("amount `{}` is negative", raw.trim()));
     }
     Ok(scaled)
+}
+
+/// `12 34` is not 1234 either: a space between digits is refused, not squeezed out
+/// (spaces at the ends, or after `¥`, are only padding).
+fn space_between_digits(raw: &str) -> Option<&'static str> {
+    let trimmed = trim_text(raw);
+    if !trimmed.contains(|c: char| c.is_whitespace() || c == '\u{3000}') {
+        return None;
+    }
+    let chars: Vec<char> = fold_width_keep_spaces(trimmed);
+    let digit = |c: Option<&char>| c.is_some_and(char::is_ascii_digit);
+    let inner = chars.iter().enumerate().any(|(i, c)| {
+        (c.is_whitespace() || *c == '\u{3000}')
+            && digit(chars[..i].iter().rev().find(|c| !c.is_whitespace() && **c != '\u{3000}'))
+            && digit(chars[i..].iter().find(|c| !c.is_whitespace() && **c != '\u{3000}'))
+    });
+    inner.then_some("a space between digits is not a separator here; write the amount without spaces (e.g. 1234.50 or 1,234.50)")
+}
+
+/// Full-width digits folded, spaces kept (to see where they are).
+fn fold_width_keep_spaces(s: &str) -> Vec<char> {
+    s.chars()
+        .map(|c| match c {
+            '\u{ff01}'..='\u{ff5e}' => char::from_u32(c as u32 - 0xfee0).unwrap_or(c),
+            _ => c,
+        })
+        .collect()
+}
+
+/// The amount without its thousands separators, or why its commas are not ones.
+fn without_thousands_commas(s: &str) -> Result<String, String> {
+    if !s.contains(',') {
+        return Ok(s.to_string());
+    }
+    let body = s.strip_prefix('-').unwrap_or(s);
+    let (whole, frac) = body.split_once('.').unwrap_or((body, ""));
+    let groups: Vec<&str> = whole.split(',').collect();
+    let digits = |g: &str| !g.is_empty() && g.bytes().all(|b| b.is_ascii_digit());
+    let grouped = !frac.contains(',')
+        && groups.iter().all(|g| digits(g))
+        && groups[0].len() <= 3
+        && groups[1..].iter().all(|g| g.len() == 3);
+    if grouped {
+        return Ok(s.replace(',', ""));
+    }
+    let decimal_comma = groups.len() == 2
+        && frac.is_empty()
+        && !body.contains('.')
+        && digits(groups[0])
+        && digits(groups[1])
+        && groups[1].len() <= 2;
+    Err(if decimal_comma {
+        format!(
+            "the comma is not a thousands separator (those stand between groups of three digits, as in 1,234.50); if it is a decimal comma, write {}.{}",
+            groups[0], groups[1]
+        )
+    } else {
+        "a comma separates thousands only between groups of three digits (1,234.50 or 12,345); these commas do not".to_string()
+    })
 }
 
 /// A percent rate with up to four decimals (`1.50`, `1.5%`). Returns 1/10000 percent.

@@ -130,6 +130,7 @@ fn define_macros(conn: &Connection, opts: &ReportOptions) -> Result<(), ReportEr
         pcm = audit.prepaid_carry_month,
         unmasked = opts.unmasked,
     ))?;
+    crate::mask::install(conn)?;
     Ok(())
 }
 

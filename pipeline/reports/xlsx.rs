@@ -170,7 +170,7 @@ fn table_sheet(
     ws.set_name(&meta.sheet)?;
     ws.write_string_with_format(0, 0, &meta.title, &s.title)?;
     let masked = if meta.list && !run.unmasked {
-        " · 身份证号已脱敏(前6后4)"
+        " · 身份证号已脱敏(隐去出生日期)"
     } else {
         ""
     };

@@ -96,12 +96,13 @@ fn create_quarantine(conn: &Connection, wh: &Warehouse) -> Result<(), WarehouseE
         .collect();
     if parts.is_empty() {
         conn.execute_batch(
-            "CREATE TABLE quarantine (kind VARCHAR, file VARCHAR, line BIGINT, raw VARCHAR, \
+            "CREATE TABLE quarantine (kind VARCHAR, file VARCHAR, sheet VARCHAR, line BIGINT, raw VARCHAR, \
              reason_codes VARCHAR, reasons VARCHAR, _file_seq BIGINT, _run VARCHAR);",
         )?;
     } else {
         conn.execute_batch(&format!(
-            "CREATE VIEW quarantine AS SELECT * FROM read_parquet({});",
+            // By name: quarantine files written before the `sheet` column lack it.
+            "CREATE VIEW quarantine AS SELECT * FROM read_parquet({}, union_by_name = true);",
             file_list(wh, &parts)
         ))?;
     }
