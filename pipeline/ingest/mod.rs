@@ -828,16 +828,16 @@ fn read_file(
 
 /// The later of two rows with the same key and different values in one file: which
 /// one is right is for the sender to say, so the earlier is kept and this one waits.
-fn duplicate_key(key_text: &str, earlier_line: u64, raw: &RawRow, same: bool) -> Quarantined {
+fn duplicate_key(key_text: &str, earlier: &str, raw: &RawRow, same: bool) -> Quarantined {
     let message = if same {
         format!(
-            "the same record ({key_text}) as line {earlier_line}, repeated: it would be paid twice \
+            "the same record ({key_text}) as {earlier}, repeated: it would be paid twice \
              (同一记录重复)"
         )
     } else {
         format!(
-            "the same record ({key_text}) as line {earlier_line} with different values; \
-             line {earlier_line} is kept — correct the file and send it again \
+            "the same record ({key_text}) as {earlier} with different values; \
+             {earlier} is kept — correct the file and send it again \
              (同一记录重复且内容不同)"
         )
     };
@@ -1022,8 +1022,9 @@ impl<'a> Sink<'a> {
                 self.repeats += 1;
             } else {
                 let same = earlier_hash == hash;
+                let earlier = source::place(self.lineage.sheet.as_deref(), earlier_line);
                 self.quarantined
-                    .push(duplicate_key(&key_text, earlier_line, raw, same));
+                    .push(duplicate_key(&key_text, &earlier, raw, same));
             }
             return Ok(());
         }
