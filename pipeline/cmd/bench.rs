@@ -287,9 +287,16 @@ fn reencoded_county(county: &Path) -> anyhow::Result<PathBuf> {
         let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
         let other = match std::str::from_utf8(body) {
             Ok(text) => encoding_rs::GB18030.encode(text).0.into_owned(),
+            // GB18030, or a UTF-8 file with some GBK lines (as ingest reads them):
+            // each line decoded on its own, the whole written as UTF-8 with BOM.
             Err(_) => {
                 let mut v = b"\xEF\xBB\xBF".to_vec();
-                v.extend_from_slice(encoding_rs::GB18030.decode(body).0.as_bytes());
+                for line in body.split_inclusive(|b| *b == b'\n') {
+                    match std::str::from_utf8(line) {
+                        Ok(s) => v.extend_from_slice(s.as_bytes()),
+                        Err(_) => v.extend_from_slice(encoding_rs::GB18030.decode(line).0.as_bytes()),
+                    }
+                }
                 v
             }
         };
