@@ -4,7 +4,7 @@
 //!
 //! Each side runs in a child process so that its peak memory (max RSS) is its own.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
@@ -283,22 +283,21 @@ fn reencoded_county(county: &Path) -> anyhow::Result<PathBuf> {
             std::fs::copy(&f, &to)?;
             continue;
         }
+        // The text exactly as ingest decodes it (UTF-8, GB18030, or mixed line by
+        // line), then written in the other encoding.
         let bytes = std::fs::read(&f)?;
-        let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-        let other = match std::str::from_utf8(body) {
-            Ok(text) => encoding_rs::GB18030.encode(text).0.into_owned(),
-            // GB18030, or a UTF-8 file with some GBK lines (as ingest reads them):
-            // each line decoded on its own, the whole written as UTF-8 with BOM.
-            Err(_) => {
-                let mut v = b"\xEF\xBB\xBF".to_vec();
-                for line in body.split_inclusive(|b| *b == b'\n') {
-                    match std::str::from_utf8(line) {
-                        Ok(s) => v.extend_from_slice(s.as_bytes()),
-                        Err(_) => v.extend_from_slice(encoding_rs::GB18030.decode(line).0.as_bytes()),
-                    }
-                }
-                v
-            }
+        let utf8 = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes)).is_ok();
+        let mut text = String::new();
+        pension::ingest::decode::LineDecoder::new(
+            std::io::BufReader::new(bytes.as_slice()),
+            Default::default(),
+            Default::default(),
+        )
+        .read_to_string(&mut text)?;
+        let other = if utf8 {
+            encoding_rs::GB18030.encode(&text).0.into_owned()
+        } else {
+            [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat()
         };
         std::fs::write(&to, other)?;
     }
