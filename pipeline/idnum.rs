@@ -33,7 +33,10 @@ pub enum IdProblem {
     NotDigits,
     Region(String),
     BirthDate(String),
-    CheckChar { expected: char, found: char },
+    CheckChar {
+        expected: char,
+        found: char,
+    },
     /// The number went through a spreadsheet cell formatted as a number: Excel keeps
     /// 15 significant digits, so an 18-digit number comes back as `4.11725E+17` or
     /// with its last digits turned to zeros. Not a typo to chase but an export to redo.

@@ -193,7 +193,17 @@ fn print_files(wh: &Warehouse, out: &mut dyn Write) -> Result<(), QueryError> {
     writeln!(
         out,
         "  {:>4}  {:<22} {:>10} {:>10} {:>8} {:>10} {:>6} {:>6}  {:<9} {:<12}  {:<19}  file",
-        "seq", "kind", "read", "new", "changed", "unchanged", "quar.", "flag", "encoding", "sha256", "ingested at"
+        "seq",
+        "kind",
+        "read",
+        "new",
+        "changed",
+        "unchanged",
+        "quar.",
+        "flag",
+        "encoding",
+        "sha256",
+        "ingested at"
     )?;
     for f in &m.files {
         writeln!(

@@ -475,7 +475,9 @@ fn audit_export_never_shows_a_whole_15_digit_number() {
         .map(|r| r[0].clone())
         .collect();
     assert!(
-        c.found.iter().any(|f| legacy.iter().any(|l| f.evidence.contains(l.as_str()))),
+        c.found
+            .iter()
+            .any(|f| legacy.iter().any(|l| f.evidence.contains(l.as_str()))),
         "some finding's evidence names a legacy number (DUP_ID)"
     );
     let export = |ext: &str| {
@@ -492,7 +494,10 @@ fn audit_export_never_shows_a_whole_15_digit_number() {
         let range = wb.worksheet_range(&name).expect("sheet reads");
         texts.extend(range.rows().flatten().map(|cell| cell.to_string()));
     }
-    let fifteen = |t: &str| t.split(|c: char| !c.is_ascii_digit()).any(|run| run.len() == 15);
+    let fifteen = |t: &str| {
+        t.split(|c: char| !c.is_ascii_digit())
+            .any(|run| run.len() == 15)
+    };
     for t in &texts {
         assert!(!fifteen(t), "a whole 15-digit number in the export: {t}");
     }
@@ -501,7 +506,9 @@ fn audit_export_never_shows_a_whole_15_digit_number() {
         .map(|l| format!("entered as 15-digit {}******{}", &l[..6], &l[12..]))
         .collect();
     assert!(
-        texts.iter().any(|t| masked.iter().any(|m| t.contains(m.as_str()))),
+        texts
+            .iter()
+            .any(|t| masked.iter().any(|m| t.contains(m.as_str()))),
         "the legacy form is still named, masked"
     );
 }

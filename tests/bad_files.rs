@@ -224,7 +224,10 @@ fn rows_are_numbered_by_the_physical_line_they_start_on() {
     );
     // The record on lines 8-10 is kept whole, line breaks included.
     let raw = fx.one("SELECT raw FROM quarantine WHERE line = 8");
-    assert!(raw.starts_with("CRL000005,") && raw.contains("银行卡挂失\n待补发"), "{raw}");
+    assert!(
+        raw.starts_with("CRL000005,") && raw.contains("银行卡挂失\n待补发"),
+        "{raw}"
+    );
     let stored = fx.rows("SELECT _line, payout_no FROM payout ORDER BY _line");
     assert_eq!(
         stored,
@@ -234,7 +237,11 @@ fn rows_are_numbered_by_the_physical_line_they_start_on() {
             vec!["11".to_string(), "CRL000006".into()],
         ]
     );
-    assert!(f.first_reasons[0].starts_with("line 5: "), "{:?}", f.first_reasons);
+    assert!(
+        f.first_reasons[0].starts_with("line 5: "),
+        "{:?}",
+        f.first_reasons
+    );
 }
 
 /// A workbook's rows are the row numbers Excel shows, on the named sheet (here the
@@ -246,7 +253,10 @@ fn workbook_rows_are_named_by_sheet_and_excel_row_number() {
     let report = fx.ingest(&[bad("payout_sheet_rows.xlsx")]);
     let f = &report.files[0];
     assert_eq!(f.kind.as_deref(), Some("payout"));
-    assert_eq!((f.rows_read, f.accepted, f.quarantined, f.flagged), (3, 2, 1, 1));
+    assert_eq!(
+        (f.rows_read, f.accepted, f.quarantined, f.flagged),
+        (3, 2, 1, 1)
+    );
     assert_eq!(
         quarantine_places(&fx),
         places(&[("发放明细", 5, "SUM_MISMATCH")])
@@ -256,11 +266,15 @@ fn workbook_rows_are_named_by_sheet_and_excel_row_number() {
         "{:?}",
         f.first_reasons
     );
-    let stored = fx.rows("SELECT _line, id_number, coalesce(_flags, '-') FROM payout ORDER BY _line");
+    let stored =
+        fx.rows("SELECT _line, id_number, coalesce(_flags, '-') FROM payout ORDER BY _line");
     assert_eq!(stored.len(), 2);
     assert_eq!((stored[0][0].as_str(), stored[0][2].as_str()), ("3", "-"));
     assert_eq!(stored[1][0], "6");
-    assert_eq!(stored[1][1], "411725195503120000", "kept as read, for matching");
+    assert_eq!(
+        stored[1][1], "411725195503120000",
+        "kept as read, for matching"
+    );
     assert_eq!(
         stored[1][2],
         "ID_INVALID: 公民身份号码 (id_number) `411725195503120000` is not the whole number: \
@@ -295,7 +309,11 @@ fn commas_in_amounts_must_separate_thousands() {
     let amounts = fx.rows(
         "SELECT _line, CAST(basic_amount AS VARCHAR), CAST(total_amount AS VARCHAR) FROM payout ORDER BY _line",
     );
-    let want = [["2", "1045.00", "1168.67"], ["5", "12000.00", "12345.00"], ["6", "1045.00", "1168.67"]];
+    let want = [
+        ["2", "1045.00", "1168.67"],
+        ["5", "12000.00", "12345.00"],
+        ["6", "1045.00", "1168.67"],
+    ];
     assert_eq!(amounts, want.map(|r| r.map(String::from).to_vec()).to_vec());
 }
 
@@ -309,11 +327,23 @@ fn id_numbers_excel_stored_as_numbers_are_named_as_such() {
     let fx = Fixture::new();
     let report = fx.ingest(&[bad("payout_id_stored_as_number.csv")]);
     let f = &report.files[0];
-    assert_eq!((f.rows_read, f.accepted, f.quarantined, f.flagged), (3, 3, 0, 3));
+    assert_eq!(
+        (f.rows_read, f.accepted, f.quarantined, f.flagged),
+        (3, 3, 0, 3)
+    );
     let flags = fx.rows("SELECT _line, _flags FROM payout ORDER BY _line");
     let label = "ID_INVALID: 公民身份号码 (id_number)";
-    assert_eq!(flags[0], vec!["2".to_string(), format!("{label} `4.11725E+17` {excel}")]);
-    assert_eq!(flags[1], vec!["3".to_string(), format!("{label} `411725194805060000` {excel}")]);
+    assert_eq!(
+        flags[0],
+        vec!["2".to_string(), format!("{label} `4.11725E+17` {excel}")]
+    );
+    assert_eq!(
+        flags[1],
+        vec![
+            "3".to_string(),
+            format!("{label} `411725194805060000` {excel}")
+        ]
+    );
     // An ordinary typo keeps its ordinary reason.
     assert_eq!(
         flags[2],

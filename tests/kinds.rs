@@ -18,7 +18,11 @@ fn cell(col: &Column, zh: bool, variant: usize, schema: &Schema) -> (String, Str
     // with other values in one file would be a DUPLICATE_KEY); rows of a kind keyed
     // by ID number alone are the same record in four spellings (stored once).
     let key = schema.identity.key.contains(&col.name);
-    let n = if key { variant.to_string() } else { String::new() };
+    let n = if key {
+        variant.to_string()
+    } else {
+        String::new()
+    };
     match col.ty {
         ColType::String => (format!("东风村 三组{n}"), format!("东风村 三组{n}")),
         ColType::Name => ("欧阳 娜".into(), "欧阳 娜".into()),
@@ -270,8 +274,8 @@ fn every_kind_in_variant(vi: usize) {
     );
     // The legacy 15-digit form is kept beside the upgraded number.
     if vi == 0 {
-        let legacy = db
-            .rows("SELECT count(*) FROM enrollment WHERE id_number_legacy15 = '110105491231002'");
+        let legacy =
+            db.rows("SELECT count(*) FROM enrollment WHERE id_number_legacy15 = '110105491231002'");
         assert_ne!(legacy[0][0], "0");
     }
 }

@@ -251,22 +251,31 @@ fn a_monthly_cycle_ends_as_one_load_of_the_corrected_data() {
         ],
         "{summary}"
     );
-    for name in ["参保登记_GB18030.csv", "公安人口_GB18030.csv", "contribution_2026_again.csv"] {
+    for name in [
+        "参保登记_GB18030.csv",
+        "公安人口_GB18030.csv",
+        "contribution_2026_again.csv",
+    ] {
         let l = line(name);
-        assert_eq!((l[3].as_str(), l[4].as_str()), ("0", "0"), "{name}: {summary}");
+        assert_eq!(
+            (l[3].as_str(), l[4].as_str()),
+            ("0", "0"),
+            "{name}: {summary}"
+        );
         assert_eq!(l[2], l[5], "{name}: all unchanged: {summary}");
     }
     assert!(
-        line("contribution_2026.csv").join(" ").contains("unchanged: identical to file"),
+        line("contribution_2026.csv")
+            .join(" ")
+            .contains("unchanged: identical to file"),
         "{summary}"
     );
 
     // Same current records, kind by kind.
     assert_eq!(current_content(&monthly), current_content(&once));
     // The three versions before the correction are kept, with what replaced them.
-    let hist = monthly.rows(
-        "SELECT payout_no, retired_reason FROM payout_history ORDER BY payout_no",
-    );
+    let hist =
+        monthly.rows("SELECT payout_no, retired_reason FROM payout_history ORDER BY payout_no");
     let mut want: Vec<Vec<String>> = changed_nos
         .iter()
         .map(|no| vec![no.clone(), "changed".to_string()])
@@ -285,7 +294,10 @@ fn a_monthly_cycle_ends_as_one_load_of_the_corrected_data() {
             table_without_lineage(&once, table),
         );
         assert!(!m.is_empty(), "{table} has rows");
-        assert!(m == o, "{table} differs between the monthly and the single load");
+        assert!(
+            m == o,
+            "{table} differs between the monthly and the single load"
+        );
     }
     assert_eq!(report_tables(&out_m), report_tables(&out_o));
 }
@@ -305,20 +317,30 @@ fn history_shows_a_records_versions_and_a_snapshot_keeps_what_it_drops() {
     std::fs::write(&enr, format!("{head}{a2}")).unwrap();
     let out = succeeds(pipeline(&fx.wh_dir()).arg("ingest").arg(&enr));
     assert!(out.contains("1 corrected record(s)"), "{out}");
-    assert!(out.contains("1 record(s) no longer in this snapshot"), "{out}");
+    assert!(
+        out.contains("1 record(s) no longer in this snapshot"),
+        "{out}"
+    );
     assert_eq!(fx.one("SELECT count(*) FROM enrollment"), "1");
     assert_eq!(fx.one("SELECT tier FROM enrollment"), "300");
-    let hist = succeeds(
-        pipeline(&fx.wh_dir()).args(["history", "--format", "csv", "enrollment", "P001"]),
-    );
+    let hist =
+        succeeds(pipeline(&fx.wh_dir()).args(["history", "--format", "csv", "enrollment", "P001"]));
     let lines: Vec<&str> = hist.lines().collect();
     assert_eq!(lines.len(), 3, "{hist}");
-    assert!(lines[1].starts_with("replaced 已更正,") && lines[1].contains(",200,"), "{hist}");
-    assert!(lines[2].starts_with("current 现行,") && lines[2].contains(",300,"), "{hist}");
-    let gone = succeeds(
-        pipeline(&fx.wh_dir()).args(["history", "--format", "csv", "enrollment", "P002"]),
+    assert!(
+        lines[1].starts_with("replaced 已更正,") && lines[1].contains(",200,"),
+        "{hist}"
     );
-    assert!(gone.lines().nth(1).unwrap().starts_with("gone 已不在快照,"), "{gone}");
+    assert!(
+        lines[2].starts_with("current 现行,") && lines[2].contains(",300,"),
+        "{hist}"
+    );
+    let gone =
+        succeeds(pipeline(&fx.wh_dir()).args(["history", "--format", "csv", "enrollment", "P002"]));
+    assert!(
+        gone.lines().nth(1).unwrap().starts_with("gone 已不在快照,"),
+        "{gone}"
+    );
     // An unknown key says so and how to look keys up.
     let missing = pipeline(&fx.wh_dir())
         .args(["history", "enrollment", "P999"])
@@ -339,7 +361,11 @@ fn two_rows_with_one_key_and_other_values_in_one_file_quarantine_the_later() {
             (rust_decimal::Decimal::from(138) + amount.parse::<rust_decimal::Decimal>().unwrap()))
     };
     // Line 2 and line 4 are one record sent twice (one record); line 3 differs.
-    std::fs::write(&f, format!("{head}{}{}{}", row("12.00"), row("13.00"), row("12.00"))).unwrap();
+    std::fs::write(
+        &f,
+        format!("{head}{}{}{}", row("12.00"), row("13.00"), row("12.00")),
+    )
+    .unwrap();
     let out = succeeds(pipeline(&fx.wh_dir()).arg("ingest").arg(&f));
     assert_eq!(fx.one("SELECT count(*) FROM payout"), "1");
     assert_eq!(fx.one("SELECT account_amount FROM payout"), "12.00");
@@ -347,7 +373,10 @@ fn two_rows_with_one_key_and_other_values_in_one_file_quarantine_the_later() {
     assert_eq!(q.len(), 1);
     assert_eq!(q[0][1], "DUPLICATE_KEY");
     assert!(q[0][2].contains("as line 2"), "{:?}", q[0]);
-    assert!(out.contains("total: read 3 = new 1 + changed 0 + unchanged 1 + quarantined 1"), "{out}");
+    assert!(
+        out.contains("total: read 3 = new 1 + changed 0 + unchanged 1 + quarantined 1"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -389,7 +418,9 @@ fn a_finding_whose_payment_the_bank_corrects_is_closed_with_the_reason() {
     assert!(out.contains("1 corrected record(s)"), "{out}");
     succeeds(pipeline(&wh).args(["audit", "--month", "2026-10"]));
     assert_eq!(
-        fx.one(&format!("SELECT status FROM findings WHERE finding_id = '{id}'")),
+        fx.one(&format!(
+            "SELECT status FROM findings WHERE finding_id = '{id}'"
+        )),
         "closed"
     );
     let notes = fx.rows(&format!(
@@ -401,7 +432,9 @@ fn a_finding_whose_payment_the_bank_corrects_is_closed_with_the_reason() {
     );
     // The payment as first received is kept in history.
     assert_eq!(
-        fx.one(&format!("SELECT status FROM payout_history WHERE payout_no = '{second}'")),
+        fx.one(&format!(
+            "SELECT status FROM payout_history WHERE payout_no = '{second}'"
+        )),
         "ok"
     );
 }

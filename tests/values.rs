@@ -80,7 +80,16 @@ fn money_is_exact_fen() {
     ] {
         assert_eq!(parse_money(s, true), Ok(fen), "{s}");
     }
-    for s in ["12,34", "1,2345.00", "1234,567", ",123", "1,234,5", "1,,234", "1,234.5,0", "12,34元"] {
+    for s in [
+        "12,34",
+        "1,2345.00",
+        "1234,567",
+        ",123",
+        "1,234,5",
+        "1,,234",
+        "1,234.5,0",
+        "12,34元",
+    ] {
         let why = parse_money(s, false).expect_err(s);
         assert!(why.contains("comma"), "{s}: {why}");
     }
@@ -152,7 +161,11 @@ fn id_numbers_checked_and_upgraded() {
     assert_eq!(idnum::parse("4.11725E+17").problem, excel);
     assert_eq!(idnum::parse("4.1172519550312e17").problem, excel);
     assert_eq!(idnum::parse("411725194805060000").problem, excel);
-    assert_eq!(idnum::parse("411725195503120000").problem, None, "passes the checks as text");
+    assert_eq!(
+        idnum::parse("411725195503120000").problem,
+        None,
+        "passes the checks as text"
+    );
     assert_eq!(idnum::parse_cell("411725195503120000", true).problem, excel);
     // A 15-digit number fits in a number cell whole.
     assert_eq!(idnum::parse_cell("110105491231002", true).problem, None);

@@ -263,7 +263,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 /// The county's files again with every CSV in the other encoding (UTF-8 → GB18030,
 /// GB18030 → UTF-8 with BOM); XLSX files are copied. Made once, next to the county.
 fn reencoded_county(county: &Path) -> anyhow::Result<PathBuf> {
-    let name = county.file_name().map_or("county".into(), |n| n.to_string_lossy().into_owned());
+    let name = county
+        .file_name()
+        .map_or("county".into(), |n| n.to_string_lossy().into_owned());
     let out = county.with_file_name(format!("{name}-reencoded"));
     let done = out.join("_done");
     if done.exists() {
@@ -286,7 +288,8 @@ fn reencoded_county(county: &Path) -> anyhow::Result<PathBuf> {
         // The text exactly as ingest decodes it (UTF-8, GB18030, or mixed line by
         // line), then written in the other encoding.
         let bytes = std::fs::read(&f)?;
-        let utf8 = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes)).is_ok();
+        let utf8 =
+            std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes)).is_ok();
         let mut text = String::new();
         pension::ingest::decode::LineDecoder::new(
             std::io::BufReader::new(bytes.as_slice()),

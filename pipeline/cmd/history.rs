@@ -35,8 +35,8 @@ pub fn run(wh_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
     let wh = Warehouse::open_read(wh_dir)
         .with_context(|| format!("opening the warehouse {}", wh_dir.display()))?;
     let conn = connect(&wh, &catalog)?;
-    let (arrow_schema, batches) = query::query(&conn, &history_sql(schema, &key))
-        .context("reading the record's versions")?;
+    let (arrow_schema, batches) =
+        query::query(&conn, &history_sql(schema, &key)).context("reading the record's versions")?;
     if batches.iter().all(|b| b.num_rows() == 0) {
         eprintln!(
             "no {} record with key {key} (key columns: {}); check the value, or list keys with: pipeline sql \"SELECT DISTINCT _key FROM {}_all LIMIT 20\"",

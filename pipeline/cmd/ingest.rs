@@ -99,7 +99,11 @@ pub fn print_report(r: &IngestReport, skip_bad: bool, out: &mut dyn Write) -> st
     let refused = r.refused().count();
     if r.committed {
         if total.new + total.changed + total.gone + total.quarantined == 0 {
-            writeln!(out, "nothing new: every row is already stored; recorded as {}", r.run_id)?;
+            writeln!(
+                out,
+                "nothing new: every row is already stored; recorded as {}",
+                r.run_id
+            )?;
         } else {
             writeln!(out, "committed as {}", r.run_id)?;
         }
@@ -161,7 +165,10 @@ fn print_file(f: &pension::ingest::FileReport, out: &mut dyn Write) -> std::io::
                 thousands(f.quarantined)
             )?;
             if f.rows_read > 0 && f.unchanged == f.rows_read {
-                writeln!(out, "    the same records as already stored (re-sent); nothing stored")?;
+                writeln!(
+                    out,
+                    "    the same records as already stored (re-sent); nothing stored"
+                )?;
             }
             if f.repeated > 0 {
                 writeln!(out, "    {} line(s) repeat an earlier line of this file exactly: one record each, counted once", f.repeated)?;
@@ -214,7 +221,17 @@ fn print_by_kind(r: &IngestReport, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(
         out,
         "{:<22} {:>5} {:>11} {:>11} {:>8} {:>10} {:>11} {:>7} {:>6} {:>9} {:>7}",
-        "kind", "files", "read", "new", "changed", "unchanged", "quarantined", "flagged", "gone", "same file", "refused"
+        "kind",
+        "files",
+        "read",
+        "new",
+        "changed",
+        "unchanged",
+        "quarantined",
+        "flagged",
+        "gone",
+        "same file",
+        "refused"
     )?;
     for (kind, k) in &kinds {
         writeln!(

@@ -67,7 +67,10 @@ impl Builder {
             out.push(typed_column(name, *ty, std::mem::take(cells))?);
         }
         out.push(Column::new("_key".into(), std::mem::take(&mut self.keys)));
-        out.push(Column::new("_hash".into(), std::mem::take(&mut self.hashes)));
+        out.push(Column::new(
+            "_hash".into(),
+            std::mem::take(&mut self.hashes),
+        ));
         out.push(Column::new("_file".into(), vec![lineage.file.as_str(); n]));
         out.push(Column::new("_line".into(), std::mem::take(&mut self.lines)));
         out.push(Column::new("_file_seq".into(), vec![lineage.file_seq; n]));
@@ -192,7 +195,10 @@ pub fn retirement_frame(retired: &[Retired], run: &str) -> PolarsResult<DataFram
     let columns = vec![
         Column::new(
             "_file_seq".into(),
-            retired.iter().map(|r| r.file_seq as i64).collect::<Vec<_>>(),
+            retired
+                .iter()
+                .map(|r| r.file_seq as i64)
+                .collect::<Vec<_>>(),
         ),
         Column::new(
             "_line".into(),
@@ -205,7 +211,10 @@ pub fn retirement_frame(retired: &[Retired], run: &str) -> PolarsResult<DataFram
         Column::new("retired_run".into(), vec![run; n]),
         Column::new(
             "retired_by_file_seq".into(),
-            retired.iter().map(|r| r.by_file_seq as i64).collect::<Vec<_>>(),
+            retired
+                .iter()
+                .map(|r| r.by_file_seq as i64)
+                .collect::<Vec<_>>(),
         ),
         Column::new(
             "retired_by_line".into(),

@@ -54,7 +54,11 @@ impl KeyPlan {
 
     /// Positions of the key and scope columns among the schema's columns.
     pub fn identifying_columns(&self) -> Vec<usize> {
-        self.key.iter().chain(&self.scope).map(|(i, _)| *i).collect()
+        self.key
+            .iter()
+            .chain(&self.scope)
+            .map(|(i, _)| *i)
+            .collect()
     }
 
     /// The natural key as text: `P0001` or `P0001|2024-03`.
@@ -132,7 +136,11 @@ fn render(cell: &Cell, ty: ColType, out: &mut String) {
         }
         Cell::Fixed(v) => {
             let scale = if ty == ColType::Rate { 4 } else { 2 };
-            let _ = write!(out, "{}", rust_decimal::Decimal::from_i128_with_scale(*v, scale));
+            let _ = write!(
+                out,
+                "{}",
+                rust_decimal::Decimal::from_i128_with_scale(*v, scale)
+            );
         }
         Cell::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
     }
@@ -533,7 +541,13 @@ fn reconcile_events(
                             retired.push(changed(target, seq, line));
                         }
                     }
-                    cur = Some((hash, Target::Stored { file_seq: seq, line }));
+                    cur = Some((
+                        hash,
+                        Target::Stored {
+                            file_seq: seq,
+                            line,
+                        },
+                    ));
                 }
                 // Equal to the version stored before the run (already counted
                 // unchanged): a change only if an earlier file of the run changed it.
@@ -629,7 +643,9 @@ fn same_as_before(
                 continue;
             };
             match touched.get(&key).copied() {
-                Some(State::Run { file_seq, line: l, .. }) => {
+                Some(State::Run {
+                    file_seq, line: l, ..
+                }) => {
                     c_unchanged -= 1;
                     c.changed += 1;
                     retired.push(Retirement {
@@ -671,7 +687,10 @@ fn current(touched: &HashMap<KeyId, State>, before: &Index, key: KeyId) -> Optio
             },
         )),
         Some(State::Gone) => None,
-        Some(State::Before) | None => before.hashes.get(&key).map(|h| (*h, before_target(before, key))),
+        Some(State::Before) | None => before
+            .hashes
+            .get(&key)
+            .map(|h| (*h, before_target(before, key))),
     }
 }
 
@@ -765,7 +784,14 @@ mod tests {
         let mut i = Index::default();
         for &(key, hash, file_seq, line, scope) in rows {
             i.hashes.insert(k(key), hash);
-            i.located.insert(k(key), Location { file_seq, line, scope });
+            i.located.insert(
+                k(key),
+                Location {
+                    file_seq,
+                    line,
+                    scope,
+                },
+            );
         }
         i
     }
@@ -782,7 +808,10 @@ mod tests {
             ..Default::default()
         };
         let (counts, retired) = reconcile(Load::Events, &before, &[(5, &f)]);
-        assert_eq!((counts[0].new, counts[0].changed, counts[0].unchanged), (1, 1, 1));
+        assert_eq!(
+            (counts[0].new, counts[0].changed, counts[0].unchanged),
+            (1, 1, 1)
+        );
         assert_eq!(retired.len(), 1);
         assert_eq!(retired[0].target, Target::Before(k(2)));
         assert_eq!(retired[0].by_line, Some(2));
@@ -808,7 +837,13 @@ mod tests {
         assert_eq!((counts[1].changed, counts[1].unchanged), (1, 1));
         // The old version retired by a, then a's version retired by b.
         assert_eq!(retired.len(), 2);
-        assert_eq!(retired[1].target, Target::Stored { file_seq: 5, line: 2 });
+        assert_eq!(
+            retired[1].target,
+            Target::Stored {
+                file_seq: 5,
+                line: 2
+            }
+        );
     }
 
     #[test]
@@ -825,7 +860,13 @@ mod tests {
         assert_eq!((counts[0].unchanged, counts[0].gone), (1, 1));
         assert_eq!(retired.len(), 1);
         assert_eq!(retired[0].reason, RetireReason::Gone);
-        assert_eq!(retired[0].target, Target::Stored { file_seq: 1, line: 3 });
+        assert_eq!(
+            retired[0].target,
+            Target::Stored {
+                file_seq: 1,
+                line: 3
+            }
+        );
     }
 
     #[test]
@@ -845,7 +886,10 @@ mod tests {
         };
         let (counts, retired) = reconcile(Load::Snapshot, &before, &[(4, &first), (5, &second)]);
         assert_eq!(counts[0].gone, 1);
-        assert_eq!((counts[1].new, counts[1].unchanged, counts[1].gone), (1, 1, 0));
+        assert_eq!(
+            (counts[1].new, counts[1].unchanged, counts[1].gone),
+            (1, 1, 0)
+        );
         assert!(retired.is_empty(), "{retired:?}");
     }
 }

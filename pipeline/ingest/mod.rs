@@ -22,11 +22,11 @@ use chrono::Datelike;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
+use crate::schema::Load;
 use crate::schema::{Catalog, Schema};
 use crate::warehouse::{FileEntry, Refusal, RunEntry, Transaction, Warehouse, WarehouseError};
 use frame::{Builder, Lineage};
 use identity::{FileKeys, Index, KeyPlan, Retirement, StoredRow};
-use crate::schema::Load;
 use source::{RawRow, Source};
 use validate::{Cell, Outcome, Quarantined, Reason, Validator};
 
@@ -594,7 +594,11 @@ fn apply_counts(
         entry.unchanged = unchanged;
         entry.gone = c.gone;
         // Nothing is lost: every accepted row is new, changed or unchanged.
-        assert_eq!(entry.accepted, c.new + c.changed + unchanged, "identity accounting");
+        assert_eq!(
+            entry.accepted,
+            c.new + c.changed + unchanged,
+            "identity accounting"
+        );
     }
     let r = &mut read.report;
     (r.new, r.changed, r.unchanged, r.gone) = (c.new, c.changed, unchanged, c.gone);
@@ -611,8 +615,10 @@ fn drop_staged_lines(
     let mut emptied = Vec::new();
     for rel in parts {
         let path = tx.staging_path(rel);
-        let left = frame::without_lines(&path, &drop)
-            .map_err(|message| IngestError::Write { path: path.clone(), message })?;
+        let left = frame::without_lines(&path, &drop).map_err(|message| IngestError::Write {
+            path: path.clone(),
+            message,
+        })?;
         if !left {
             emptied.push(rel.clone());
         }
@@ -633,7 +639,11 @@ fn write_retirements(
         message: e.to_string(),
     })?;
     frame::write_parquet(&mut df, &path).map_err(|message| IngestError::Write { path, message })?;
-    tx.manifest.retired.entry(kind.to_string()).or_default().push(rel);
+    tx.manifest
+        .retired
+        .entry(kind.to_string())
+        .or_default()
+        .push(rel);
     Ok(())
 }
 
@@ -665,7 +675,14 @@ fn read_parallel(
                 };
                 let seq = job.seq;
                 let versions = before.get(&job.schema.kind).unwrap_or(&empty);
-                match read_file(tx, job, catalog, bars.as_ref(), versions, opts.repeats_are_errors) {
+                match read_file(
+                    tx,
+                    job,
+                    catalog,
+                    bars.as_ref(),
+                    versions,
+                    opts.repeats_are_errors,
+                ) {
                     Ok(read) => {
                         if let Ok(mut r) = results.lock() {
                             r.push((seq, read));
@@ -1074,7 +1091,9 @@ impl<'a> Sink<'a> {
             return;
         }
         if let Some(cells) = validator.typed_cells(raw, &self.identifying) {
-            self.keys.listed.insert(identity::key_id(&self.plan.key_text(&cells)));
+            self.keys
+                .listed
+                .insert(identity::key_id(&self.plan.key_text(&cells)));
             let scope = self.plan.scope(&cells);
             if scope != 0 {
                 self.keys.scopes.insert(scope);

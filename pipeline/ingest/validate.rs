@@ -269,7 +269,9 @@ impl<'a> Validator<'a> {
                 .unwrap_or("");
             let numeric = plan.index.is_some_and(|j| row.numeric.contains(&j));
             let (mut legacy, mut flags) = (Vec::new(), Vec::new());
-            cells[i] = self.cell(plan, text, numeric, &mut legacy, &mut flags).ok()?;
+            cells[i] = self
+                .cell(plan, text, numeric, &mut legacy, &mut flags)
+                .ok()?;
         }
         Some(cells)
     }

@@ -152,8 +152,17 @@ fn space_between_digits(raw: &str) -> Option<&'static str> {
     let digit = |c: Option<&char>| c.is_some_and(char::is_ascii_digit);
     let inner = chars.iter().enumerate().any(|(i, c)| {
         (c.is_whitespace() || *c == '\u{3000}')
-            && digit(chars[..i].iter().rev().find(|c| !c.is_whitespace() && **c != '\u{3000}'))
-            && digit(chars[i..].iter().find(|c| !c.is_whitespace() && **c != '\u{3000}'))
+            && digit(
+                chars[..i]
+                    .iter()
+                    .rev()
+                    .find(|c| !c.is_whitespace() && **c != '\u{3000}'),
+            )
+            && digit(
+                chars[i..]
+                    .iter()
+                    .find(|c| !c.is_whitespace() && **c != '\u{3000}'),
+            )
     });
     inner.then_some("a space between digits is not a separator here; write the amount without spaces (e.g. 1234.50 or 1,234.50)")
 }

@@ -61,11 +61,7 @@ fn create_kind(conn: &Connection, wh: &Warehouse, schema: &Schema) -> Result<(),
             file_list(wh, &parts)
         ))?;
     }
-    let retired = wh
-        .manifest()
-        .retired
-        .get(kind)
-        .filter(|r| !r.is_empty());
+    let retired = wh.manifest().retired.get(kind).filter(|r| !r.is_empty());
     let sql = match retired {
         None => format!(
             "CREATE VIEW \"{kind}\" AS SELECT * FROM \"{all}\";
