@@ -11,7 +11,7 @@
 //! only fail for a month before a parameter's first version.
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -26,8 +26,6 @@ use crate::ledger::engine::Params;
 pub const SHIPPED: &str = include_str!("../parameters.toml");
 /// The file's name, in the project root and in a definitions folder.
 pub const FILE_NAME: &str = "parameters.toml";
-/// The folder whose `parameters.toml` replaces the built-in one.
-pub const DEFINITIONS_ENV: &str = "PIPELINE_DEFINITIONS";
 
 /// The form a parameter's value takes; fixed by the code that reads it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -342,14 +340,6 @@ impl Parameters {
     /// The built-in file.
     pub fn shipped() -> Result<Parameters, ParamsError> {
         Parameters::parse(SHIPPED, Origin::BuiltIn)
-    }
-
-    pub fn from_file(path: &Path) -> Result<Parameters, ParamsError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ParamsError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Parameters::parse(&text, Origin::File(path.to_path_buf()))
     }
 
     /// Parses and checks a whole file.

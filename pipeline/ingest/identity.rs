@@ -32,7 +32,6 @@ pub struct KeyPlan {
     /// The schema's own columns come first in a row's cells; lineage, flags and
     /// extra columns after them are not part of the record's content.
     content: usize,
-    pub load: Load,
 }
 
 impl KeyPlan {
@@ -48,7 +47,6 @@ impl KeyPlan {
             key: locate(&schema.identity.key),
             scope: locate(&schema.identity.scope),
             content: schema.columns.len(),
-            load: schema.identity.load,
         }
     }
 
@@ -582,7 +580,6 @@ fn reconcile_snapshots(
     before: &Index,
     files: &[(u64, &FileKeys)],
 ) -> (Vec<FileCounts>, Vec<Retirement>) {
-    let load = Load::Snapshot;
     let mut touched: HashMap<KeyId, State> = HashMap::new();
     let mut retired: Vec<Retirement> = Vec::new();
     let mut counts = Vec::with_capacity(files.len());
@@ -616,7 +613,7 @@ fn reconcile_snapshots(
             touched.insert(row.key, now);
         }
         same_as_before(&mut touched, &mut retired, &mut c, keys, *seq, before);
-        if load == Load::Snapshot && !keys.listed.is_empty() {
+        if !keys.listed.is_empty() {
             c.gone = drop_unlisted(&mut touched, before, keys, *seq, &mut retired);
         }
         counts.push(c);
