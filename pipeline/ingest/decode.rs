@@ -1,11 +1,19 @@
 //! Text decoding for CSV: UTF-8 or GB18030, detected line by line.
 //!
 //! Files arrive from Excel on Chinese Windows (GBK/GB18030), from web exports
-//! (UTF-8, often with a BOM), and sometimes as a concatenation of both. A line
-//! that is valid UTF-8 is UTF-8 — GB18030 Chinese text is practically never valid
-//! UTF-8 — and any other line is decoded as GB18030. Bytes that are neither
-//! become U+FFFD, and the validator quarantines that row (乱码) rather than guess.
-//! Byte 0x0A never occurs inside a GB18030 character, so splitting on it is safe.
+//! (UTF-8, often with a BOM), and sometimes as a concatenation of both. Each line is
+//! decided on its own bytes, never on its neighbours', so the same line reads the
+//! same in any file, order or company (docs/rules.md § Files):
+//! - a line that is not valid UTF-8 is GB18030;
+//! - a line that is valid UTF-8 is UTF-8, unless most of its UTF-8 reading's
+//!   non-ASCII characters are ones pension records are not written in (Latin-1, IPA, Greek… — what GBK text such
+//!   as 陆平胜 `C2BD C6BD CAA4` becomes when read as UTF-8: `½ƽʤ`) and its GB18030
+//!   reading has none: short GBK lines are valid UTF-8 more often than one thinks
+//!   (thousands of names in a county of a million).
+//!
+//! Bytes that are neither become U+FFFD, and the validator quarantines that row
+//! (乱码) rather than guess. Byte 0x0A never occurs inside a GB18030 character, so
+//! splitting on it is safe.
 //!
 //! The output also has one line-end convention: CRLF (what Excel writes) becomes LF
 //! and the last line gets its LF if the file lacks one. The CSV reader then counts
@@ -77,8 +85,9 @@ impl<R: BufRead> LineDecoder<R> {
                 raw = rest;
             }
         }
-        // Fast path: the whole chunk is UTF-8 (the common case for big files).
-        if std::str::from_utf8(raw).is_ok() {
+        // Fast path: the whole chunk is UTF-8 with no byte that could start an
+        // unexpected character (the common case for big files).
+        if !may_be_misread(raw) && std::str::from_utf8(raw).is_ok() {
             if !raw.is_ascii() {
                 self.seen.utf8_lines.fetch_add(1, Ordering::Relaxed);
             }
@@ -87,15 +96,16 @@ impl<R: BufRead> LineDecoder<R> {
             return Ok(true);
         }
         for line in raw.split_inclusive(|b| *b == b'\n') {
-            if std::str::from_utf8(line).is_ok() {
-                if !line.is_ascii() {
+            match decode_line(line) {
+                Line::Ascii => self.out.extend_from_slice(line),
+                Line::Utf8 => {
                     self.seen.utf8_lines.fetch_add(1, Ordering::Relaxed);
+                    self.out.extend_from_slice(line);
                 }
-                self.out.extend_from_slice(line);
-            } else {
-                self.seen.gb_lines.fetch_add(1, Ordering::Relaxed);
-                let (text, _) = encoding_rs::GB18030.decode_without_bom_handling(line);
-                self.out.extend_from_slice(text.as_bytes());
+                Line::Gb(text) => {
+                    self.seen.gb_lines.fetch_add(1, Ordering::Relaxed);
+                    self.out.extend_from_slice(text.as_bytes());
+                }
             }
         }
         self.normalise_line_ends();
@@ -112,6 +122,73 @@ impl<R: BufRead> LineDecoder<R> {
             self.out.push(b'\n');
         }
     }
+}
+
+enum Line<'a> {
+    Ascii,
+    Utf8,
+    Gb(std::borrow::Cow<'a, str>),
+}
+
+/// How one line reads (see the module comment).
+fn decode_line(line: &[u8]) -> Line<'_> {
+    if line.is_ascii() {
+        return Line::Ascii;
+    }
+    let gb = || encoding_rs::GB18030.decode_without_bom_handling(line);
+    match std::str::from_utf8(line) {
+        Err(_) => Line::Gb(gb().0),
+        Ok(text) if !mostly_unexpected(text) => Line::Utf8,
+        Ok(_) => match gb() {
+            (text, false) if text.chars().all(expected_char) => Line::Gb(text),
+            _ => Line::Utf8,
+        },
+    }
+}
+
+/// Whether most of a text's non-ASCII characters are unexpected ones: a word such as
+/// Müller in a line of Chinese stays UTF-8; GBK read as UTF-8 is nearly all
+/// unexpected.
+fn mostly_unexpected(text: &str) -> bool {
+    let (mut wide, mut odd) = (0usize, 0usize);
+    for c in text.chars().filter(|c| !c.is_ascii()) {
+        wide += 1;
+        odd += usize::from(!expected_char(c));
+    }
+    odd * 2 > wide
+}
+
+/// Characters pension records are written in: ASCII, CJK ideographs (with the
+/// extensions), CJK and full-width punctuation, general punctuation (“”…—), number
+/// forms (Ⅱ, ①), the middle dot of transcribed names (阿卜杜·热合曼) and ×.
+fn expected_char(c: char) -> bool {
+    matches!(c as u32,
+        0x00..=0x7F
+        | 0xB7
+        | 0xD7
+        | 0x2000..=0x206F
+        | 0x2100..=0x218F
+        | 0x2460..=0x24FF
+        | 0x2E80..=0x2FDF
+        | 0x3000..=0x303F
+        | 0x3400..=0x4DBF
+        | 0x4E00..=0x9FFF
+        | 0xF900..=0xFAFF
+        | 0xFE30..=0xFE4F
+        | 0xFF00..=0xFFEF
+        | 0x20000..=0x3134F)
+}
+
+/// Whether UTF-8 bytes may hold a character outside `expected_char`: a lead byte of
+/// U+0080–U+1FFF (C2–E1) or U+A000–U+EFFF (EA–EE). Checked over whole blocks so
+/// it vectorises; a chunk of plain Chinese UTF-8 text has none and skips the
+/// line-by-line pass.
+fn may_be_misread(raw: &[u8]) -> bool {
+    raw.chunks(64).any(|block| {
+        block.iter().fold(false, |any, &b| {
+            any | matches!(b, 0xC2..=0xE1 | 0xEA..=0xEE)
+        })
+    })
 }
 
 /// Removes every CR that directly precedes an LF (a lone CR is kept).
@@ -151,5 +228,58 @@ impl EncodingSeen {
             (false, _) if bom => "utf8-bom",
             _ => "utf8",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode(bytes: &[u8]) -> String {
+        let mut out = String::new();
+        LineDecoder::new(bytes, Default::default(), Default::default())
+            .read_to_string(&mut out)
+            .unwrap();
+        out
+    }
+
+    fn gbk(text: &str) -> Vec<u8> {
+        encoding_rs::GB18030.encode(text).0.into_owned()
+    }
+
+    #[test]
+    fn a_gbk_line_that_is_valid_utf8_reads_as_gbk() {
+        let line = gbk("FF2012040000892,陆平胜,55.00\n");
+        assert!(
+            std::str::from_utf8(&line).is_ok(),
+            "the case: GBK bytes valid as UTF-8"
+        );
+        assert_eq!(decode(&line), "FF2012040000892,陆平胜,55.00\n");
+        // The same line in a UTF-8 file, after a GBK line, or alone: read the same.
+        let mut mixed = "个人编号,姓名\n".as_bytes().to_vec();
+        mixed.extend(gbk("1,王五\n"));
+        mixed.extend(&line);
+        assert_eq!(
+            decode(&mixed),
+            "个人编号,姓名\n1,王五\nFF2012040000892,陆平胜,55.00\n"
+        );
+    }
+
+    #[test]
+    fn utf8_lines_stay_utf8() {
+        for text in [
+            "1,阿卜杜·热合曼,1.00\n",
+            "2,张三,“东关”村,Ⅱ组,①\n",
+            "3,Müller 张三\n",
+            "4,½ 亩\n",
+        ] {
+            assert_eq!(decode(text.as_bytes()), text);
+        }
+    }
+
+    #[test]
+    fn gbk_files_and_crlf() {
+        assert_eq!(decode(&gbk("姓名\r\n李四\r\n")), "姓名\n李四\n");
+        assert_eq!(decode(b"\xEF\xBB\xBFa,b\r\n1,2"), "a,b\n1,2\n");
     }
 }

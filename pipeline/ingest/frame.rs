@@ -23,8 +23,10 @@ pub struct Builder {
     columns: Vec<(String, OutType)>,
     cells: Vec<Vec<Cell>>,
     lines: Vec<i64>,
-    /// Record identity (see `identity`): the natural key as text, the content hash.
-    keys: Vec<String>,
+    /// Record identity (see `identity`): the natural keys as text, one after the
+    /// other in one string (where each ends), and the content hashes.
+    keys: String,
+    key_ends: Vec<u32>,
     hashes: Vec<i64>,
 }
 
@@ -35,7 +37,8 @@ impl Builder {
             columns,
             cells,
             lines: Vec::new(),
-            keys: Vec::new(),
+            keys: String::new(),
+            key_ends: Vec::new(),
             hashes: Vec::new(),
         }
     }
@@ -48,10 +51,11 @@ impl Builder {
         self.lines.is_empty()
     }
 
-    pub fn push(&mut self, row: Accepted, key: String, hash: u64) {
+    pub fn push(&mut self, row: Accepted, key: &str, hash: u64) {
         debug_assert_eq!(row.cells.len(), self.cells.len());
         self.lines.push(row.line as i64);
-        self.keys.push(key);
+        self.keys.push_str(key);
+        self.key_ends.push(self.keys.len() as u32);
         // Stored as BIGINT: the same 64 bits, read back with `as u64`.
         self.hashes.push(hash as i64);
         for (col, cell) in self.cells.iter_mut().zip(row.cells) {
@@ -66,7 +70,7 @@ impl Builder {
         for ((name, ty), cells) in self.columns.iter().zip(self.cells.iter_mut()) {
             out.push(typed_column(name, *ty, std::mem::take(cells))?);
         }
-        out.push(Column::new("_key".into(), std::mem::take(&mut self.keys)));
+        out.push(self.key_column());
         out.push(Column::new(
             "_hash".into(),
             std::mem::take(&mut self.hashes),
@@ -76,6 +80,19 @@ impl Builder {
         out.push(Column::new("_file_seq".into(), vec![lineage.file_seq; n]));
         out.push(Column::new("_run".into(), vec![lineage.run.as_str(); n]));
         DataFrame::new(n, out)
+    }
+}
+
+impl Builder {
+    /// The `_key` column from the one string of keys (then emptied).
+    fn key_column(&mut self) -> Column {
+        let keys = std::mem::take(&mut self.keys);
+        let ends = std::mem::take(&mut self.key_ends);
+        let starts = std::iter::once(0).chain(ends.iter().copied());
+        let texts = starts
+            .zip(ends.iter().copied())
+            .map(|(a, b)| &keys[a as usize..b as usize]);
+        StringChunked::from_iter_values("_key".into(), texts).into_column()
     }
 }
 

@@ -551,7 +551,7 @@ fn locate_retired(
     files: &[(u64, &FileKeys)],
     retired: &[Retirement],
 ) -> Result<Vec<identity::Retired>, IngestError> {
-    let texts: HashMap<identity::KeyId, &str> = files
+    let texts: identity::KeyMap<&str> = files
         .iter()
         .flat_map(|(_, k)| k.corrections.iter().map(|(id, t)| (*id, t.as_str())))
         .collect();
@@ -566,7 +566,7 @@ fn locate_retired(
         (Some(conn), false) => {
             identity::locate(conn, kind, &wanted).map_err(WarehouseError::from)?
         }
-        _ => HashMap::new(),
+        _ => identity::KeyMap::default(),
     };
     identity::resolve(retired, &located).map_err(|key| IngestError::Write {
         path: PathBuf::from(format!("tables/{kind}")),
@@ -656,6 +656,11 @@ fn read_parallel(
 ) -> Result<Vec<(u64, Read)>, IngestError> {
     let empty = Index::default();
     let workers = rayon::current_num_threads().clamp(1, jobs.len().max(1));
+    // Largest files first: a file is read by one thread, so a big one started last
+    // would finish alone while the other cores wait. (Results keep their file
+    // numbers; the order of reading changes nothing else.)
+    let mut jobs = jobs;
+    jobs.sort_by_key(|j| std::cmp::Reverse(j.bytes));
     let queue = Mutex::new(jobs.into_iter());
     let results = Mutex::new(Vec::new());
     let first_error: Mutex<Option<IngestError>> = Mutex::new(None);
@@ -883,10 +888,10 @@ fn progress_bar(enabled: bool, bytes: u64, name: &str) -> Option<indicatif::Prog
     Some(bar)
 }
 
-/// An accepted row's identity: its natural key (text and 128-bit id), the hash of
-/// its values and its snapshot scope.
+/// An accepted row's identity: its natural key's id, the hash of its values and its
+/// snapshot scope. The key's text is not kept: the sink writes it again, into one
+/// buffer, for the rows it stores (no string per row crossing threads).
 struct Identified {
-    key_text: String,
     key: identity::KeyId,
     hash: u64,
     scope: u32,
@@ -894,12 +899,10 @@ struct Identified {
 
 impl Identified {
     fn of(plan: &KeyPlan, cells: &[Cell]) -> Identified {
-        let key_text = plan.key_text(cells);
         Identified {
-            key: identity::key_id(&key_text),
+            key: plan.key_id_of(cells),
             hash: plan.content_hash(cells),
             scope: plan.scope(cells),
-            key_text,
         }
     }
 }
@@ -934,8 +937,11 @@ struct Sink<'a> {
     identifying: Vec<usize>,
     before: &'a Index,
     snapshot: bool,
-    seen: HashMap<identity::KeyId, (u64, u64)>,
+    /// This file's records so far: key → content hash and line.
+    seen: identity::KeyMap<(u64, u32)>,
     keys: FileKeys,
+    /// The key text of the row being stored (one buffer, reused).
+    key_text: String,
     repeats: u64,
     repeats_are_errors: bool,
 }
@@ -975,8 +981,9 @@ impl<'a> Sink<'a> {
             plan,
             before,
             snapshot: schema.identity.load == Load::Snapshot,
-            seen: HashMap::new(),
+            seen: identity::KeyMap::default(),
             keys: FileKeys::default(),
+            key_text: String::new(),
             repeats: 0,
             repeats_are_errors: false,
         }
@@ -1026,30 +1033,34 @@ impl<'a> Sink<'a> {
         id: Identified,
         raw: &RawRow,
     ) -> Result<(), IngestError> {
-        let Identified {
-            key_text,
-            key,
-            hash,
-            scope,
-        } = id;
-        if let Some(&(earlier_hash, earlier_line)) = self.seen.get(&key) {
-            if earlier_hash == hash && !self.repeats_are_errors {
-                // The same record twice in one file: one record (reported).
-                self.accepted += 1;
-                self.repeats += 1;
-            } else {
-                let same = earlier_hash == hash;
-                let earlier = source::place(self.lineage.sheet.as_deref(), earlier_line);
-                self.quarantined
-                    .push(duplicate_key(&key_text, &earlier, raw, same));
+        let Identified { key, hash, scope } = id;
+        // One probe of this file's records: the row is either the first of its
+        // record (inserted) or a later one.
+        match self.seen.entry(key) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert((hash, row.line as u32));
             }
-            return Ok(());
+            std::collections::hash_map::Entry::Occupied(o) => {
+                let (earlier_hash, earlier_line) = *o.get();
+                if earlier_hash == hash && !self.repeats_are_errors {
+                    // The same record twice in one file: one record (reported).
+                    self.accepted += 1;
+                    self.repeats += 1;
+                } else {
+                    let same = earlier_hash == hash;
+                    let earlier =
+                        source::place(self.lineage.sheet.as_deref(), u64::from(earlier_line));
+                    let key_text = self.plan.key_text(&row.cells);
+                    self.quarantined
+                        .push(duplicate_key(&key_text, &earlier, raw, same));
+                }
+                return Ok(());
+            }
         }
         self.accepted += 1;
         if row.cells[self.flags_index] != Cell::Null {
             self.flagged += 1;
         }
-        self.seen.insert(key, (hash, row.line));
         if self.snapshot {
             self.keys.listed.insert(key);
             if scope != 0 {
@@ -1062,7 +1073,10 @@ impl<'a> Sink<'a> {
                 self.keys.same_as_before_lines.push(row.line as u32);
                 return Ok(());
             }
-            Some(_) => self.keys.corrections.push((key, key_text.clone())),
+            Some(_) => self
+                .keys
+                .corrections
+                .push((key, self.plan.key_text(&row.cells))),
             None => {}
         }
         self.keys.stored.push(StoredRow {
@@ -1072,12 +1086,13 @@ impl<'a> Sink<'a> {
             scope,
         });
         let part = self.partition_key(&row.cells);
+        self.plan.write_key(&row.cells, &mut self.key_text);
         let cols = &self.cols;
         let b = self
             .builders
             .entry(part)
             .or_insert_with(|| Builder::new(cols.clone()));
-        b.push(row, key_text, hash);
+        b.push(row, &self.key_text, hash);
         if b.len() >= ROWS_PER_PART {
             self.flush(part)?;
         }
