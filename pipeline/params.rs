@@ -399,7 +399,7 @@ impl Parameters {
 
     /// The value of `name` in force in `month` (on its last day).
     fn value(&self, name: &str, month: NaiveDate) -> Result<Value, ParamsError> {
-        let day = crate::audit::engine::last_day(month);
+        let day = crate::domain::calendar::month_end(month);
         // Present by construction: `parse` refuses a file without every KNOWN name.
         let p = self.get(name).expect("checked at load");
         p.in_force(day)

@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use duckdb::Connection;
 
 use super::catalogue::CHECKS;
@@ -71,15 +71,9 @@ pub fn parse_month(text: &str) -> Result<NaiveDate, AuditError> {
         .map_err(|m| AuditError::Usage(format!("--month: {m}")))
 }
 
-/// The last day of the month that `m` falls in.
-pub fn last_day(m: NaiveDate) -> NaiveDate {
-    let (y, mo) = if m.month() == 12 {
-        (m.year() + 1, 1)
-    } else {
-        (m.year(), m.month() + 1)
-    };
-    NaiveDate::from_ymd_opt(y, mo, 1).expect("valid month") - chrono::Duration::days(1)
-}
+/// The last day of the month that `m` falls in (now `domain::calendar::month_end`;
+/// kept under its old name for the audit's callers).
+pub use crate::domain::calendar::month_end as last_day;
 
 /// DuckDB's memory cap for the audit unless `$PIPELINE_AUDIT_MEMORY` says otherwise:
 /// past it, joins and aggregates spill to disk instead of growing.

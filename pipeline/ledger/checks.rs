@@ -9,8 +9,9 @@ use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 
 use super::engine::{ApprovalCalc, CloseReason, RefundCalc, Replay};
+use crate::domain::calendar::{month_index, month_of_index};
 use super::input::{
-    ev, month_index, month_of_index, ApprovalRow, Beneficiary, CancelRow, PersonEvents, Reference,
+    ev, ApprovalRow, Beneficiary, CancelRow, PersonEvents, Reference,
 };
 
 /// The numbers of the benefit rules, from `parameters.toml` (see `crate::params`).

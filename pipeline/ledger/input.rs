@@ -30,7 +30,7 @@ use rust_decimal::Decimal;
 
 use super::engine::{Event, EventKind, Source, Sub};
 use super::StageError;
-use crate::ingest::value::from_epoch_days;
+use crate::domain::calendar::from_epoch_days;
 use crate::warehouse::lit;
 
 /// Event codes of the stream (column `ev`); also the origin of each event.
@@ -792,26 +792,4 @@ pub fn stream_persons(
         }
         Ok(true)
     })
-}
-
-/// First day of the month of `d`.
-pub fn month_start(d: NaiveDate) -> NaiveDate {
-    d.with_day(1).unwrap_or(d)
-}
-
-/// Months since year 0: a compact month index.
-pub fn month_index(d: NaiveDate) -> i32 {
-    d.year() * 12 + d.month0() as i32
-}
-
-/// First day of the month with index `m`.
-pub fn month_of_index(m: i32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(m.div_euclid(12), m.rem_euclid(12) as u32 + 1, 1).expect("valid month")
-}
-
-/// Last day of the month of `d`.
-pub fn month_end(d: NaiveDate) -> NaiveDate {
-    month_of_index(month_index(d) + 1)
-        .pred_opt()
-        .expect("a day before")
 }

@@ -43,10 +43,11 @@ use super::checks::{
 };
 use super::engine::{replay, AccountYear, Holding, Params, PostingKind, Replay, Sub};
 use super::input::{
-    load_reference, load_side, month_end, source_kind, stream_chunks, stream_persons, PersonEvents,
+    load_reference, load_side, source_kind, stream_chunks, stream_persons, PersonEvents,
     Reference, RowChunk, Side,
 };
 use super::StageError;
+use crate::domain::calendar::month_end;
 use crate::schema::Catalog;
 use crate::warehouse::{connect, RunEntry, Warehouse};
 

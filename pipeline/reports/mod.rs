@@ -97,7 +97,7 @@ impl ReportRun {
 /// The macros every report may use (documented at the top of `_prelude.sql`).
 fn define_macros(conn: &Connection, opts: &ReportOptions) -> Result<(), ReportError> {
     let m = opts.month;
-    let end = crate::audit::engine::last_day(m);
+    let end = crate::domain::calendar::month_end(m);
     // The parameters in force in the report month (parameters.toml or its override).
     let audit = crate::params::Parameters::load()?.audit(m)?;
     let (deadline_month, deadline_day) = audit.contribution_deadline;
