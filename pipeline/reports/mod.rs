@@ -8,8 +8,10 @@
 //! same tables as CSV, the charts as PNG and SVG (`write_package`), and the
 //! self-contained dashboard page (`dashboard::write`).
 
+/// Drawing: a chart's data → PNG and SVG (font, canvas, axes, one file per kind).
 pub mod chart;
-mod charts;
+/// A chart definition (`reports/charts/*.toml`, `[chart]`) run over the warehouse → the data `chart` draws.
+mod chart_data;
 pub mod dashboard;
 pub mod def;
 pub mod table;
@@ -220,7 +222,7 @@ pub fn compute(
     let charts = defs
         .charts
         .iter()
-        .map(|c| charts::build(conn, c, &tables, &month_label))
+        .map(|c| chart_data::build(conn, c, &tables, &month_label))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(ReportRun {
         month: opts.month,
