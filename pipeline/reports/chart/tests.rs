@@ -86,8 +86,8 @@ fn month_steps_are_calendar_friendly() {
 #[test]
 fn font_metrics_match_plotters_measure() {
     let metrics = font().and_then(|f| f.metrics.as_ref()).expect("metrics");
-    assert_ne!(metrics.glyph_id('镇'), 0);
-    assert_ne!(metrics.glyph_id('A'), 0);
+    assert_ne!(metrics.glyph_id('镇').0, 0);
+    assert_ne!(metrics.glyph_id('A').0, 0);
     let text = "各乡镇参保率 Coverage 2026-10";
     let ours = text_width(text, TEXT_SIZE);
     let (theirs, _) = (FONT_FAMILY, TEXT_SIZE)
