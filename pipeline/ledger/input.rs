@@ -387,7 +387,7 @@ pub fn load_side(
     // here too).
     conn.execute_batch(&format!(
         "CREATE OR REPLACE TEMP MACRO as_of_end() AS {t};\n{}",
-        crate::audit::death_sql().map_err(|e| StageError::Input(e.to_string()))?
+        crate::defs::death_sql().map_err(|e| StageError::Input(e.to_string()))?
     ))?;
     let mut deaths: HashMap<String, NaiveDate> = HashMap::new();
     each_batch(conn, "SELECT person_no, death_date FROM a_death", |b| {
