@@ -9,12 +9,12 @@
 //! self-contained dashboard page (`dashboard::write`).
 
 /// Drawing: a chart's data → PNG and SVG (font, canvas, axes, one file per kind).
-pub mod chart;
+pub(crate) mod chart;
 /// A chart definition (`reports/charts/*.toml`, `[chart]`) run over the warehouse → the data `chart` draws.
 mod chart_data;
 pub mod dashboard;
-pub mod def;
-pub mod table;
+pub(crate) mod def;
+pub(crate) mod table;
 mod xlsx;
 
 use std::path::{Path, PathBuf};
