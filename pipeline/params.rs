@@ -18,7 +18,6 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use toml::Spanned;
 
-
 /// The file shipped with the project.
 pub const SHIPPED: &str = include_str!("../parameters.toml");
 /// The file's name, in the project root and in a definitions folder.

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
-use pension::ledger::statement::{self, DocFormat};
 use pension::domain::Month;
+use pension::ledger::statement::{self, DocFormat};
 use rust_decimal::Decimal;
 
 /// Print a person's individual account statement (个人账户明细表, 附表十),

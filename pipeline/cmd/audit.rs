@@ -40,8 +40,13 @@ pub fn run(ctx: &super::Ctx, args: Args) -> anyhow::Result<ExitCode> {
         command: ctx.command_line(),
         who: audit::store::current_user(),
     };
-    let report = audit::run_audit(&mut wh, &catalog, &opts)
-        .with_context(|| format!("auditing {} as of {}", ctx.warehouse_dir().display(), args.month))?;
+    let report = audit::run_audit(&mut wh, &catalog, &opts).with_context(|| {
+        format!(
+            "auditing {} as of {}",
+            ctx.warehouse_dir().display(),
+            args.month
+        )
+    })?;
     print_report(&report, &mut std::io::stdout().lock())?;
     Ok(ExitCode::SUCCESS)
 }

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use pension::ledger::statement::{self, DocFormat};
 use pension::domain::Month;
+use pension::ledger::statement::{self, DocFormat};
 use rust_decimal::Decimal;
 
 /// List the persons who reach pension age (60) in the month after --month
@@ -36,7 +36,8 @@ pub fn run(ctx: &super::Ctx, args: Args) -> anyhow::Result<ExitCode> {
     let catalog = ctx.catalog()?;
     let (_wh, conn) = ctx.query(&catalog)?;
     let opts = super::stage_options(args.month, args.divisor)?;
-    let doc = statement::notice(&conn, args.month.first_day(), &opts).context("building the notice")?;
+    let doc =
+        statement::notice(&conn, args.month.first_day(), &opts).context("building the notice")?;
     statement::render(&doc, args.format, "待遇领取通知表", args.out.as_deref())?;
     if let Some(p) = &args.out {
         eprintln!("written to {}", p.display());

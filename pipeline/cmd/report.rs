@@ -5,8 +5,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
-use pension::reports::{self, Definitions, ReportOptions, ReportRun};
 use pension::domain::Month;
+use pension::reports::{self, Definitions, ReportOptions, ReportRun};
 use pension::warehouse::connect;
 
 /// Write the monthly report package (统计月报) for --month into --out: the workbook

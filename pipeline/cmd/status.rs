@@ -2,7 +2,6 @@
 
 use std::process::ExitCode;
 
-
 /// Show what the warehouse holds.
 ///
 /// Tables (rows and date ranges), files ingested (kind, SHA-256, rows, when),

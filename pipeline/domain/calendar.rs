@@ -61,6 +61,9 @@ mod tests {
         assert_eq!(month_end(d(2023, 2, 1)), d(2023, 2, 28));
         assert_eq!(month_end(d(2026, 12, 31)), d(2026, 12, 31));
         assert_eq!(month_start(d(2026, 12, 31)), d(2026, 12, 1));
-        assert_eq!(month_of_index(month_index(d(2026, 12, 5)) + 1), d(2027, 1, 1));
+        assert_eq!(
+            month_of_index(month_index(d(2026, 12, 5)) + 1),
+            d(2027, 1, 1)
+        );
     }
 }

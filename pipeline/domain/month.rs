@@ -96,13 +96,21 @@ mod tests {
     #[test]
     fn parses_and_prints_yyyy_mm() {
         assert_eq!(m("2026-10").to_string(), "2026-10");
-        assert_eq!(m(" 2024-02 ").last_day(), NaiveDate::from_ymd_opt(2024, 2, 29).unwrap());
-        assert_eq!(m("2026-10").first_day(), NaiveDate::from_ymd_opt(2026, 10, 1).unwrap());
+        assert_eq!(
+            m(" 2024-02 ").last_day(),
+            NaiveDate::from_ymd_opt(2024, 2, 29).unwrap()
+        );
+        assert_eq!(
+            m("2026-10").first_day(),
+            NaiveDate::from_ymd_opt(2026, 10, 1).unwrap()
+        );
     }
 
     #[test]
     fn refuses_what_is_not_a_month_with_the_text() {
-        for bad in ["2026-13", "2026-00", "202610", "2026-1", "26-10", "2026/10", "", "2026-1a"] {
+        for bad in [
+            "2026-13", "2026-00", "202610", "2026-1", "26-10", "2026/10", "", "2026-1a",
+        ] {
             let e = bad.parse::<Month>().unwrap_err();
             assert!(e.to_string().contains("is not a month"), "{bad}: {e}");
             assert!(e.to_string().contains(&format!("`{}`", bad.trim())), "{e}");
@@ -114,6 +122,9 @@ mod tests {
         assert_eq!(m("2026-12").next(), m("2027-01"));
         assert_eq!(m("2027-01").prev(), m("2026-12"));
         assert_eq!(m("2026-10").next().prev(), m("2026-10"));
-        assert_eq!(Month::of(NaiveDate::from_ymd_opt(2026, 10, 31).unwrap()), m("2026-10"));
+        assert_eq!(
+            Month::of(NaiveDate::from_ymd_opt(2026, 10, 31).unwrap()),
+            m("2026-10")
+        );
     }
 }

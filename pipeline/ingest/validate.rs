@@ -86,7 +86,6 @@ pub enum Outcome {
     Quarantined(Quarantined),
 }
 
-
 fn enum_codes(col: &Column, catalog: &Catalog) -> HashMap<String, String> {
     let mut codes = HashMap::new();
     match col.ty {

@@ -9,10 +9,8 @@ use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 
 use super::engine::{ApprovalCalc, CloseReason, RefundCalc, Replay};
+use super::input::{ev, ApprovalRow, Beneficiary, CancelRow, PersonEvents, Reference};
 use crate::domain::calendar::{month_index, month_of_index};
-use super::input::{
-    ev, ApprovalRow, Beneficiary, CancelRow, PersonEvents, Reference,
-};
 
 // The struct lives with the other typed views of parameters.toml (so params need not
 // import the ledger); its Default and the rules' arithmetic stay here.

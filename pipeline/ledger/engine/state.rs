@@ -220,7 +220,12 @@ impl State<'_, '_> {
 
     /// Settlement of the four sub-balances: posts the interest accrued since the
     /// last posting (months before this one), in effect from this month.
-    pub(super) fn settle_account(&mut self, date: NaiveDate, rate: Decimal, src: &Source) -> Decimal {
+    pub(super) fn settle_account(
+        &mut self,
+        date: NaiveDate,
+        rate: Decimal,
+        src: &Source,
+    ) -> Decimal {
         let source = Source::from(format!(
             "settlement {}-{:02} for {src}",
             date.year(),

@@ -43,8 +43,8 @@ use super::checks::{
 };
 use super::engine::{replay, AccountYear, Holding, Params, PostingKind, Replay, Sub};
 use super::input::{
-    load_reference, load_side, source_kind, stream_chunks, stream_persons, PersonEvents,
-    Reference, RowChunk, Side,
+    load_reference, load_side, source_kind, stream_chunks, stream_persons, PersonEvents, Reference,
+    RowChunk, Side,
 };
 use super::StageError;
 use crate::domain::calendar::month_end;

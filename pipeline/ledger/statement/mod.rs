@@ -13,9 +13,9 @@ use rust_decimal::Decimal;
 
 use super::engine::{round_fen, Holding, PostingKind, Sub};
 use super::input::ev;
-use crate::domain::calendar::{month_end, month_index, month_of_index};
 use super::stage::{replay_persons, StageOptions};
 use super::StageError;
+use crate::domain::calendar::{month_end, month_index, month_of_index};
 use crate::warehouse::lit;
 
 mod document;

@@ -79,7 +79,12 @@ impl<DB: DrawingBackend> Canvas<'_, DB> {
         self.root.draw(&Rectangle::new(corners, color.filled()))
     }
 
-    pub(super) fn line(&self, points: Vec<(i32, i32)>, color: RGBColor, width: u32) -> DrawResult<(), DB> {
+    pub(super) fn line(
+        &self,
+        points: Vec<(i32, i32)>,
+        color: RGBColor,
+        width: u32,
+    ) -> DrawResult<(), DB> {
         self.root
             .draw(&PathElement::new(points, color.stroke_width(width)))
     }

@@ -23,7 +23,6 @@ pub(super) static FONT_BYTES: &[u8] = include_bytes!(concat!(
 pub(super) const SVG_FONT_STACK: &str = "wqy-microhei, 'WenQuanYi Micro Hei', 'Microsoft YaHei', \
                               'PingFang SC', 'Noto Sans CJK SC', sans-serif";
 
-
 pub(super) struct LoadedFont {
     /// None only if ab_glyph cannot read the font; text then goes through
     /// plotters unchanged (uneven spacing, but legible).

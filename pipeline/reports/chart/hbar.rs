@@ -16,7 +16,11 @@ pub(super) struct HBar<'a> {
     pub(super) axis_label: &'a str,
 }
 
-pub(super) fn draw_hbar<DB: DrawingBackend>(canvas: &Canvas<DB>, top: i32, d: &HBar) -> DrawResult<(), DB> {
+pub(super) fn draw_hbar<DB: DrawingBackend>(
+    canvas: &Canvas<DB>,
+    top: i32,
+    d: &HBar,
+) -> DrawResult<(), DB> {
     let (width, height) = (canvas.width(), canvas.height());
     let n = d.categories.len();
     // Category labels may take up to 40% of the width; longer ones are cut with "…".
@@ -75,7 +79,12 @@ pub(super) fn draw_hbar<DB: DrawingBackend>(canvas: &Canvas<DB>, top: i32, d: &H
 
 /// Value range of an HBar: data from min(0, …) to max(0, …), widened so the value
 /// labels (`left_room`/`right_room` pixels) fit beside the longest bars.
-pub(super) fn hbar_x_range(values: &[f64], plot_w: i32, left_room: i32, right_room: i32) -> (f64, f64) {
+pub(super) fn hbar_x_range(
+    values: &[f64],
+    plot_w: i32,
+    left_room: i32,
+    right_room: i32,
+) -> (f64, f64) {
     let (min, max) = finite_bounds(values.iter().copied()).unwrap_or((0.0, 0.0));
     let (lo, hi) = (min.min(0.0), max.max(0.0));
     let span = if hi > lo { hi - lo } else { 1.0 };

@@ -4,7 +4,9 @@
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::axis::{bar_half, draw_y_value_axis, value_range, widest_tick, y_ticks, zero_line, Side};
+use super::axis::{
+    bar_half, draw_y_value_axis, value_range, widest_tick, y_ticks, zero_line, Side,
+};
 use super::canvas::{Canvas, Frame, Scale};
 use super::font::{fit_text, text_width};
 use super::legend::{draw_legend, LegendEntry, Mark};
@@ -21,7 +23,10 @@ pub(super) struct Monthly<'a> {
     pub(super) right: Option<&'a str>,
 }
 
-pub(super) fn monthly_legend<'a>(bars: Option<&'a Series>, lines: &'a [Series]) -> Vec<LegendEntry<'a>> {
+pub(super) fn monthly_legend<'a>(
+    bars: Option<&'a Series>,
+    lines: &'a [Series],
+) -> Vec<LegendEntry<'a>> {
     let bar = bars.map(|s| LegendEntry {
         name: &s.name,
         color: PALETTE[0],
