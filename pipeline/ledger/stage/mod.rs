@@ -51,6 +51,14 @@ use crate::domain::calendar::month_end;
 use crate::schema::Catalog;
 use crate::warehouse::{connect, RunEntry, Warehouse};
 
+mod columns;
+mod person;
+mod writer;
+
+use columns::*;
+pub use person::*;
+use writer::*;
+
 /// The derived tables the stage writes, in this order.
 pub const TABLES: [&str; 7] = [
     "account_year",
@@ -128,14 +136,6 @@ pub struct StageReport {
     /// meanwhile) and replay can begin.
     pub setup_seconds: f64,
 }
-
-mod columns;
-mod person;
-mod writer;
-
-use columns::*;
-pub use person::*;
-use writer::*;
 
 fn now() -> String {
     chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string()
