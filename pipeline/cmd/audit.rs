@@ -36,7 +36,7 @@ pub fn run(ctx: &super::Ctx, args: Args) -> anyhow::Result<ExitCode> {
         month: args.month.to_string(),
         out: args.out,
         // The parameters in force in the audit month.
-        params: super::parameters()?.audit(args.month.first_day())?,
+        params: ctx.parameters()?.audit(args.month.first_day())?,
         command: ctx.command_line(),
         who: audit::store::current_user(),
     };

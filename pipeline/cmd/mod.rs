@@ -64,6 +64,11 @@ impl Ctx {
         catalog()
     }
 
+    /// The rule parameters of this run (see `parameters`).
+    pub fn parameters(&self) -> anyhow::Result<pension::params::Parameters> {
+        parameters()
+    }
+
     /// The command line as typed, for the operator log of a run that writes.
     pub fn command_line(&self) -> String {
         std::env::args().collect::<Vec<_>>().join(" ")

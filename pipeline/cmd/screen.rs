@@ -28,7 +28,7 @@ pub struct Args {
 pub fn run(ctx: &super::Ctx, args: Args) -> anyhow::Result<ExitCode> {
     let catalog = ctx.catalog()?;
     // The parameters in force in the month being paid.
-    let params = super::parameters()?.audit(args.month.first_day())?;
+    let params = ctx.parameters()?.audit(args.month.first_day())?;
     let report = screen::screen(
         ctx.warehouse_dir(),
         &catalog,

@@ -13,7 +13,7 @@ pub struct Args {}
 
 pub fn run(ctx: &super::Ctx, _args: Args) -> anyhow::Result<ExitCode> {
     let catalog = ctx.catalog()?;
-    let params = super::parameters()?;
+    let params = ctx.parameters()?;
     let (wh, conn) = ctx.query(&catalog)?;
     let mut out = std::io::stdout().lock();
     pension::defs::active().describe(&mut out)?;
