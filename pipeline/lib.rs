@@ -14,6 +14,7 @@
 
 pub mod audit;
 pub mod defs;
+pub mod domain;
 pub mod idnum;
 pub mod ingest;
 pub mod ledger;

@@ -91,26 +91,41 @@ fn select_definitions(folder: Option<PathBuf>) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `pipeline sql … | head`: when the reader closes the pipe, stop as every Unix
+/// filter does — ended by SIGPIPE, silently (the shell's status 141) — instead of
+/// Rust's default of ignoring the signal, which turns the next write into an
+/// error message or a `println!` panic. A writing command stopped this way stores
+/// nothing: its transaction never committed (the warehouse's lock is released
+/// by the kernel).
+fn stop_quietly_on_a_closed_pipe() {
+    // SAFETY: called first in main, before any other thread exists; SIG_DFL is a
+    // valid disposition for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> ExitCode {
+    stop_quietly_on_a_closed_pipe();
     let cli = Cli::parse();
     if let Err(e) = select_definitions(cli.definitions) {
         eprintln!("error: {e:#}");
         return ExitCode::from(1);
     }
-    let wh = cli.warehouse;
+    let ctx = cmd::Ctx::new(cli.warehouse);
     let result = match cli.command {
-        Command::Ingest(a) => cmd::ingest::run(&wh, a),
-        Command::Status(a) => cmd::status::run(&wh, a),
-        Command::Sql(a) => cmd::sql::run(&wh, a),
-        Command::History(a) => cmd::history::run(&wh, a),
-        Command::Ledger(a) => cmd::ledger::run(&wh, a),
-        Command::Account(a) => cmd::account::run(&wh, a),
-        Command::Notice(a) => cmd::notice::run(&wh, a),
-        Command::Audit(a) => cmd::audit::run(&wh, a),
-        Command::Finding(a) => cmd::finding::run(&wh, a),
-        Command::Screen(a) => cmd::screen::run(&wh, a),
-        Command::Report(a) => cmd::report::run(&wh, a),
-        Command::Dashboard(a) => cmd::dashboard::run(&wh, a),
+        Command::Ingest(a) => cmd::ingest::run(&ctx, a),
+        Command::Status(a) => cmd::status::run(&ctx, a),
+        Command::Sql(a) => cmd::sql::run(&ctx, a),
+        Command::History(a) => cmd::history::run(&ctx, a),
+        Command::Ledger(a) => cmd::ledger::run(&ctx, a),
+        Command::Account(a) => cmd::account::run(&ctx, a),
+        Command::Notice(a) => cmd::notice::run(&ctx, a),
+        Command::Audit(a) => cmd::audit::run(&ctx, a),
+        Command::Finding(a) => cmd::finding::run(&ctx, a),
+        Command::Screen(a) => cmd::screen::run(&ctx, a),
+        Command::Report(a) => cmd::report::run(&ctx, a),
+        Command::Dashboard(a) => cmd::dashboard::run(&ctx, a),
         Command::Synth(a) => cmd::synth::run(a),
         Command::Demo(a) => cmd::demo::run(a),
         Command::Bench(a) => cmd::bench::run(a),

@@ -18,10 +18,6 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::audit::AuditParams;
-use crate::ledger::checks::BenefitRules;
-use crate::ledger::engine::Params;
-
 /// The file shipped with the project.
 pub const SHIPPED: &str = include_str!("../parameters.toml");
 /// The file's name, in the project root and in a definitions folder.
@@ -399,7 +395,7 @@ impl Parameters {
 
     /// The value of `name` in force in `month` (on its last day).
     fn value(&self, name: &str, month: NaiveDate) -> Result<Value, ParamsError> {
-        let day = crate::audit::engine::last_day(month);
+        let day = crate::domain::calendar::month_end(month);
         // Present by construction: `parse` refuses a file without every KNOWN name.
         let p = self.get(name).expect("checked at load");
         p.in_force(day)
@@ -463,8 +459,8 @@ impl Parameters {
     }
 
     /// The ledger engine's parameters in force in `month` (the through month).
-    pub fn ledger(&self, month: NaiveDate) -> Result<Params, ParamsError> {
-        Ok(Params {
+    pub fn ledger(&self, month: NaiveDate) -> Result<LedgerParams, ParamsError> {
+        Ok(LedgerParams {
             divisor: self.decimal("account_divisor", month)?,
             refund_window_days: self.whole("refund_window_days", month)?.into(),
             prepaid_move_by: self.month_day("prepaid_move_by", month)?,
@@ -479,6 +475,68 @@ impl Parameters {
             certify_by: self.month_day("certification_deadline", month)?,
         })
     }
+}
+
+// ---------------------------------------------------------------------------
+// The typed views: what each stage reads from the file. They are defined here, the
+// stages' only common ground for parameters, so that no stage imports another
+// for them; each stage keeps its own `Default` and methods.
+
+/// The rule parameters the audit's checks and the reports use (`audit::AuditParams`);
+/// never literals in SQL.
+#[derive(Debug, Clone)]
+pub struct AuditParams {
+    /// Pension from the month after this birthday.
+    pub pension_age: u32,
+    /// No contribution before this birthday.
+    pub min_contribution_age: u32,
+    /// A death cancellation later than this many days after death is late.
+    pub death_report_days: u32,
+    /// Certification deadline: uncertified beneficiaries are suspended from this month.
+    pub cert_first_month: u32,
+    /// More persons than this on one bank account is a finding (a couple is normal).
+    pub shared_account_max: u32,
+    /// Expenditure working balance, in months of payouts.
+    pub working_min_months: u32,
+    pub working_max_months: u32,
+    /// Receipt books must be settled by this month and day of their year.
+    pub receipt_settle: (u32, u32),
+    /// Month in which the year's prepayment is carried to the fiscal account.
+    pub prepaid_carry_month: u32,
+    /// DUP_PERSON: score at which two records are reported as one person.
+    pub dup_threshold: i32,
+    /// A year's contribution is due by this month and day of the year (interrupted
+    /// after it; the monthly report counts interruptions from it).
+    pub contribution_deadline: (u32, u32),
+}
+
+/// The rule parameters the ledger engine needs (`ledger::engine::Params`); the rate
+/// table is passed separately.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerParams {
+    /// Account pension divisor (计发月数): 139.
+    pub divisor: Decimal,
+    /// Heirs may claim within this many days of death: 60. Only flags
+    /// [`RefundCalc::late_claim`]; the refund itself is unchanged.
+    pub refund_window_days: i64,
+    /// Each year's prepaid contribution moves on this (month, day) of the year:
+    /// (10, 31). A lot received after that day of a year it covers moves on its
+    /// receipt date.
+    pub prepaid_move_by: (u32, u32),
+}
+
+/// The numbers of the benefit rules (`ledger::checks::BenefitRules`, whose methods
+/// apply them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BenefitRules {
+    /// Pension from the month after this birthday: 60.
+    pub pension_age: u32,
+    /// Persons born on or before this day were already of age when the scheme
+    /// began (2011-07-01) and receive the basic pension from the month after
+    /// registration: 1951-06-30.
+    pub old_cohort_born_by: NaiveDate,
+    /// Survival certification is due by this (month, day) each year: (4, 30).
+    pub certify_by: (u32, u32),
 }
 
 /// The built-in file's newest versions: the `Default` of the typed structs, for

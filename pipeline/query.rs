@@ -96,7 +96,7 @@ pub fn value_text(v: &duckdb::types::Value) -> String {
         Value::UBigInt(i) => i.to_string(),
         Value::Decimal(d) => d.to_string(),
         Value::Text(s) => s.clone(),
-        Value::Date32(d) => crate::ingest::value::from_epoch_days(*d).to_string(),
+        Value::Date32(d) => crate::domain::calendar::from_epoch_days(*d).to_string(),
         other => format!("{other:?}"),
     }
 }

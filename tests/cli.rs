@@ -60,3 +60,73 @@ fn refused_file_gives_exit_code_2_and_a_clear_message() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("nonsense"));
 }
+
+/// `pipeline sql … | head`: the reader closes the pipe early, and the command stops
+/// quietly (pipeline/main.rs): no error message, success or the SIGPIPE ending
+/// every Unix filter has (status 141 in a shell) — never exit code 1 with
+/// "Broken pipe" or a panic.
+#[test]
+fn a_closed_pipe_stops_the_output_quietly() {
+    use std::io::Read;
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::Stdio;
+    let fx = Fixture::new();
+    for format in ["table", "csv", "json"] {
+        let mut child = pipeline(&fx.wh_dir())
+            .args([
+                "sql",
+                "--format",
+                format,
+                // Far more than a pipe buffer (64 KiB), so the writer meets the closed end.
+                "SELECT range AS n, 'payout ' || range AS label FROM range(300000)",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("pipeline starts");
+        let mut head = [0u8; 64];
+        child
+            .stdout
+            .take()
+            .expect("piped stdout")
+            .read_exact(&mut head)
+            .expect("the first bytes arrive");
+        // The reader is dropped here: the pipe is closed, as `head` does.
+        let out = child.wait_with_output().expect("pipeline ends");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.is_empty(), "{format}: {stderr}");
+        assert!(
+            out.status.success() || out.status.signal() == Some(libc::SIGPIPE),
+            "{format}: {:?}",
+            out.status
+        );
+        assert!(
+            !out.status.success(),
+            "{format}: the output was cut short, so it cannot have finished normally"
+        );
+    }
+}
+
+/// `--month` and `--through` are months typed by the command line (domain::Month):
+/// a text that is not `YYYY-MM` is refused before anything opens, naming the flag
+/// and the text.
+#[test]
+fn a_month_that_is_not_yyyy_mm_is_refused_by_the_command_line() {
+    let fx = Fixture::new();
+    for args in [
+        &["ledger", "--through", "2026-13"][..],
+        &["notice", "--month", "26-10"],
+        &["audit", "--month", "2026/10"],
+        &["dashboard", "--month", "2026-1", "--out", "x.html"],
+    ] {
+        let out = pipeline(&fx.wh_dir()).args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains(&format!("`{}` is not a month (expected YYYY-MM", args[2]))
+                && err.contains(args[1]),
+            "{args:?}: {err}"
+        );
+        assert!(!fx.wh_dir().join("manifest.json").exists(), "{args:?}");
+    }
+}

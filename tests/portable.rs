@@ -349,3 +349,17 @@ fn copy_dir(from: &Path, to: &Path) {
         crate::common::write(&to.join(rel), &std::fs::read(&p).unwrap());
     }
 }
+
+/// Every check of the audit catalogue has its SQL built into the binary (this lived
+/// in defs' unit tests until defs stopped importing the audit: tools/import-cycles).
+#[test]
+fn every_check_of_the_catalogue_has_its_sql_built_in() {
+    let with_sql: Vec<&str> = pension::audit::CHECKS
+        .iter()
+        .filter_map(|c| c.sql_file)
+        .collect();
+    assert!(with_sql.len() >= 10, "{with_sql:?}");
+    for file in with_sql {
+        assert!(pension::defs::builtin(file).is_some(), "{file} is built in");
+    }
+}

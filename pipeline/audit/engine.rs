@@ -3,39 +3,15 @@
 
 use std::time::Instant;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use duckdb::Connection;
 
 use super::catalogue::CHECKS;
 use super::{dup, names, AuditError};
 
-/// The rule parameters the checks use, from `parameters.toml` (see `crate::params`);
-/// never literals in SQL.
-#[derive(Debug, Clone)]
-pub struct AuditParams {
-    /// Pension from the month after this birthday.
-    pub pension_age: u32,
-    /// No contribution before this birthday.
-    pub min_contribution_age: u32,
-    /// A death cancellation later than this many days after death is late.
-    pub death_report_days: u32,
-    /// Certification deadline: uncertified beneficiaries are suspended from this month.
-    pub cert_first_month: u32,
-    /// More persons than this on one bank account is a finding (a couple is normal).
-    pub shared_account_max: u32,
-    /// Expenditure working balance, in months of payouts.
-    pub working_min_months: u32,
-    pub working_max_months: u32,
-    /// Receipt books must be settled by this month and day of their year.
-    pub receipt_settle: (u32, u32),
-    /// Month in which the year's prepayment is carried to the fiscal account.
-    pub prepaid_carry_month: u32,
-    /// DUP_PERSON: score at which two records are reported as one person.
-    pub dup_threshold: i32,
-    /// A year's contribution is due by this month and day of the year (interrupted
-    /// after it; the monthly report counts interruptions from it).
-    pub contribution_deadline: (u32, u32),
-}
+// The struct lives with the other typed views of parameters.toml (so params need not
+// import the audit); its Default stays here.
+pub use crate::params::AuditParams;
 
 impl Default for AuditParams {
     /// The built-in parameters.toml, newest versions (the commands read the file
@@ -71,15 +47,9 @@ pub fn parse_month(text: &str) -> Result<NaiveDate, AuditError> {
         .map_err(|m| AuditError::Usage(format!("--month: {m}")))
 }
 
-/// The last day of the month that `m` falls in.
-pub fn last_day(m: NaiveDate) -> NaiveDate {
-    let (y, mo) = if m.month() == 12 {
-        (m.year() + 1, 1)
-    } else {
-        (m.year(), m.month() + 1)
-    };
-    NaiveDate::from_ymd_opt(y, mo, 1).expect("valid month") - chrono::Duration::days(1)
-}
+/// The last day of the month that `m` falls in (now `domain::calendar::month_end`;
+/// kept under its old name for the audit's callers).
+pub use crate::domain::calendar::month_end as last_day;
 
 /// DuckDB's memory cap for the audit unless `$PIPELINE_AUDIT_MEMORY` says otherwise:
 /// past it, joins and aggregates spill to disk instead of growing.

@@ -56,9 +56,8 @@ pub fn fund_flows_sql() -> Result<String, crate::defs::DefsError> {
 /// A person's death (table `a_death`: person_no, death_date, death_evidence), from
 /// the register, every death_record source and cancellations for death; needs the
 /// macro `as_of_end()`. The one definition the checks, screening and the ledger use.
-pub fn death_sql() -> Result<String, crate::defs::DefsError> {
-    crate::defs::text("checks/death.sql")
-}
+/// (Read by `defs`, so that the ledger, earlier in the flow, need not import the audit.)
+pub use crate::defs::death_sql;
 
 pub use catalogue::{Check, CHECKS};
 pub use engine::{AuditParams, Timing};

@@ -1,11 +1,11 @@
 //! `pipeline account`: one person's account statement (个人账户明细表, 附表十).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
+use pension::domain::Month;
 use pension::ledger::statement::{self, DocFormat};
-use pension::warehouse::{connect, Warehouse};
 use rust_decimal::Decimal;
 
 /// Print a person's individual account statement (个人账户明细表, 附表十),
@@ -27,19 +27,17 @@ pub struct Args {
     #[arg(long)]
     out: Option<PathBuf>,
     /// Statement through this month, YYYY-MM (default: the last month with data).
-    #[arg(long)]
-    through: Option<String>,
+    #[arg(long, value_name = "YYYY-MM")]
+    through: Option<Month>,
     /// Account pension divisor (计发月数); default: `account_divisor` in the
     /// parameters file, the version in force in that month.
     #[arg(long)]
     divisor: Option<Decimal>,
 }
 
-pub fn run(wh_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
-    let catalog = super::catalog()?;
-    let wh = Warehouse::open_read(wh_dir)
-        .with_context(|| format!("opening the warehouse {}", wh_dir.display()))?;
-    let conn = connect(&wh, &catalog)?;
+pub fn run(ctx: &super::Ctx, args: Args) -> anyhow::Result<ExitCode> {
+    let catalog = ctx.catalog()?;
+    let (_wh, conn) = ctx.query(&catalog)?;
     let people = statement::find_person(&conn, &args.person)?;
     let person = match people.as_slice() {
         [] => bail!(
@@ -57,9 +55,10 @@ pub fn run(wh_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
             )
         }
     };
-    let through = match &args.through {
-        Some(m) => super::ledger::parse_month("--through", m)?,
+    let through = match args.through {
+        Some(m) => m,
         None => statement::latest_month(&conn)?
+            .map(Month::of)
             .context("the warehouse has no contributions or payments yet; give --through")?,
     };
     let opts = super::stage_options(through, args.divisor)?;

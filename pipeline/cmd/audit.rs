@@ -1,12 +1,12 @@
 //! `pipeline audit`: every check of the audit catalogue over the warehouse.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use pension::audit::{self, AuditOptions, AuditReport};
-use pension::warehouse::Warehouse;
+use pension::domain::Month;
 
 /// Run every audit check of the catalogue (docs/rules.md § Audit checks) over the whole
 /// warehouse as of the last day of --month, and store the results as the table
@@ -22,28 +22,31 @@ use pension::warehouse::Warehouse;
 #[derive(clap::Args)]
 pub struct Args {
     /// The audit month, YYYY-MM (data as of its last day).
-    #[arg(long)]
-    month: String,
+    #[arg(long, value_name = "YYYY-MM")]
+    month: Month,
     /// Folder for the XLSX workbook and the CSV.
     #[arg(long)]
     out: Option<PathBuf>,
 }
 
-pub fn run(wh_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
-    let catalog = super::catalog()?;
-    let mut wh = Warehouse::open(wh_dir)
-        .with_context(|| format!("opening the warehouse {}", wh_dir.display()))?;
-    // The parameters in force in the audit month.
-    let month = audit::engine::parse_month(&args.month)?;
+pub fn run(ctx: &super::Ctx, args: Args) -> anyhow::Result<ExitCode> {
+    let catalog = ctx.catalog()?;
+    let mut wh = ctx.open_write()?;
     let opts = AuditOptions {
-        month: args.month.clone(),
+        month: args.month.to_string(),
         out: args.out,
-        params: super::parameters()?.audit(month)?,
-        command: std::env::args().collect::<Vec<_>>().join(" "),
+        // The parameters in force in the audit month.
+        params: ctx.parameters()?.audit(args.month.first_day())?,
+        command: ctx.command_line(),
         who: audit::store::current_user(),
     };
-    let report = audit::run_audit(&mut wh, &catalog, &opts)
-        .with_context(|| format!("auditing {} as of {}", wh_dir.display(), args.month))?;
+    let report = audit::run_audit(&mut wh, &catalog, &opts).with_context(|| {
+        format!(
+            "auditing {} as of {}",
+            ctx.warehouse_dir().display(),
+            args.month
+        )
+    })?;
     print_report(&report, &mut std::io::stdout().lock())?;
     Ok(ExitCode::SUCCESS)
 }

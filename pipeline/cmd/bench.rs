@@ -37,8 +37,8 @@ pub struct Args {
     #[arg(long, default_value = "ingest", value_parser = ["ingest", "report"])]
     stage: String,
     /// The report month for `--stage report`.
-    #[arg(long, default_value = "2026-10")]
-    month: String,
+    #[arg(long, default_value = "2026-10", value_name = "YYYY-MM")]
+    month: pension::domain::Month,
 }
 
 /// Hidden: the reference side, run as a child process.
@@ -366,6 +366,7 @@ fn print_measured(what: &str, m: &Measured) {
 /// the warehouse has none, then `report --dashboard`, each in its own process.
 fn run_report(args: &Args) -> anyhow::Result<ExitCode> {
     let wh = args.work.join("warehouse-ours");
+    let month = args.month.to_string();
     let manifest = Manifest::load(&wh).with_context(|| {
         format!(
             "{}: run `pipeline bench --persons N` (the ingest bench) first",
@@ -382,27 +383,27 @@ fn run_report(args: &Args) -> anyhow::Result<ExitCode> {
         "report bench on {} ({} files ingested), month {}",
         wh.display(),
         manifest.files.len(),
-        args.month
+        month
     );
     if !manifest.derived.contains_key("account_event") {
         print_measured(
             "setup: pipeline ledger",
-            &run_measured(&mut stage(&["ledger", "--through", &args.month]))?,
+            &run_measured(&mut stage(&["ledger", "--through", &month]))?,
         );
     }
     if !manifest.derived.contains_key("findings") {
         print_measured(
             "setup: pipeline audit",
-            &run_measured(&mut stage(&["audit", "--month", &args.month]))?,
+            &run_measured(&mut stage(&["audit", "--month", &month]))?,
         );
     }
-    let out = args.work.join(format!("report-{}", args.month));
-    let page = args.work.join(format!("dashboard-{}.html", args.month));
+    let out = args.work.join(format!("report-{}", month));
+    let page = args.work.join(format!("dashboard-{}.html", month));
     let _ = std::fs::remove_dir_all(&out);
     let m = run_measured(&mut stage(&[
         "report",
         "--month",
-        &args.month,
+        &month,
         "--out",
         &out.to_string_lossy(),
         "--dashboard",

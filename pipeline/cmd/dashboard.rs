@@ -1,9 +1,10 @@
 //! `pipeline dashboard`: the leadership dashboard page.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use pension::domain::Month;
 use pension::reports;
 
 /// Write the leadership dashboard (领导驾驶舱) for --month: one self-contained HTML
@@ -14,15 +15,15 @@ use pension::reports;
 #[derive(clap::Args)]
 pub struct Args {
     /// The report month, YYYY-MM.
-    #[arg(long)]
-    month: String,
+    #[arg(long, value_name = "YYYY-MM")]
+    month: Month,
     /// The HTML file to write.
     #[arg(long, value_name = "FILE.html")]
     out: PathBuf,
 }
 
-pub fn run(wh_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
-    let run = super::report::compute(wh_dir, &args.month, false, false)?;
+pub fn run(ctx: &super::Ctx, args: Args) -> anyhow::Result<ExitCode> {
+    let run = super::report::compute(ctx, args.month, false, false)?;
     reports::dashboard::write(&run, &args.out)
         .with_context(|| format!("writing the dashboard {}", args.out.display()))?;
     println!(

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use pension::ingest::{self, IngestOptions};
 use pension::synth::SynthConfig;
-use pension::warehouse::{connect, Warehouse};
+use pension::warehouse::connect;
 
 /// The main job on the bundled sample data.
 ///
@@ -103,8 +103,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let samples = samples_dir(args.samples, &args.out)?;
     let wh_dir = args.out.join("warehouse");
     fresh_warehouse(&wh_dir)?;
-    let catalog = super::catalog()?;
-    let mut wh = Warehouse::open(&wh_dir)?;
+    let ctx = super::Ctx::new(wh_dir.clone());
+    let catalog = ctx.catalog()?;
+    let mut wh = ctx.open_write()?;
     println!(
         "== 1. ingest {} (bad files included on purpose) ==",
         samples.display()

@@ -1,11 +1,9 @@
 //! `pipeline finding`: the status of one audit finding, and its history.
 
-use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use pension::audit;
-use pension::warehouse::Warehouse;
 
 /// Set or show the status of an audit finding. A status is one of open, confirmed,
 /// dismissed, recovered; every change is appended to the history (who = $USER, when,
@@ -36,18 +34,17 @@ enum Action {
     Show { finding_id: String },
 }
 
-pub fn run(wh_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
-    let catalog = super::catalog()?;
+pub fn run(ctx: &super::Ctx, args: Args) -> anyhow::Result<ExitCode> {
+    let catalog = ctx.catalog()?;
     match args.action {
         Action::Set {
             finding_id,
             status,
             note,
         } => {
-            let mut wh = Warehouse::open(wh_dir)
-                .with_context(|| format!("opening the warehouse {}", wh_dir.display()))?;
+            let mut wh = ctx.open_write()?;
             let who = audit::store::current_user();
-            let command = std::env::args().collect::<Vec<_>>().join(" ");
+            let command = ctx.command_line();
             let o = audit::set_status(
                 &mut wh,
                 &catalog,
@@ -71,8 +68,7 @@ pub fn run(wh_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
             );
         }
         Action::Show { finding_id } => {
-            let wh = Warehouse::open_read(wh_dir)
-                .with_context(|| format!("opening the warehouse {}", wh_dir.display()))?;
+            let wh = ctx.open_read()?;
             for line in audit::show(&wh, &catalog, &finding_id)
                 .with_context(|| format!("finding {finding_id}"))?
             {

@@ -1,12 +1,11 @@
 //! `pipeline history`: every version of one record.
 
-use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use pension::ingest::identity::key_from_user;
 use pension::query::{self, Format};
-use pension::warehouse::{connect, history_sql, Warehouse};
+use pension::warehouse::history_sql;
 
 /// Show every version of one record: the current one, the ones corrected since
 /// (系统保留处理前的记录) and, for snapshots, whether a later export no longer lists it.
@@ -28,13 +27,11 @@ pub struct Args {
     key: Vec<String>,
 }
 
-pub fn run(wh_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
-    let catalog = super::catalog()?;
+pub fn run(ctx: &super::Ctx, args: Args) -> anyhow::Result<ExitCode> {
+    let catalog = ctx.catalog()?;
     let schema = catalog.get(&args.kind)?;
     let key = key_from_user(schema, &args.key).map_err(anyhow::Error::msg)?;
-    let wh = Warehouse::open_read(wh_dir)
-        .with_context(|| format!("opening the warehouse {}", wh_dir.display()))?;
-    let conn = connect(&wh, &catalog)?;
+    let (_wh, conn) = ctx.query(&catalog)?;
     let (arrow_schema, batches) =
         query::query(&conn, &history_sql(schema, &key)).context("reading the record's versions")?;
     if batches.iter().all(|b| b.num_rows() == 0) {

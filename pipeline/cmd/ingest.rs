@@ -2,13 +2,11 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use pension::ingest::{self, FileStatus, IngestOptions, IngestReport};
 use pension::status::thousands;
-use pension::warehouse::Warehouse;
 
 /// Read CSV/TXT (UTF-8 or GB18030, detected) and XLSX files or whole folders into the warehouse.
 ///
@@ -30,16 +28,15 @@ pub struct Args {
     paths: Vec<PathBuf>,
 }
 
-pub fn run(wh_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
-    let catalog = super::catalog()?;
-    let mut wh = Warehouse::open(wh_dir)
-        .with_context(|| format!("opening the warehouse {}", wh_dir.display()))?;
+pub fn run(ctx: &super::Ctx, args: Args) -> anyhow::Result<ExitCode> {
+    let catalog = ctx.catalog()?;
+    let mut wh = ctx.open_write()?;
     let opts = IngestOptions {
         kind: args.kind,
         skip_bad_files: args.skip_bad_files,
         progress: true,
         fail_at: None,
-        command: std::env::args().collect::<Vec<_>>().join(" "),
+        command: ctx.command_line(),
         repeats_are_errors: false,
     };
     let report = ingest::ingest(&mut wh, &catalog, &args.paths, &opts)?;

@@ -1,12 +1,11 @@
 //! `pipeline ledger`: the individual-account ledger over the whole warehouse.
 
-use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use pension::domain::Month;
 use pension::ledger;
 use pension::status::thousands;
-use pension::warehouse::Warehouse;
 use rust_decimal::Decimal;
 
 /// Replay every person's individual account (个人账户) from the warehouse by the
@@ -19,8 +18,8 @@ use rust_decimal::Decimal;
 #[derive(clap::Args)]
 pub struct Args {
     /// Last month to replay, YYYY-MM (balances at its end; later rows are ignored).
-    #[arg(long)]
-    through: String,
+    #[arg(long, value_name = "YYYY-MM")]
+    through: Month,
     /// Account pension divisor (计发月数); default: `account_divisor` in the
     /// parameters file, the version in force in that month.
     #[arg(long)]
@@ -30,19 +29,13 @@ pub struct Args {
     chunk: usize,
 }
 
-pub fn parse_month(flag: &str, s: &str) -> anyhow::Result<chrono::NaiveDate> {
-    pension::ingest::value::parse_month(s).map_err(|e| anyhow::anyhow!("{flag}: {e}"))
-}
-
-pub fn run(wh_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
-    let through = parse_month("--through", &args.through)?;
-    let catalog = super::catalog()?;
-    let mut opts = super::stage_options(through, args.divisor)?;
-    let mut wh = Warehouse::open(wh_dir)
-        .with_context(|| format!("opening the warehouse {}", wh_dir.display()))?;
+pub fn run(ctx: &super::Ctx, args: Args) -> anyhow::Result<ExitCode> {
+    let catalog = ctx.catalog()?;
+    let mut opts = super::stage_options(args.through, args.divisor)?;
+    let mut wh = ctx.open_write()?;
     opts.chunk_persons = args.chunk;
     opts.progress = true;
-    opts.command = std::env::args().collect::<Vec<_>>().join(" ");
+    opts.command = ctx.command_line();
     let r = ledger::run(&mut wh, &catalog, &opts).context("running the ledger")?;
     print_report(&r);
     Ok(ExitCode::SUCCESS)

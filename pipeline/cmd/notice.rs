@@ -1,11 +1,11 @@
 //! `pipeline notice`: persons reaching pension age next month (待遇领取通知表, 附表十一).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use pension::domain::Month;
 use pension::ledger::statement::{self, DocFormat};
-use pension::warehouse::{connect, Warehouse};
 use rust_decimal::Decimal;
 
 /// List the persons who reach pension age (60) in the month after --month
@@ -18,8 +18,8 @@ use rust_decimal::Decimal;
 #[derive(clap::Args)]
 pub struct Args {
     /// The notice month, YYYY-MM: lists those turning 60 the month after.
-    #[arg(long)]
-    month: String,
+    #[arg(long, value_name = "YYYY-MM")]
+    month: Month,
     /// Output: aligned table, CSV, or XLSX (needs --out).
     #[arg(long, value_enum, default_value = "table")]
     format: DocFormat,
@@ -32,14 +32,12 @@ pub struct Args {
     divisor: Option<Decimal>,
 }
 
-pub fn run(wh_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
-    let month = super::ledger::parse_month("--month", &args.month)?;
-    let catalog = super::catalog()?;
-    let wh = Warehouse::open_read(wh_dir)
-        .with_context(|| format!("opening the warehouse {}", wh_dir.display()))?;
-    let conn = connect(&wh, &catalog)?;
-    let opts = super::stage_options(month, args.divisor)?;
-    let doc = statement::notice(&conn, month, &opts).context("building the notice")?;
+pub fn run(ctx: &super::Ctx, args: Args) -> anyhow::Result<ExitCode> {
+    let catalog = ctx.catalog()?;
+    let (_wh, conn) = ctx.query(&catalog)?;
+    let opts = super::stage_options(args.month, args.divisor)?;
+    let doc =
+        statement::notice(&conn, args.month.first_day(), &opts).context("building the notice")?;
     statement::render(&doc, args.format, "待遇领取通知表", args.out.as_deref())?;
     if let Some(p) = &args.out {
         eprintln!("written to {}", p.display());

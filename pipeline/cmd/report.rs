@@ -1,12 +1,13 @@
 //! `pipeline report`: the monthly report package.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
+use pension::domain::Month;
 use pension::reports::{self, Definitions, ReportOptions, ReportRun};
-use pension::warehouse::{connect, Warehouse};
+use pension::warehouse::connect;
 
 /// Write the monthly report package (统计月报) for --month into --out: the workbook
 /// 月报_YYYY-MM.xlsx (a contents sheet, then a sheet per table with Chinese headers,
@@ -20,8 +21,8 @@ use pension::warehouse::{connect, Warehouse};
 #[derive(clap::Args)]
 pub struct Args {
     /// The report month, YYYY-MM.
-    #[arg(long)]
-    month: String,
+    #[arg(long, value_name = "YYYY-MM")]
+    month: Month,
     /// Folder for the package (created if missing; files of the same month are replaced).
     #[arg(long)]
     out: PathBuf,
@@ -36,15 +37,14 @@ pub struct Args {
 /// Opens the warehouse read-only and computes the reports for the month (the lists
 /// for action only when `lists`).
 pub fn compute(
-    wh_dir: &Path,
-    month: &str,
+    ctx: &super::Ctx,
+    month: Month,
     unmasked: bool,
     lists: bool,
 ) -> anyhow::Result<ReportRun> {
-    let month = super::ledger::parse_month("--month", month)?;
-    let catalog = super::catalog()?;
-    let wh = Warehouse::open_read(wh_dir)
-        .with_context(|| format!("opening the warehouse {}", wh_dir.display()))?;
+    let catalog = ctx.catalog()?;
+    let wh = ctx.open_read()?;
+    let wh_dir = ctx.warehouse_dir();
     if wh.manifest().files.is_empty() {
         anyhow::bail!(
             "the warehouse {} holds no data; ingest the month's files first (pipeline --warehouse {} ingest FOLDER)",
@@ -66,21 +66,21 @@ pub fn compute(
         &conn,
         &defs,
         &ReportOptions {
-            month,
+            month: month.first_day(),
             unmasked,
             lists,
         },
     )
-    .with_context(|| format!("computing the reports for {}", month.format("%Y-%m")))?;
+    .with_context(|| format!("computing the reports for {month}"))?;
     for n in &run.notes {
         eprintln!("note: {n}");
     }
     Ok(run)
 }
 
-pub fn run(wh_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(ctx: &super::Ctx, args: Args) -> anyhow::Result<ExitCode> {
     let t = Instant::now();
-    let run = compute(wh_dir, &args.month, args.unmasked, true)?;
+    let run = compute(ctx, args.month, args.unmasked, true)?;
     let computed = t.elapsed().as_secs_f64();
     let files = reports::write_package(&run, &args.out)
         .with_context(|| format!("writing the report package to {}", args.out.display()))?;

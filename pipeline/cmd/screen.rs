@@ -1,10 +1,11 @@
 //! `pipeline screen`: pre-payment screening of next month's payout file.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use pension::audit::screen;
+use pension::domain::Month;
 
 /// Screen next month's payout file before it goes to the bank (不予支付): read it like
 /// any payout file, audit it together with the warehouse, and hold every row that an
@@ -17,23 +18,22 @@ pub struct Args {
     /// The payout file (CSV/TXT/XLSX, same format as `payout`).
     payout_file: PathBuf,
     /// The month being paid, YYYY-MM.
-    #[arg(long)]
-    month: String,
+    #[arg(long, value_name = "YYYY-MM")]
+    month: Month,
     /// Folder for the clean file, the held rows and the summary.
     #[arg(long)]
     out: PathBuf,
 }
 
-pub fn run(wh_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
-    let catalog = super::catalog()?;
+pub fn run(ctx: &super::Ctx, args: Args) -> anyhow::Result<ExitCode> {
+    let catalog = ctx.catalog()?;
     // The parameters in force in the month being paid.
-    let month = pension::audit::engine::parse_month(&args.month)?;
-    let params = super::parameters()?.audit(month)?;
+    let params = ctx.parameters()?.audit(args.month.first_day())?;
     let report = screen::screen(
-        wh_dir,
+        ctx.warehouse_dir(),
         &catalog,
         &args.payout_file,
-        &args.month,
+        &args.month.to_string(),
         &args.out,
         &params,
     )

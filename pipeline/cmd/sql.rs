@@ -1,11 +1,9 @@
 //! `pipeline sql`: any DuckDB SQL over the warehouse.
 
-use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use pension::query::{self, Format};
-use pension::warehouse::{connect, Warehouse};
 
 /// Run DuckDB SQL over the warehouse.
 ///
@@ -24,11 +22,9 @@ pub struct Args {
     query: String,
 }
 
-pub fn run(wh_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
-    let catalog = super::catalog()?;
-    let wh = Warehouse::open_read(wh_dir)
-        .with_context(|| format!("opening the warehouse {}", wh_dir.display()))?;
-    let conn = connect(&wh, &catalog)?;
+pub fn run(ctx: &super::Ctx, args: Args) -> anyhow::Result<ExitCode> {
+    let catalog = ctx.catalog()?;
+    let (_wh, conn) = ctx.query(&catalog)?;
     let (schema, batches) = query::query(&conn, &args.query)
         .context("running the query (list the tables with `pipeline status`)")?;
     let mut out = std::io::stdout().lock();

@@ -1,10 +1,6 @@
 //! `pipeline status`: what the warehouse holds.
 
-use std::path::Path;
 use std::process::ExitCode;
-
-use anyhow::Context;
-use pension::warehouse::{connect, Warehouse};
 
 /// Show what the warehouse holds.
 ///
@@ -15,12 +11,10 @@ use pension::warehouse::{connect, Warehouse};
 #[derive(clap::Args)]
 pub struct Args {}
 
-pub fn run(wh_dir: &Path, _args: Args) -> anyhow::Result<ExitCode> {
-    let catalog = super::catalog()?;
-    let params = super::parameters()?;
-    let wh = Warehouse::open_read(wh_dir)
-        .with_context(|| format!("opening the warehouse {}", wh_dir.display()))?;
-    let conn = connect(&wh, &catalog)?;
+pub fn run(ctx: &super::Ctx, _args: Args) -> anyhow::Result<ExitCode> {
+    let catalog = ctx.catalog()?;
+    let params = ctx.parameters()?;
+    let (wh, conn) = ctx.query(&catalog)?;
     let mut out = std::io::stdout().lock();
     pension::defs::active().describe(&mut out)?;
     pension::status::print(&wh, &catalog, &conn, true, &mut out)?;

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use pension::domain::Month;
 use pension::synth::{generate, SynthConfig};
 
 /// Generate a synthetic county with known injected audit cases.
@@ -22,27 +23,19 @@ pub struct Args {
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Last month of data, YYYY-MM.
-    #[arg(long, default_value = "2026-10")]
-    through: String,
+    #[arg(long, default_value = "2026-10", value_name = "YYYY-MM")]
+    through: Month,
     /// Output folder.
     #[arg(long)]
     out: PathBuf,
 }
 
-pub fn parse_month_arg(s: &str) -> anyhow::Result<(i32, u32)> {
-    let d =
-        pension::ingest::value::parse_month(s).map_err(|e| anyhow::anyhow!("--through: {e}"))?;
-    use chrono::Datelike;
-    Ok((d.year(), d.month()))
-}
-
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let (through_year, through_month) = parse_month_arg(&args.through)?;
     let cfg = SynthConfig {
         persons: args.persons,
         seed: args.seed,
-        through_year,
-        through_month,
+        through_year: args.through.year(),
+        through_month: args.through.month(),
     };
     let started = std::time::Instant::now();
     let report = generate(&cfg, &args.out)

@@ -86,11 +86,6 @@ pub enum Outcome {
     Quarantined(Quarantined),
 }
 
-/// The stored columns beyond the schema's own: for each ID column its original
-/// legacy 15-digit text, then the row's flags and extra (unknown) columns.
-pub const FLAGS_COLUMN: &str = "_flags";
-pub const EXTRA_COLUMN: &str = "_extra";
-
 fn enum_codes(col: &Column, catalog: &Catalog) -> HashMap<String, String> {
     let mut codes = HashMap::new();
     match col.ty {
@@ -115,59 +110,9 @@ fn enum_codes(col: &Column, catalog: &Catalog) -> HashMap<String, String> {
     codes
 }
 
-/// Output column names in stored order.
-pub fn output_columns(schema: &Schema) -> Vec<(String, OutType)> {
-    let mut out: Vec<(String, OutType)> = schema
-        .columns
-        .iter()
-        .map(|c| (c.name.clone(), OutType::of(c.ty)))
-        .collect();
-    for c in schema.columns.iter().filter(|c| c.ty == ColType::IdNumber) {
-        out.push((format!("{}_legacy15", c.name), OutType::Text));
-    }
-    out.push((FLAGS_COLUMN.to_string(), OutType::Text));
-    out.push((EXTRA_COLUMN.to_string(), OutType::Text));
-    out
-}
-
-/// Storage types (Parquet / DuckDB).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OutType {
-    Text,
-    Int,
-    Date,
-    Money,
-    Rate,
-    Bool,
-}
-
-impl OutType {
-    pub fn of(t: ColType) -> OutType {
-        match t {
-            ColType::String
-            | ColType::Name
-            | ColType::Code
-            | ColType::IdNumber
-            | ColType::Enum
-            | ColType::ColumnOf => OutType::Text,
-            ColType::Date | ColType::Month => OutType::Date,
-            ColType::Money => OutType::Money,
-            ColType::Rate => OutType::Rate,
-            ColType::Integer => OutType::Int,
-            ColType::Bool => OutType::Bool,
-        }
-    }
-    pub fn sql(self) -> &'static str {
-        match self {
-            OutType::Text => "VARCHAR",
-            OutType::Int => "BIGINT",
-            OutType::Date => "DATE",
-            OutType::Money => "DECIMAL(18,2)",
-            OutType::Rate => "DECIMAL(9,4)",
-            OutType::Bool => "BOOLEAN",
-        }
-    }
-}
+// The stored layout of a kind (its columns, `_flags`, `_extra`) belongs to the schema,
+// which the warehouse reads too; re-exported here for ingest's callers.
+pub use crate::schema::{output_columns, OutType, EXTRA_COLUMN, FLAGS_COLUMN};
 
 impl<'a> Validator<'a> {
     pub fn new(schema: &'a Schema, map: &HeaderMap, catalog: &Catalog) -> Validator<'a> {

@@ -7,14 +7,8 @@ use chrono::{Datelike, NaiveDate};
 
 use crate::idnum::fold_width;
 
-/// Days from 1970-01-01 (the Parquet/Arrow DATE representation).
-pub fn epoch_days(d: NaiveDate) -> i32 {
-    (d - NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid epoch")).num_days() as i32
-}
-
-pub fn from_epoch_days(days: i32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid epoch") + chrono::Duration::days(days as i64)
-}
+// The day numbers moved to the shared domain module; kept here for ingest's callers.
+pub use crate::domain::calendar::{epoch_days, from_epoch_days};
 
 fn ymd(y: &str, m: &str, d: &str) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)

@@ -9,22 +9,12 @@ use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 
 use super::engine::{ApprovalCalc, CloseReason, RefundCalc, Replay};
-use super::input::{
-    ev, month_index, month_of_index, ApprovalRow, Beneficiary, CancelRow, PersonEvents, Reference,
-};
+use super::input::{ev, ApprovalRow, Beneficiary, CancelRow, PersonEvents, Reference};
+use crate::domain::calendar::{month_index, month_of_index};
 
-/// The numbers of the benefit rules, from `parameters.toml` (see `crate::params`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BenefitRules {
-    /// Pension from the month after this birthday: 60.
-    pub pension_age: u32,
-    /// Persons born on or before this day were already of age when the scheme
-    /// began (2011-07-01) and receive the basic pension from the month after
-    /// registration: 1951-06-30.
-    pub old_cohort_born_by: NaiveDate,
-    /// Survival certification is due by this (month, day) each year: (4, 30).
-    pub certify_by: (u32, u32),
-}
+// The struct lives with the other typed views of parameters.toml (so params need not
+// import the ledger); its Default and the rules' arithmetic stay here.
+pub use crate::params::BenefitRules;
 
 impl Default for BenefitRules {
     /// The built-in parameters.toml, newest versions (the commands read the file

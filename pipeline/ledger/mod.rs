@@ -8,10 +8,10 @@
 //! - [`stage`]: every person in parallel → the derived tables, one commit.
 //! - [`statement`]: the person's statement (附表十) and the pension-age notice (附表十一).
 
-pub mod checks;
+pub(crate) mod checks;
 pub mod engine;
-pub mod input;
-pub mod stage;
+pub(crate) mod input;
+pub(crate) mod stage;
 pub mod statement;
 
 use std::path::{Path, PathBuf};

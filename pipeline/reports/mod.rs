@@ -8,11 +8,13 @@
 //! same tables as CSV, the charts as PNG and SVG (`write_package`), and the
 //! self-contained dashboard page (`dashboard::write`).
 
-pub mod chart;
-mod charts;
+/// Drawing: a chart's data → PNG and SVG (font, canvas, axes, one file per kind).
+pub(crate) mod chart;
+/// A chart definition (`reports/charts/*.toml`, `[chart]`) run over the warehouse → the data `chart` draws.
+mod chart_data;
 pub mod dashboard;
-pub mod def;
-pub mod table;
+pub(crate) mod def;
+pub(crate) mod table;
 mod xlsx;
 
 use std::path::{Path, PathBuf};
@@ -97,7 +99,7 @@ impl ReportRun {
 /// The macros every report may use (documented at the top of `_prelude.sql`).
 fn define_macros(conn: &Connection, opts: &ReportOptions) -> Result<(), ReportError> {
     let m = opts.month;
-    let end = crate::audit::engine::last_day(m);
+    let end = crate::domain::calendar::month_end(m);
     // The parameters in force in the report month (parameters.toml or its override).
     let audit = crate::params::Parameters::load()?.audit(m)?;
     let (deadline_month, deadline_day) = audit.contribution_deadline;
@@ -220,7 +222,7 @@ pub fn compute(
     let charts = defs
         .charts
         .iter()
-        .map(|c| charts::build(conn, c, &tables, &month_label))
+        .map(|c| chart_data::build(conn, c, &tables, &month_label))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(ReportRun {
         month: opts.month,

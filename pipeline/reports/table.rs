@@ -34,7 +34,7 @@ impl Cell {
             Value::UBigInt(i) => i64::try_from(i).map_or(Cell::Text(i.to_string()), Cell::Int),
             Value::Decimal(d) => rust_decimal::Decimal::try_from(d)
                 .map_or_else(|_| Cell::Text(d.to_string()), Cell::Dec),
-            Value::Date32(d) => Cell::Date(crate::ingest::value::from_epoch_days(d)),
+            Value::Date32(d) => Cell::Date(crate::domain::calendar::from_epoch_days(d)),
             Value::Text(s) => Cell::Text(s),
             other => Cell::Text(crate::query::value_text(&other)),
         }

@@ -15,7 +15,7 @@
 //! are invisible to queries and are removed on the next open, so a write that
 //! fails or is killed half-way leaves the warehouse exactly as it was.
 
-pub mod manifest;
+pub(crate) mod manifest;
 mod views;
 
 use std::fs::File;

@@ -5,8 +5,7 @@
 use duckdb::{params, Connection};
 
 use super::{Warehouse, WarehouseError};
-use crate::ingest::validate::output_columns;
-use crate::schema::{Catalog, Schema};
+use crate::schema::{output_columns, Catalog, Schema};
 
 /// Quotes a string literal for SQL.
 pub fn lit(s: &str) -> String {
