@@ -203,7 +203,15 @@ impl County {
     }
 
     /// A payment for `month` (YYYY-MM) of basic 100.00 + `account`, paid on `paid`.
-    fn pay_as(&mut self, no: &str, month: &str, account: &str, paid: &str, status: &str, card: &str) {
+    fn pay_as(
+        &mut self,
+        no: &str,
+        month: &str,
+        account: &str,
+        paid: &str,
+        status: &str,
+        card: &str,
+    ) {
         let p = self.p(no).clone();
         let account_d: rust_decimal::Decimal = account.parse().unwrap();
         let total = rust_decimal::Decimal::from(100) + account_d;
@@ -222,13 +230,27 @@ impl County {
     fn pay(&mut self, no: &str, months: &[u32]) {
         let card = self.p(no).card.clone();
         for m in months {
-            self.pay_as(no, &format!("2025-{m:02}"), "10.00", &format!("2025-{m:02}-10"), "成功", &card);
+            self.pay_as(
+                no,
+                &format!("2025-{m:02}"),
+                "10.00",
+                &format!("2025-{m:02}-10"),
+                "成功",
+                &card,
+            );
         }
     }
 
     fn pay_into(&mut self, no: &str, months: &[u32], card: &str) {
         for m in months {
-            self.pay_as(no, &format!("2025-{m:02}"), "10.00", &format!("2025-{m:02}-10"), "成功", card);
+            self.pay_as(
+                no,
+                &format!("2025-{m:02}"),
+                "10.00",
+                &format!("2025-{m:02}-10"),
+                "成功",
+                card,
+            );
         }
     }
 
@@ -246,7 +268,11 @@ impl County {
         ok: bool,
     ) {
         let id = self.p(no).typed_id();
-        let (status, why) = if ok { ("成功", "") } else { ("失败", "余额不足") };
+        let (status, why) = if ok {
+            ("成功", "")
+        } else {
+            ("失败", "余额不足")
+        };
         self.add(
             "contribution",
             format!("{voucher},{no},{id},{year},100.00,{kind},{channel},{receipt},{paid},{status},{why}"),
@@ -256,7 +282,12 @@ impl County {
     /// The contribution subsidy of tier 100 for `year`, by level, credited on `date`
     /// (`county` the county level's amount: 5.00 is the standard).
     fn subsidy(&mut self, no: &str, year: i32, on: &str, county: &str) {
-        for (level, amount) in [("中央", "10.00"), ("省级", "10.00"), ("市级", "5.00"), ("县级", county)] {
+        for (level, amount) in [
+            ("中央", "10.00"),
+            ("省级", "10.00"),
+            ("市级", "5.00"),
+            ("县级", county),
+        ] {
             self.add(
                 "government_subsidy",
                 format!("GS-{no}-{year}-{level},{no},{year},{level},缴费补贴,{amount},{on}"),
@@ -266,7 +297,16 @@ impl County {
 
     /// A normal bank contribution of 100.00 for `year` with its subsidy, both on `paid`.
     fn contributes(&mut self, no: &str, year: i32, paid: &str) {
-        self.contribute(&format!("JF-{no}-{year}"), no, year, "正常缴费", "银行代扣", "", paid, true);
+        self.contribute(
+            &format!("JF-{no}-{year}"),
+            no,
+            year,
+            "正常缴费",
+            "银行代扣",
+            "",
+            paid,
+            true,
+        );
         self.subsidy(no, year, paid, "5.00");
     }
 
@@ -306,33 +346,78 @@ fn persons() -> (County, Vec<Case>) {
     p.enrolled_id = Some(format!("{}{bad_check}", &good[..17]));
     c.enrol(p);
     cases.push(found("ID_INVALID", "A01", "", "wrong check character"));
-    cases.push(found("ID_UNKNOWN", "A01", "", "a malformed ID cannot be in the register"));
+    cases.push(found(
+        "ID_UNKNOWN",
+        "A01",
+        "",
+        "a malformed ID cannot be in the register",
+    ));
     let mut p = person("A02", "孔令辉", true, "1977-02-12", 7);
     p.enrolled_id = Some(p.id().to_lowercase());
     c.enrol(p);
-    cases.push(not_found("ID_INVALID", "A02", "check character typed as lowercase x"));
-    cases.push(not_found("ID_UNKNOWN", "A02", "lowercase x is the registered X"));
+    cases.push(not_found(
+        "ID_INVALID",
+        "A02",
+        "check character typed as lowercase x",
+    ));
+    cases.push(not_found(
+        "ID_UNKNOWN",
+        "A02",
+        "lowercase x is the registered X",
+    ));
     let mut p = person("A03", "韩素芬", false, "1970-07-08", 24);
     p.enrolled_id = Some(format!("411725700708{:03}", 24));
     c.enrol(p);
-    cases.push(not_found("ID_INVALID", "A03", "a legacy 15-digit number is valid"));
-    cases.push(not_found("ID_UNKNOWN", "A03", "registered under its 18-digit form"));
-    cases.push(not_found("DUP_ID", "A03", "enrolled once, in its 15-digit form"));
+    cases.push(not_found(
+        "ID_INVALID",
+        "A03",
+        "a legacy 15-digit number is valid",
+    ));
+    cases.push(not_found(
+        "ID_UNKNOWN",
+        "A03",
+        "registered under its 18-digit form",
+    ));
+    cases.push(not_found(
+        "DUP_ID",
+        "A03",
+        "enrolled once, in its 15-digit form",
+    ));
     let mut p = person("A04", "蒋文华", true, "1948-04-04", 13);
     p.registered = false;
     c.beneficiary(p);
     c.pay("A04", &[1, 2, 3]);
-    cases.push(found("ID_UNKNOWN", "A04", "330.00", "not in the register; paid 3 × 110.00"));
+    cases.push(found(
+        "ID_UNKNOWN",
+        "A04",
+        "330.00",
+        "not in the register; paid 3 × 110.00",
+    ));
     // A payee the business system never enrolled.
     let ghost = person("A05", "潘志刚", true, "1947-05-05", 31);
     c.persons.insert("A05", ghost);
     c.pay("A05", &[1, 2]);
-    cases.push(found("ID_UNKNOWN", "A05", "220.00", "paid but never enrolled"));
-    cases.push(found("AMOUNT_MISMATCH", "A05", "220.00", "no approval: all of it is unexplained"));
+    cases.push(found(
+        "ID_UNKNOWN",
+        "A05",
+        "220.00",
+        "paid but never enrolled",
+    ));
+    cases.push(found(
+        "AMOUNT_MISMATCH",
+        "A05",
+        "220.00",
+        "no approval: all of it is unexplained",
+    ));
     let mut p = person("A06", "孙丽", false, "1960-06-06", 22);
     p.enrolled_name = Some("孙立");
     c.enrol(p);
-    cases.push(found("ID_MISMATCH", "A06", "", "孙立 is another name than 孙丽 (not a variant)"));
+    cases.push(found(
+        "ID_MISMATCH",
+        "A06",
+        "",
+        "孙立 is another name than 孙丽 (not a variant)",
+    ));
     let mut p = person("A07", "许建军", true, "1972-07-07", 17);
     p.enrolled_male = Some(false);
     c.enrol(p);
@@ -340,11 +425,19 @@ fn persons() -> (County, Vec<Case>) {
     let mut p = person("A08", "陈建国", true, "1973-08-08", 19);
     p.enrolled_name = Some("陳建國");
     c.enrol(p);
-    cases.push(not_found("ID_MISMATCH", "A08", "traditional characters of the same name"));
+    cases.push(not_found(
+        "ID_MISMATCH",
+        "A08",
+        "traditional characters of the same name",
+    ));
     let mut p = person("A09", "马兰", false, "1974-09-09", 20);
     p.enrolled_name = Some("马\u{3000}兰");
     c.enrol(p);
-    cases.push(not_found("ID_MISMATCH", "A09", "a full-width space inside the name"));
+    cases.push(not_found(
+        "ID_MISMATCH",
+        "A09",
+        "a full-width space inside the name",
+    ));
     let mut p = person("A10", "阿依古丽·买买提", false, "1975-10-10", 26);
     p.enrolled_name = Some("阿依古丽•买买提");
     c.enrol(p);
@@ -355,30 +448,61 @@ fn persons() -> (County, Vec<Case>) {
     p.enrolled_id = Some("411725760116042".into());
     c.enrol(p);
     cases.push(found("DUP_ID", "A15", "", "enrolled twice"));
-    cases.push(found("DUP_ID", "A16", "", "the same ID typed in its 15-digit form"));
+    cases.push(found(
+        "DUP_ID",
+        "A16",
+        "",
+        "the same ID typed in its 15-digit form",
+    ));
 
     // DECEASED_ACTIVE / PAID_AFTER_DEATH
     c.beneficiary(person("A11", "卫秀英", false, "1946-02-02", 28));
     c.death_record("A11", "2025-02-10", "民政火化");
     c.pay("A11", &[1, 2]);
-    cases.push(found("DECEASED_ACTIVE", "A11", "", "cremated 2025-02-10, never cancelled"));
-    cases.push(not_found("PAID_AFTER_DEATH", "A11", "paid up to the death month only"));
+    cases.push(found(
+        "DECEASED_ACTIVE",
+        "A11",
+        "",
+        "cremated 2025-02-10, never cancelled",
+    ));
+    cases.push(not_found(
+        "PAID_AFTER_DEATH",
+        "A11",
+        "paid up to the death month only",
+    ));
     c.beneficiary(person("A12", "沈长林", true, "1945-03-03", 33));
     c.death_record("A12", "2025-03-01", "民政火化");
     c.cancel("A12", "死亡", "2025-03-01", "2025-03-20", "0.00");
     c.pay("A12", &[1, 2, 3]);
     cases.push(not_found("DECEASED_ACTIVE", "A12", "cancelled"));
-    cases.push(not_found("PAID_AFTER_DEATH", "A12", "the death month itself is payable"));
+    cases.push(not_found(
+        "PAID_AFTER_DEATH",
+        "A12",
+        "the death month itself is payable",
+    ));
     c.beneficiary(person("A13", "杨桂花", false, "1944-04-04", 36));
     c.death_record("A13", "2025-07-05", "医学死亡证明");
     c.pay("A13", &[1, 2, 3, 4, 5, 6]);
-    cases.push(not_found("DECEASED_ACTIVE", "A13", "died after the audit month"));
+    cases.push(not_found(
+        "DECEASED_ACTIVE",
+        "A13",
+        "died after the audit month",
+    ));
     c.beneficiary(person("A14", "朱德明", true, "1943-05-05", 37));
     c.death_record("A14", "2025-03-15", "公安户籍注销");
     c.cancel("A14", "死亡", "2025-03-15", "2025-05-05", "0.00");
     c.pay("A14", &[1, 2, 3, 4, 5]);
-    cases.push(found("PAID_AFTER_DEATH", "A14", "220.00", "died 2025-03-15: April and May paid"));
-    cases.push(not_found("LATE_DEATH_REPORT", "A14", "cancelled 51 days after death"));
+    cases.push(found(
+        "PAID_AFTER_DEATH",
+        "A14",
+        "220.00",
+        "died 2025-03-15: April and May paid",
+    ));
+    cases.push(not_found(
+        "LATE_DEATH_REPORT",
+        "A14",
+        "cancelled 51 days after death",
+    ));
 
     // DUP_PERSON
     let mut p = person("A17", "尤桂英", false, "1952-05-17", 62);
@@ -391,16 +515,35 @@ fn persons() -> (County, Vec<Case>) {
     q.card = "6217000000099918".into();
     c.enrol(p);
     c.enrol(q);
-    cases.push(found("DUP_PERSON", "A17", "", "same name, birth date, village, phone, address"));
-    cases.push(found("DUP_PERSON", "A18", "", "the other ID, unknown to the register"));
-    cases.push(found("ID_UNKNOWN", "A18", "", "its second ID is unregistered"));
+    cases.push(found(
+        "DUP_PERSON",
+        "A17",
+        "",
+        "same name, birth date, village, phone, address",
+    ));
+    cases.push(found(
+        "DUP_PERSON",
+        "A18",
+        "",
+        "the other ID, unknown to the register",
+    ));
+    cases.push(found(
+        "ID_UNKNOWN",
+        "A18",
+        "",
+        "its second ID is unregistered",
+    ));
     let mut p = person("A19", "吕志强", true, "1980-08-20", 71);
     p.address = "确山县盘龙街道李集村5组2号".into();
     let mut q = person("A20", "吕秀兰", false, "1980-08-20", 72);
     q.address = p.address.clone();
     c.enrol(p);
     c.enrol(q);
-    cases.push(not_found("DUP_PERSON", "A19", "twins: same birth date and address, other name and sex"));
+    cases.push(not_found(
+        "DUP_PERSON",
+        "A19",
+        "twins: same birth date and address, other name and sex",
+    ));
     cases.push(not_found("DUP_PERSON", "A20", "twins"));
 
     // SHARED_ACCOUNT
@@ -411,7 +554,12 @@ fn persons() -> (County, Vec<Case>) {
     ] {
         c.beneficiary(person(no, name, male, birth, seq));
         c.pay_into(no, &[1, 2], "6217009999000001");
-        cases.push(found("SHARED_ACCOUNT", no, "220.00", "three persons on one card"));
+        cases.push(found(
+            "SHARED_ACCOUNT",
+            no,
+            "220.00",
+            "three persons on one card",
+        ));
     }
     c.beneficiary(person("A24", "严红", false, "1943-01-24", 86));
     let mut p = person("A25", "华明", true, "1944-01-25", 87);
@@ -419,12 +567,20 @@ fn persons() -> (County, Vec<Case>) {
     c.beneficiary(p);
     for no in ["A24", "A25"] {
         c.pay_into(no, &[1, 2], "6217009999000002");
-        cases.push(found("SHARED_ACCOUNT", no, "220.00", "two villages on one card"));
+        cases.push(found(
+            "SHARED_ACCOUNT",
+            no,
+            "220.00",
+            "two villages on one card",
+        ));
     }
     // Couples of one village, the village typed two ways.
     c.beneficiary(person("A26", "金大山", true, "1945-01-26", 89));
     c.beneficiary(person("A27", "魏小梅", false, "1947-01-27", 90));
-    c.add("change", "A27,村(居),李集村,李集 村委会,2024-05-01,王会计".into());
+    c.add(
+        "change",
+        "A27,村(居),李集村,李集 村委会,2024-05-01,王会计".into(),
+    );
     let mut p = person("A28", "陶国庆", true, "1946-01-28", 91);
     p.village = "三里店村";
     c.beneficiary(p);
@@ -439,49 +595,118 @@ fn persons() -> (County, Vec<Case>) {
         ("A29", "6217009999000004"),
     ] {
         c.pay_into(no, &[1, 2], card);
-        cases.push(not_found("SHARED_ACCOUNT", no, "a couple of one village, typed two ways"));
+        cases.push(not_found(
+            "SHARED_ACCOUNT",
+            no,
+            "a couple of one village, typed two ways",
+        ));
     }
 
     // DUAL_PENSION
     c.beneficiary(person("A30", "戚国强", true, "1944-03-30", 93));
-    c.add("employee_pension", format!("{},戚国强,领取待遇,2025-03-01,,某厂", c.p("A30").id()));
+    c.add(
+        "employee_pension",
+        format!("{},戚国强,领取待遇,2025-03-01,,某厂", c.p("A30").id()),
+    );
     c.pay("A30", &[1, 2, 3, 4, 5, 6]);
-    cases.push(found("DUAL_PENSION", "A30", "440.00", "receiving the employee pension from 2025-03"));
+    cases.push(found(
+        "DUAL_PENSION",
+        "A30",
+        "440.00",
+        "receiving the employee pension from 2025-03",
+    ));
     c.beneficiary(person("A31", "谢桂芝", false, "1945-03-31", 94));
-    c.add("employee_pension", format!("{},谢桂芝,终止,2024-11-01,2025-02-15,某厂", c.p("A31").id()));
+    c.add(
+        "employee_pension",
+        format!("{},谢桂芝,终止,2024-11-01,2025-02-15,某厂", c.p("A31").id()),
+    );
     c.pay("A31", &[1, 2, 3, 4]);
-    cases.push(found("DUAL_PENSION", "A31", "220.00", "an ended spell covered January and February"));
+    cases.push(found(
+        "DUAL_PENSION",
+        "A31",
+        "220.00",
+        "an ended spell covered January and February",
+    ));
     c.beneficiary(person("A32", "邹永福", true, "1946-04-01", 95));
-    c.add("employee_pension", format!("{},邹永福,终止,2025-04-01,,某厂", c.p("A32").id()));
+    c.add(
+        "employee_pension",
+        format!("{},邹永福,终止,2025-04-01,,某厂", c.p("A32").id()),
+    );
     c.pay("A32", &[1, 2, 3, 4, 5, 6]);
-    cases.push(found("DUAL_PENSION", "A32", "", "ended without an end date: for review, no amount"));
+    cases.push(found(
+        "DUAL_PENSION",
+        "A32",
+        "",
+        "ended without an end date: for review, no amount",
+    ));
     c.beneficiary(person("A33", "喻秀珍", false, "1943-04-02", 96));
-    c.add("employee_pension", format!("{},喻秀珍,终止,2005-03-01,2010-06-30,某厂", c.p("A33").id()));
+    c.add(
+        "employee_pension",
+        format!("{},喻秀珍,终止,2005-03-01,2010-06-30,某厂", c.p("A33").id()),
+    );
     c.pay("A33", &[1, 2, 3, 4, 5, 6]);
-    cases.push(not_found("DUAL_PENSION", "A33", "the spell ended long before"));
+    cases.push(not_found(
+        "DUAL_PENSION",
+        "A33",
+        "the spell ended long before",
+    ));
 
     // UNDERAGE_PAID / UNCERTIFIED_PAID (first year)
     c.enrol(person("A34", "柏建平", true, "1965-03-20", 97));
     c.approve("A34", "2025-02", None);
     c.pay("A34", &[2, 3, 4, 5]);
-    cases.push(found("UNDERAGE_PAID", "A34", "220.00", "60 on 2025-03-20: due from April"));
-    cases.push(not_found("UNCERTIFIED_PAID", "A34", "first year of benefits"));
+    cases.push(found(
+        "UNDERAGE_PAID",
+        "A34",
+        "220.00",
+        "60 on 2025-03-20: due from April",
+    ));
+    cases.push(not_found(
+        "UNCERTIFIED_PAID",
+        "A34",
+        "first year of benefits",
+    ));
     c.enrol(person("A35", "水淑芬", false, "1965-01-15", 98));
     c.approve("A35", "2025-02", None);
     c.pay("A35", &[2, 3, 4, 5]);
-    cases.push(not_found("UNDERAGE_PAID", "A35", "60 on 2025-01-15: due from February"));
-    cases.push(not_found("UNCERTIFIED_PAID", "A35", "first year of benefits"));
+    cases.push(not_found(
+        "UNDERAGE_PAID",
+        "A35",
+        "60 on 2025-01-15: due from February",
+    ));
+    cases.push(not_found(
+        "UNCERTIFIED_PAID",
+        "A35",
+        "first year of benefits",
+    ));
 
     // PAID_WHILE_SUSPENDED
     c.beneficiary(person("A36", "窦德才", true, "1942-05-06", 99));
-    c.add("inmate", format!("{},窦德才,2025-02-10,2025-03-20", c.p("A36").id()));
+    c.add(
+        "inmate",
+        format!("{},窦德才,2025-02-10,2025-03-20", c.p("A36").id()),
+    );
     c.pay("A36", &[1, 2, 3, 4, 5, 6]);
-    cases.push(found("PAID_WHILE_SUSPENDED", "A36", "220.00", "in prison February–March"));
+    cases.push(found(
+        "PAID_WHILE_SUSPENDED",
+        "A36",
+        "220.00",
+        "in prison February–March",
+    ));
     c.beneficiary(person("A37", "章淑兰", false, "1939-05-07", 100));
     c.add("suspension", "A37,其他,2025-03,".into());
     c.pay("A37", &[1, 2, 3, 4, 5]);
-    cases.push(found("PAID_WHILE_SUSPENDED", "A37", "330.00", "paid under an open suspension"));
-    cases.push(not_found("UNCERTIFIED_PAID", "A37", "a suspended month is the other check's"));
+    cases.push(found(
+        "PAID_WHILE_SUSPENDED",
+        "A37",
+        "330.00",
+        "paid under an open suspension",
+    ));
+    cases.push(not_found(
+        "UNCERTIFIED_PAID",
+        "A37",
+        "a suspended month is the other check's",
+    ));
     c.enrol(person("A38", "云志华", true, "1941-05-08", 101));
     c.approve("A38", "2011-08", Some("2025-05-20"));
     c.add("suspension", "A38,未认证,2025-05,2025-06".into());
@@ -489,28 +714,56 @@ fn persons() -> (County, Vec<Case>) {
     let card = c.p("A38").card.clone();
     c.pay_as("A38", "2025-05", "10.00", "2025-06-10", "成功", &card);
     c.pay_as("A38", "2025-06", "10.00", "2025-06-10", "成功", &card);
-    cases.push(not_found("PAID_WHILE_SUSPENDED", "A38", "May paid back once certified"));
-    cases.push(not_found("UNCERTIFIED_PAID", "A38", "certified before the back pay"));
+    cases.push(not_found(
+        "PAID_WHILE_SUSPENDED",
+        "A38",
+        "May paid back once certified",
+    ));
+    cases.push(not_found(
+        "UNCERTIFIED_PAID",
+        "A38",
+        "certified before the back pay",
+    ));
 
     // UNCERTIFIED_PAID
     c.enrol(person("A39", "苏桂兰", false, "1942-05-09", 102));
     c.approve("A39", "2011-08", None);
     c.pay("A39", &[1, 2, 3, 4, 5, 6]);
-    cases.push(found("UNCERTIFIED_PAID", "A39", "220.00", "never certified for 2025: May and June"));
+    cases.push(found(
+        "UNCERTIFIED_PAID",
+        "A39",
+        "220.00",
+        "never certified for 2025: May and June",
+    ));
     c.enrol(person("A40", "潘长顺", true, "1940-05-10", 103));
     c.approve("A40", "2011-08", Some("2025-06-20"));
     c.pay("A40", &[1, 2, 3, 4, 5, 6]);
-    cases.push(found("UNCERTIFIED_PAID", "A40", "220.00", "certified 2025-06-20, after both payments"));
+    cases.push(found(
+        "UNCERTIFIED_PAID",
+        "A40",
+        "220.00",
+        "certified 2025-06-20, after both payments",
+    ));
 
     // AMOUNT_MISMATCH / DUP_PAYMENT
     c.beneficiary(person("A41", "葛玉梅", false, "1944-06-11", 104));
     let card = c.p("A41").card.clone();
     c.pay_as("A41", "2025-03", "20.00", "2025-03-10", "成功", &card);
-    cases.push(found("AMOUNT_MISMATCH", "A41", "10.00", "paid 120.00, due 110.00"));
+    cases.push(found(
+        "AMOUNT_MISMATCH",
+        "A41",
+        "10.00",
+        "paid 120.00, due 110.00",
+    ));
     c.beneficiary(person("A42", "奚德林", true, "1943-06-12", 105));
     let card = c.p("A42").card.clone();
     c.pay_as("A42", "2025-04", "5.00", "2025-04-10", "成功", &card);
-    cases.push(found("AMOUNT_MISMATCH", "A42", "-5.00", "paid 105.00, due 110.00"));
+    cases.push(found(
+        "AMOUNT_MISMATCH",
+        "A42",
+        "-5.00",
+        "paid 105.00, due 110.00",
+    ));
     c.beneficiary(person("A43", "范秀云", false, "1942-06-13", 106));
     c.pay("A43", &[3]);
     let card = c.p("A43").card.clone();
@@ -527,16 +780,30 @@ fn persons() -> (County, Vec<Case>) {
     let mut p = person("A45", "郎晓东", true, "1978-07-15", 109);
     p.status = ("出国(境)定居", "2024-05-01");
     c.enrol(p);
-    cases.push(found("MOVED_OUT_ACTIVE", "A45", "", "emigrated, still enrolled"));
+    cases.push(found(
+        "MOVED_OUT_ACTIVE",
+        "A45",
+        "",
+        "emigrated, still enrolled",
+    ));
     let mut p = person("A46", "鲁红梅", false, "1979-07-16", 110);
     p.status = ("迁出", "2024-08-01");
     c.enrol(p);
-    cases.push(found("MOVED_OUT_ACTIVE", "A46", "", "moved out before receiving benefits"));
+    cases.push(found(
+        "MOVED_OUT_ACTIVE",
+        "A46",
+        "",
+        "moved out before receiving benefits",
+    ));
     let mut p = person("A47", "韦德旺", true, "1942-07-17", 111);
     p.status = ("迁出", "2024-08-01");
     c.beneficiary(p);
     c.pay("A47", &[1, 2, 3, 4, 5, 6]);
-    cases.push(not_found("MOVED_OUT_ACTIVE", "A47", "a beneficiary who moves keeps the relationship"));
+    cases.push(not_found(
+        "MOVED_OUT_ACTIVE",
+        "A47",
+        "a beneficiary who moves keeps the relationship",
+    ));
     let mut p = person("A48", "昌玉华", false, "1981-07-18", 112);
     p.status = ("迁出", "2024-08-01");
     c.enrol(p);
@@ -546,7 +813,12 @@ fn persons() -> (County, Vec<Case>) {
     // LATE_DEATH_REPORT
     c.enrol(person("A49", "马德贵", true, "1982-08-19", 113));
     c.cancel("A49", "死亡", "2025-01-05", "2025-04-10", "0.00");
-    cases.push(found("LATE_DEATH_REPORT", "A49", "", "applied 95 days after death"));
+    cases.push(found(
+        "LATE_DEATH_REPORT",
+        "A49",
+        "",
+        "applied 95 days after death",
+    ));
     c.enrol(person("A50", "花秀芳", false, "1983-08-20", 114));
     c.death_record("A50", "2025-01-20", "医学死亡证明");
     c.cancel("A50", "死亡", "2025-03-01", "2025-04-15", "0.00");
@@ -564,54 +836,189 @@ fn persons() -> (County, Vec<Case>) {
     // BAD_CONTRIBUTION
     c.enrol(person("A52", "任小龙", true, "2010-05-01", 117));
     c.contributes("A52", 2025, "2025-03-05");
-    cases.push(found("BAD_CONTRIBUTION", "A52", "100.00", "paid before the 16th birthday"));
+    cases.push(found(
+        "BAD_CONTRIBUTION",
+        "A52",
+        "100.00",
+        "paid before the 16th birthday",
+    ));
     c.enrol(person("A53", "袁卫东", true, "1964-08-08", 119));
     for y in [2024, 2025] {
-        c.contribute(&format!("YJ-A53-{y}"), "A53", y, "预缴", "银行代扣", "", "2023-11-20", true);
+        c.contribute(
+            &format!("YJ-A53-{y}"),
+            "A53",
+            y,
+            "预缴",
+            "银行代扣",
+            "",
+            "2023-11-20",
+            true,
+        );
     }
     c.subsidy("A53", 2024, "2024-10-31", "5.00");
-    cases.push(found("BAD_CONTRIBUTION", "A53", "100.00", "prepaid 2025, after the year he turned 60"));
-    cases.push(not_found("SUBSIDY_MISMATCH", "A53", "2025's subsidy is not due before 2025-10"));
+    cases.push(found(
+        "BAD_CONTRIBUTION",
+        "A53",
+        "100.00",
+        "prepaid 2025, after the year he turned 60",
+    ));
+    cases.push(not_found(
+        "SUBSIDY_MISMATCH",
+        "A53",
+        "2025's subsidy is not due before 2025-10",
+    ));
     c.enrol(person("A54", "柳春生", true, "1963-04-04", 121));
     c.contributes("A54", 2025, "2025-03-01");
-    cases.push(found("BAD_CONTRIBUTION", "A54", "100.00", "normal contribution two years after 60"));
+    cases.push(found(
+        "BAD_CONTRIBUTION",
+        "A54",
+        "100.00",
+        "normal contribution two years after 60",
+    ));
     c.enrol(person("A55", "酆秀梅", false, "1965-06-06", 122));
     c.contributes("A55", 2025, "2025-02-02");
-    cases.push(not_found("BAD_CONTRIBUTION", "A55", "the year of the 60th birthday still requires one"));
+    cases.push(not_found(
+        "BAD_CONTRIBUTION",
+        "A55",
+        "the year of the 60th birthday still requires one",
+    ));
     c.enrol(person("A56", "鲍小红", false, "2009-03-03", 124));
     c.contributes("A56", 2025, "2025-03-03");
-    cases.push(not_found("BAD_CONTRIBUTION", "A56", "paid on the 16th birthday"));
+    cases.push(not_found(
+        "BAD_CONTRIBUTION",
+        "A56",
+        "paid on the 16th birthday",
+    ));
     c.enrol(person("A57", "史建国", true, "1966-01-01", 125));
-    c.contribute("BJ-A57-2012", "A57", 2012, "补缴", "银行代扣", "", "2025-03-01", true);
-    cases.push(not_found("BAD_CONTRIBUTION", "A57", "a back-payment of an earlier year"));
-    cases.push(not_found("SUBSIDY_MISMATCH", "A57", "back-paid years get no subsidy"));
+    c.contribute(
+        "BJ-A57-2012",
+        "A57",
+        2012,
+        "补缴",
+        "银行代扣",
+        "",
+        "2025-03-01",
+        true,
+    );
+    cases.push(not_found(
+        "BAD_CONTRIBUTION",
+        "A57",
+        "a back-payment of an earlier year",
+    ));
+    cases.push(not_found(
+        "SUBSIDY_MISMATCH",
+        "A57",
+        "back-paid years get no subsidy",
+    ));
 
     // SUBSIDY_MISMATCH
     c.enrol(person("A58", "唐晓燕", false, "1985-09-01", 126));
-    c.contribute("JF-A58-2025", "A58", 2025, "正常缴费", "银行代扣", "", "2025-03-10", true);
-    cases.push(found("SUBSIDY_MISMATCH", "A58", "-30.00", "contributed, no subsidy row at all"));
+    c.contribute(
+        "JF-A58-2025",
+        "A58",
+        2025,
+        "正常缴费",
+        "银行代扣",
+        "",
+        "2025-03-10",
+        true,
+    );
+    cases.push(found(
+        "SUBSIDY_MISMATCH",
+        "A58",
+        "-30.00",
+        "contributed, no subsidy row at all",
+    ));
     c.enrol(person("A59", "费海涛", true, "1986-09-02", 127));
-    c.contribute("JF-A59-2025", "A59", 2025, "正常缴费", "银行代扣", "", "2025-03-10", true);
+    c.contribute(
+        "JF-A59-2025",
+        "A59",
+        2025,
+        "正常缴费",
+        "银行代扣",
+        "",
+        "2025-03-10",
+        true,
+    );
     c.subsidy("A59", 2025, "2025-03-10", "10.00");
-    cases.push(found("SUBSIDY_MISMATCH", "A59", "5.00", "county level doubled"));
+    cases.push(found(
+        "SUBSIDY_MISMATCH",
+        "A59",
+        "5.00",
+        "county level doubled",
+    ));
     c.enrol(person("A60", "廉明", true, "1987-09-03", 129));
-    c.contribute("BJ-A60-2013", "A60", 2013, "补缴", "银行代扣", "", "2025-03-12", true);
+    c.contribute(
+        "BJ-A60-2013",
+        "A60",
+        2013,
+        "补缴",
+        "银行代扣",
+        "",
+        "2025-03-12",
+        true,
+    );
     c.subsidy("A60", 2013, "2025-03-12", "5.00");
-    cases.push(found("SUBSIDY_MISMATCH", "A60", "30.00", "a subsidy on a back-paid year"));
+    cases.push(found(
+        "SUBSIDY_MISMATCH",
+        "A60",
+        "30.00",
+        "a subsidy on a back-paid year",
+    ));
     c.enrol(person("A61", "岑秀华", false, "1988-09-04", 130));
-    c.contribute("JF-A61-2025", "A61", 2025, "正常缴费", "银行代扣", "", "2025-03-15", false);
+    c.contribute(
+        "JF-A61-2025",
+        "A61",
+        2025,
+        "正常缴费",
+        "银行代扣",
+        "",
+        "2025-03-15",
+        false,
+    );
     c.subsidy("A61", 2025, "2025-03-15", "5.00");
-    cases.push(found("SUBSIDY_MISMATCH", "A61", "30.00", "the deduction failed"));
+    cases.push(found(
+        "SUBSIDY_MISMATCH",
+        "A61",
+        "30.00",
+        "the deduction failed",
+    ));
     c.enrol(person("A62", "薛志远", true, "1989-09-05", 131));
     for y in [2025, 2026] {
-        c.contribute(&format!("YJ-A62-{y}"), "A62", y, "预缴", "银行代扣", "", "2024-11-20", true);
+        c.contribute(
+            &format!("YJ-A62-{y}"),
+            "A62",
+            y,
+            "预缴",
+            "银行代扣",
+            "",
+            "2024-11-20",
+            true,
+        );
     }
-    cases.push(not_found("SUBSIDY_MISMATCH", "A62", "prepaid years: subsidy due from October"));
+    cases.push(not_found(
+        "SUBSIDY_MISMATCH",
+        "A62",
+        "prepaid years: subsidy due from October",
+    ));
     c.enrol(person("A63", "雷小芳", false, "1990-09-06", 132));
     c.contributes("A63", 2024, "2024-05-05");
-    c.contribute("JF-A63-2025", "A63", 2025, "正常缴费", "银行代扣", "", "2025-06-28", true);
+    c.contribute(
+        "JF-A63-2025",
+        "A63",
+        2025,
+        "正常缴费",
+        "银行代扣",
+        "",
+        "2025-06-28",
+        true,
+    );
     c.subsidy("A63", 2025, "2025-06-30", "5.00");
-    cases.push(not_found("SUBSIDY_MISMATCH", "A63", "credited two days after, in the same month"));
+    cases.push(not_found(
+        "SUBSIDY_MISMATCH",
+        "A63",
+        "credited two days after, in the same month",
+    ));
 
     // RECEIPT_GAP: one cashier's receipts (贺玉洁, 2025 and one of 2024).
     c.enrol(person("A64", "贺玉洁", false, "1991-10-07", 134));
@@ -637,7 +1044,16 @@ fn persons() -> (County, Vec<Case>) {
         ("H1", "2024-03-10", 2024),
     ];
     for (k, (no, paid, year)) in receipts.iter().enumerate() {
-        c.contribute(&format!("SJ-{k:02}"), "A64", *year, "正常缴费", "收款收据", no, paid, true);
+        c.contribute(
+            &format!("SJ-{k:02}"),
+            "A64",
+            *year,
+            "正常缴费",
+            "收款收据",
+            no,
+            paid,
+            true,
+        );
     }
     for book in [
         "SJ-A,A0012301,A0012305,周会计,盘龙街道,2025-01-05,2025-05-31,300.00,300.00,A0012304;0012305",
@@ -652,23 +1068,74 @@ fn persons() -> (County, Vec<Case>) {
         c.add("receipt_book", book.into());
     }
     cases.extend([
-        found("RECEIPT_GAP", "receipt 00012302 used twice", "100.00", "the second use"),
-        found("RECEIPT_GAP", "receipt A0099999 outside books", "100.00", "series A, beyond every book"),
-        found("RECEIPT_GAP", "receipt C001 outside its book's dates", "100.00", "dated before the book was issued"),
-        found("RECEIPT_GAP", "receipt C003 outside its book's dates", "100.00", "dated after the book was settled"),
+        found(
+            "RECEIPT_GAP",
+            "receipt 00012302 used twice",
+            "100.00",
+            "the second use",
+        ),
+        found(
+            "RECEIPT_GAP",
+            "receipt A0099999 outside books",
+            "100.00",
+            "series A, beyond every book",
+        ),
+        found(
+            "RECEIPT_GAP",
+            "receipt C001 outside its book's dates",
+            "100.00",
+            "dated before the book was issued",
+        ),
+        found(
+            "RECEIPT_GAP",
+            "receipt C003 outside its book's dates",
+            "100.00",
+            "dated after the book was settled",
+        ),
         found(
             "RECEIPT_GAP",
             "book SJ-D collected ≠ deposited",
             "100.00",
             "its receipts total 300.00; the register says 200.00 collected and deposited",
         ),
-        found("RECEIPT_GAP", "book SJ-E collected ≠ deposited", "50.00", "an open book's own columns"),
-        found("RECEIPT_GAP", "book SJ-F missing numbers", "", "F3 neither used nor voided"),
-        found("RECEIPT_GAP", "book SJ-G not settled", "", "issued 2024, never settled"),
-        not_found("RECEIPT_GAP", "receipt A0012301 outside books", "a prefixed number inside its book"),
-        not_found("RECEIPT_GAP", "receipt 00012301 used twice", "same digits as A0012301, another series"),
-        not_found("RECEIPT_GAP", "book SJ-A missing numbers", "voided with and without the prefix"),
-        not_found("RECEIPT_GAP", "book SJ-C collected ≠ deposited", "its receipts add up to the deposit"),
+        found(
+            "RECEIPT_GAP",
+            "book SJ-E collected ≠ deposited",
+            "50.00",
+            "an open book's own columns",
+        ),
+        found(
+            "RECEIPT_GAP",
+            "book SJ-F missing numbers",
+            "",
+            "F3 neither used nor voided",
+        ),
+        found(
+            "RECEIPT_GAP",
+            "book SJ-G not settled",
+            "",
+            "issued 2024, never settled",
+        ),
+        not_found(
+            "RECEIPT_GAP",
+            "receipt A0012301 outside books",
+            "a prefixed number inside its book",
+        ),
+        not_found(
+            "RECEIPT_GAP",
+            "receipt 00012301 used twice",
+            "same digits as A0012301, another series",
+        ),
+        not_found(
+            "RECEIPT_GAP",
+            "book SJ-A missing numbers",
+            "voided with and without the prefix",
+        ),
+        not_found(
+            "RECEIPT_GAP",
+            "book SJ-C collected ≠ deposited",
+            "its receipts add up to the deposit",
+        ),
         not_found("RECEIPT_GAP", "book SJ-H not settled", "settled 2024-12-20"),
     ]);
     (c, cases)
@@ -708,15 +1175,36 @@ fn books() -> (County, Vec<Case>) {
     for no in ["B2", "B3"] {
         c.contributes(no, 2025, "2025-01-15");
     }
-    c.add("collective_subsidy", "JT-B2,B2,2025,50.00,李集村委会,2025-02-20".into());
+    c.add(
+        "collective_subsidy",
+        "JT-B2,B2,2025,50.00,李集村委会,2025-02-20".into(),
+    );
     c.cancel("B3", "出国(境)定居", "2025-03-01", "2025-03-10", "140.00");
     let b4 = c.p("B4").id();
-    c.add("transfer", format!("B4,{b4},转入,河南省驻马店市,500.00,2025-02-05"));
-    c.add("transfer", format!("B4,{b4},转出,湖北省武汉市,501.25,2025-04-08"));
+    c.add(
+        "transfer",
+        format!("B4,{b4},转入,河南省驻马店市,500.00,2025-02-05"),
+    );
+    c.add(
+        "transfer",
+        format!("B4,{b4},转出,湖北省武汉市,501.25,2025-04-08"),
+    );
     for y in [2026, 2027] {
-        c.contribute(&format!("YJ-B5-{y}"), "B5", y, "预缴", "银行代扣", "", "2025-02-10", true);
+        c.contribute(
+            &format!("YJ-B5-{y}"),
+            "B5",
+            y,
+            "预缴",
+            "银行代扣",
+            "",
+            "2025-02-10",
+            true,
+        );
     }
-    c.add("government_subsidy", "JC-2025-01,B1,2025,中央,基础养老金,100.00,2025-01-31".into());
+    c.add(
+        "government_subsidy",
+        "JC-2025-01,B1,2025,中央,基础养老金,100.00,2025-01-31".into(),
+    );
 
     // (account, date, direction, amount, category): month by month.
     let mut ledger: Vec<(&str, &str, &str, &str, &str)> = Vec::new();
@@ -750,9 +1238,27 @@ fn books() -> (County, Vec<Case>) {
         ("05", "80.00"),
         ("06", "300.00"),
     ] {
-        ledger.push(("支出户", leak(format!("2025-{m}-05")), "收", from_fiscal, "财政专户拨入"));
-        ledger.push(("支出户", leak(format!("2025-{m}-10")), "支", "100.00", "基础养老金支出"));
-        ledger.push(("支出户", leak(format!("2025-{m}-10")), "支", "10.00", "个人账户养老金支出"));
+        ledger.push((
+            "支出户",
+            leak(format!("2025-{m}-05")),
+            "收",
+            from_fiscal,
+            "财政专户拨入",
+        ));
+        ledger.push((
+            "支出户",
+            leak(format!("2025-{m}-10")),
+            "支",
+            "100.00",
+            "基础养老金支出",
+        ));
+        ledger.push((
+            "支出户",
+            leak(format!("2025-{m}-10")),
+            "支",
+            "10.00",
+            "个人账户养老金支出",
+        ));
     }
     ledger.push(("支出户", "2025-03-10", "支", "140.00", "退保/丧葬支出"));
     ledger.push(("支出户", "2025-04-08", "支", "501.25", "转移支出"));
@@ -825,7 +1331,10 @@ fn score(name: &str, cases: &[Case], findings: &[Finding]) -> (String, Vec<Strin
             }
             (Some(_), None) => {
                 e[1] += 1;
-                problems.push(format!("{} {}: missed ({})", case.check, case.subject, case.why));
+                problems.push(format!(
+                    "{} {}: missed ({})",
+                    case.check, case.subject, case.why
+                ));
             }
             (None, None) => {
                 e[3] += 1;
@@ -845,10 +1354,16 @@ fn score(name: &str, cases: &[Case], findings: &[Finding]) -> (String, Vec<Strin
             .iter()
             .any(|c| c.amount.is_some() && c.check == f.code && c.subject == f.subject);
         if !listed {
-            problems.push(format!("{} {}: not a listed case — {}", f.code, f.subject, f.evidence));
+            problems.push(format!(
+                "{} {}: not a listed case — {}",
+                f.code, f.subject, f.evidence
+            ));
         }
     }
-    let mut table = format!("{name}: {:<22} {:>10} {:>12}\n", "check", "recall", "near misses");
+    let mut table = format!(
+        "{name}: {:<22} {:>10} {:>12}\n",
+        "check", "recall", "near misses"
+    );
     for (check, [hit, pos, clean, near]) in &per {
         table += &format!(
             "{name}: {check:<22} {:>10} {:>12}\n",
@@ -880,10 +1395,17 @@ fn audit_fixtures_fund_books_and_individual_accounts() {
         .iter()
         .find(|f| f.subject == "individual accounts ≠ fund liability")
         .expect("the liability finding");
-    for part in ["contributions fund 430.00, accounts 400.00", "refunds fund -140.00, accounts -130.33"] {
+    for part in [
+        "contributions fund 430.00, accounts 400.00",
+        "refunds fund -140.00, accounts -130.33",
+    ] {
         assert!(liability.evidence.contains(part), "{}", liability.evidence);
     }
-    assert!(!liability.evidence.contains("transfers out"), "{}", liability.evidence);
+    assert!(
+        !liability.evidence.contains("transfers out"),
+        "{}",
+        liability.evidence
+    );
 }
 
 /// Without the ledger the liability half cannot be compared and says nothing; the
@@ -907,8 +1429,18 @@ fn audit_fixtures_cover_every_check_both_ways() {
     let (_, mut cases) = persons();
     cases.extend(books().1);
     for check in pension::audit::CHECKS {
-        let pos = cases.iter().filter(|c| c.check == check.code && c.amount.is_some()).count();
-        let neg = cases.iter().filter(|c| c.check == check.code && c.amount.is_none()).count();
-        assert!(pos > 0 && neg > 0, "{}: {pos} positive, {neg} near-miss case(s)", check.code);
+        let pos = cases
+            .iter()
+            .filter(|c| c.check == check.code && c.amount.is_some())
+            .count();
+        let neg = cases
+            .iter()
+            .filter(|c| c.check == check.code && c.amount.is_none())
+            .count();
+        assert!(
+            pos > 0 && neg > 0,
+            "{}: {pos} positive, {neg} near-miss case(s)",
+            check.code
+        );
     }
 }

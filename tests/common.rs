@@ -169,8 +169,8 @@ pub fn audit_month(fx: &Fixture, month: &str) -> pension::audit::AuditReport {
 
 /// The ledger (individual accounts) through `month` (YYYY-MM).
 pub fn ledger_through(fx: &Fixture, month: &str) {
-    let first = chrono::NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d")
-        .expect("YYYY-MM");
+    let first =
+        chrono::NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").expect("YYYY-MM");
     let mut wh = open_wh(&fx.wh_dir());
     let opts = pension::ledger::StageOptions::new(first);
     pension::ledger::run(&mut wh, &fx.catalog, &opts).expect("ledger runs");
