@@ -218,6 +218,36 @@ fn books_agree_equals_the_audit_books_disagree_findings() {
     }
 }
 
+/// On the sample county (ledger run) the individual accounts agree with the detail
+/// records, so the liability half of BOOKS_DISAGREE is exactly what the injected flow
+/// differences of the individual-account categories leave behind (docs/rules.md
+/// § Books agree): income in (contributions, collective, subsidies, transfers in) and
+/// prepaid contributions add, expenditure out (account pensions, refunds, transfers
+/// out) subtracts.
+#[test]
+fn books_liability_difference_is_what_the_flow_differences_leave() {
+    let s = sample();
+    let one = |sql: &str| -> Decimal {
+        let rows = s.fx.rows(sql);
+        rows[0][0]
+            .parse()
+            .unwrap_or_else(|_| panic!("{sql}: {rows:?}"))
+    };
+    let liability = one("SELECT amount_at_risk FROM findings WHERE in_latest_audit
+         AND subject = 'individual accounts ≠ fund liability'");
+    let flows = one(
+        "SELECT coalesce(sum(CASE WHEN split_part(subject, ' ', 1) = 'expenditure' THEN -amount_at_risk
+                                   ELSE amount_at_risk END), 0)
+         FROM findings WHERE in_latest_audit AND check_code = 'BOOKS_DISAGREE'
+           AND (subject SIMILAR TO '(income (contribution|collective|subsidy_[a-z]+|transfer_in) in|prepaid contribution in|expenditure (account_pension|refund|transfer_out) out) .*')",
+    );
+    assert!(
+        !flows.is_zero(),
+        "the sample county has injected flow differences"
+    );
+    assert_eq!(liability, flows);
+}
+
 #[test]
 fn coverage_adds_up_across_townships_villages_and_age_bands() {
     let s = sample();

@@ -221,8 +221,11 @@ pub fn prepare(
             .join(" ");
         let name = code
             .split_whitespace()
-            .skip_while(|w| !w.eq_ignore_ascii_case("TABLE"))
+            .skip_while(|w| !w.eq_ignore_ascii_case("TABLE") && !w.eq_ignore_ascii_case("MACRO"))
             .nth(1)
+            .unwrap_or("statement")
+            .split('(')
+            .next()
             .unwrap_or("statement")
             .to_string();
         conn.execute_batch(stmt).map_err(|e| AuditError::Check {
