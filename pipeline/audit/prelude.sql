@@ -7,9 +7,13 @@
 -- A receipt number read as text: an optional prefix and its trailing digits
 -- (`A0012345` → prefix `A`, number 12345), so that prefixed numbers are neither lost
 -- nor confused with another series (docs/rules.md § RECEIPT_GAP).
-CREATE OR REPLACE TEMP MACRO receipt_prefix(x) AS regexp_extract(upper(trim(x)), '^(.*?)[0-9]+$', 1);
-CREATE OR REPLACE TEMP MACRO receipt_digits(x) AS regexp_extract(upper(trim(x)), '([0-9]+)$', 1);
-CREATE OR REPLACE TEMP MACRO receipt_n(x) AS TRY_CAST(receipt_digits(x) AS BIGINT);
+-- A number of digits only (the common case, millions of receipts at a large county)
+-- takes the fast path of a cast; the string functions only read the others.
+CREATE OR REPLACE TEMP MACRO receipt_prefix(x) AS CASE WHEN TRY_CAST(x AS UBIGINT) IS NOT NULL THEN ''
+    ELSE rtrim(upper(trim(x)), '0123456789') END;
+CREATE OR REPLACE TEMP MACRO receipt_digits(x) AS substr(upper(trim(x)), length(rtrim(upper(trim(x)), '0123456789')) + 1);
+CREATE OR REPLACE TEMP MACRO receipt_n(x) AS coalesce(TRY_CAST(TRY_CAST(x AS UBIGINT) AS BIGINT),
+                                                      TRY_CAST(receipt_digits(x) AS BIGINT));
 
 -- A place name compared tolerant of how it was typed (docs/rules.md § SHARED_ACCOUNT):
 -- full-width letters and digits folded to half width, every space (both widths)

@@ -14,7 +14,7 @@
 --     Amount: fund side − individual accounts.
 WITH d AS (SELECT * FROM fund_detail_flow WHERE m <= as_of_month()),
 l AS (SELECT * FROM fund_ledger_flow WHERE m <= as_of_month()),
-span AS (SELECT min(date_trunc('month', txn_date))::DATE AS first_m FROM fund_ledger),
+span AS MATERIALIZED (SELECT min(date_trunc('month', txn_date))::DATE AS first_m FROM fund_ledger),
 flows AS (
     SELECT coalesce(l.account, d.account) || ' ' || coalesce(l.category, d.category) || ' ' ||
                coalesce(l.direction, d.direction) || ' ' || ym(coalesce(l.m, d.m)) AS subject,
@@ -27,10 +27,23 @@ flows AS (
     WHERE coalesce(l.amount, 0) <> coalesce(d.amount, 0)
       AND coalesce(l.m, d.m) >= (SELECT first_m FROM span)
 ),
-covered AS (
+covered AS MATERIALIZED (
     -- the ledger's expected payments reach the audit month: its postings do too
     SELECT (SELECT first_m FROM span) AS first_m
     WHERE (SELECT max(month) FROM a_expected) >= as_of_month() AND (SELECT first_m FROM span) IS NOT NULL
+),
+fl AS MATERIALIZED (
+    -- one pass over each big table; the components are read from these few rows
+    SELECT account, category, direction, sum(amount) AS amount
+    FROM fund_ledger, covered
+    WHERE txn_date >= covered.first_m AND txn_date <= as_of_end()
+    GROUP BY ALL
+),
+ev AS MATERIALIZED (
+    SELECT kind, holding, sum(amount) AS amount
+    FROM a_account_event, covered
+    WHERE date >= covered.first_m AND date <= as_of_end()
+    GROUP BY ALL
 ),
 f AS (
     SELECT sum(amount) FILTER (WHERE category = 'contribution' AND direction = 'in' AND account IN ('income', 'prepaid')) AS contributions,
@@ -40,10 +53,9 @@ f AS (
            sum(amount) FILTER (WHERE category = 'account_pension' AND direction = 'out' AND account = 'expenditure') AS account_pension,
            sum(amount) FILTER (WHERE category = 'refund' AND direction = 'out' AND account = 'expenditure') AS refund,
            sum(amount) FILTER (WHERE category = 'transfer_out' AND direction = 'out' AND account = 'expenditure') AS transfer_out
-    FROM fund_ledger, covered
-    WHERE txn_date >= covered.first_m AND txn_date <= as_of_end()
+    FROM fl
 ),
-basic AS (
+basic AS MATERIALIZED (
     SELECT sum(amount) AS amount FROM government_subsidy, covered
     WHERE kind = 'basic_pension' AND credited_date >= covered.first_m AND credited_date <= as_of_end()
 ),
@@ -58,8 +70,7 @@ e AS (
            sum(amount) FILTER (WHERE kind = 'refund') AS refund,
            sum(amount) FILTER (WHERE kind = 'fund_return') AS fund_return,
            sum(amount) FILTER (WHERE kind = 'transfer_out') AS transfer_out
-    FROM a_account_event, covered
-    WHERE date >= covered.first_m AND date <= as_of_end()
+    FROM ev
 ),
 comp AS (
     -- (order, component, fund side, individual accounts), signed as they move the balance

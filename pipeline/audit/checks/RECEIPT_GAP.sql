@@ -10,13 +10,14 @@ WITH used0 AS (
            person_no, paid_date, amount, voucher_no, _file_seq, _line
     FROM contribution
     WHERE channel = 'receipt' AND status = 'ok' AND receipt_no IS NOT NULL AND paid_date <= as_of_end()
-), used AS MATERIALIZED (
+), used1 AS (
     -- one receipt however its zeros were typed: its prefix and number (else its text)
-    SELECT *, coalesce(prefix || '#' || n::VARCHAR, upper(trim(receipt_no))) AS rkey,
-           row_number() OVER (PARTITION BY coalesce(prefix || '#' || n::VARCHAR, upper(trim(receipt_no)))
-                              ORDER BY paid_date, _file_seq, _line) AS k,
-           count(*) OVER (PARTITION BY coalesce(prefix || '#' || n::VARCHAR, upper(trim(receipt_no)))) AS uses
-    FROM used0
+    SELECT *, CASE WHEN n IS NULL THEN upper(trim(receipt_no)) END AS nokey FROM used0
+), used AS MATERIALIZED (
+    SELECT *,
+           row_number() OVER (PARTITION BY prefix, n, nokey ORDER BY paid_date, _file_seq, _line) AS k,
+           count(*) OVER (PARTITION BY prefix, n, nokey) AS uses
+    FROM used1
 ), books AS MATERIALIZED (
     SELECT book_no, receipt_prefix(first_no) AS prefix, receipt_n(first_no) AS lo,
            CASE WHEN receipt_prefix(last_no) = receipt_prefix(first_no) THEN receipt_n(last_no) END AS hi,
@@ -45,7 +46,7 @@ WITH used0 AS (
            ' used ' || any_value(uses) || ' times (' ||
            string_agg(receipt_no || ' ' || person_no || ' ' || paid_date::VARCHAR || ' ' || amount::VARCHAR, '; ' ORDER BY k) || ')' AS evidence,
            any_value(book_no) AS book_no
-    FROM used_in WHERE uses > 1 GROUP BY rkey
+    FROM used_in WHERE uses > 1 GROUP BY prefix, n, nokey
 ), outside AS (
     SELECT 'receipt ' || arg_min(receipt_no, k) || ' outside books' AS subject,
            date_trunc('month', min(paid_date))::DATE AS m, date_trunc('month', max(paid_date))::DATE AS m_to,
@@ -53,7 +54,7 @@ WITH used0 AS (
            'receipt ' || arg_min(receipt_no, k) || ' is outside every issued book (' ||
            string_agg(person_no || ' ' || paid_date::VARCHAR || ' ' || amount::VARCHAR, '; ' ORDER BY k) || ')' AS evidence,
            NULL AS book_no
-    FROM used_in WHERE book_no IS NULL GROUP BY rkey
+    FROM used_in WHERE book_no IS NULL GROUP BY prefix, n, nokey
 ), off_dates AS (
     -- money taken on a form the holder did not yet hold, or after the book was settled
     SELECT 'receipt ' || arg_min(receipt_no, k) || ' outside its book''s dates' AS subject,
@@ -68,7 +69,7 @@ WITH used0 AS (
            any_value(book_no) AS book_no
     FROM used_in
     WHERE book_no IS NOT NULL AND (paid_date < issue_date OR paid_date > settle_date)
-    GROUP BY rkey
+    GROUP BY prefix, n, nokey
 ), voided AS (
     SELECT b.book_no, receipt_n(v.x) AS n
     FROM books b, unnest(string_split(b.voided, ';')) AS v(x)
