@@ -10,10 +10,8 @@ use std::path::Path;
 
 use pension::warehouse::{RunEntry, Warehouse};
 
-use crate::audit_death::{
-    self as town, audit_month, county, medical_snapshot, BOTH, CANC, REC, REGSTAT,
-};
-use crate::audit_status::open_wh;
+use crate::audit_death::{county, medical_snapshot, BOTH, CANC, REC, REGSTAT};
+use crate::common::{audit_month, ingest_all, open_wh};
 use crate::common::{pipeline, succeeds, write, Fixture};
 
 /// (status, in_latest_audit, evidence, amount) of the finding (check, person).
@@ -81,7 +79,7 @@ fn a_finding_whose_registry_evidence_was_corrected_is_closed_and_reopens_if_it_r
     // The hospital withdraws 陈玉梅's death certificate: its newer snapshot lacks her.
     // (A registry snapshot replacing the older one is how a registry row is corrected
     // today.) Her two findings are no longer produced.
-    town::ingest_all(
+    ingest_all(
         &fx,
         &[write(
             &fx.dir.path().join("in2/death_medical.csv"),
@@ -175,7 +173,7 @@ fn a_finding_whose_registry_evidence_was_corrected_is_closed_and_reopens_if_it_r
 
     // The certificate comes back: the closed finding reopens, the confirmed one is
     // noted and stays confirmed.
-    town::ingest_all(
+    ingest_all(
         &fx,
         &[write(
             &fx.dir.path().join("in3/death_medical.csv"),

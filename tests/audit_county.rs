@@ -102,7 +102,7 @@ fn county() -> &'static County {
         generate(&cfg, &data).expect("the synthetic county generates");
         timings += &format!("generate {PERSONS} persons: {:.1} s; ", t.elapsed().as_secs_f64());
         let t = Instant::now();
-        let mut wh = crate::audit_status::open_wh(&fx.wh_dir());
+        let mut wh = crate::common::open_wh(&fx.wh_dir());
         let report = pension::ingest::ingest(&mut wh, &fx.catalog, std::slice::from_ref(&data), &Default::default()).expect("ingest");
         drop(wh);
         assert!(report.committed && report.refused().next().is_none(), "the county ingests");
@@ -110,7 +110,7 @@ fn county() -> &'static County {
         let t = Instant::now();
         let out = fx.dir.path().join("exports");
         let month = format!("{}-{:02}", cfg.through_year, cfg.through_month);
-        let mut wh = crate::audit_status::open_wh(&fx.wh_dir());
+        let mut wh = crate::common::open_wh(&fx.wh_dir());
         let opts = AuditOptions { month, out: Some(out.clone()), command: "test".into(), who: "tester".into(), ..Default::default() };
         let audit_report = audit::run_audit(&mut wh, &fx.catalog, &opts).expect("the audit runs");
         drop(wh);

@@ -25,11 +25,11 @@
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use pension::audit::{self, AuditOptions};
 use pension::idnum;
 
-use crate::audit_status::open_wh;
-use crate::common::{pipeline, succeeds, write, Fixture};
+use crate::common::{
+    audit_month, ingest_all, latest_findings, open_wh, pipeline, succeeds, write, Fixture,
+};
 
 pub const ALIVE: &str = "4117250020000001";
 pub const CANC: &str = "4117250020000002";
@@ -258,17 +258,6 @@ pub fn county_files(dir: &Path, skip_payouts: &[(&str, u32)]) -> Vec<PathBuf> {
     ]
 }
 
-/// Ingests `files` into the fixture's warehouse; every row must be accepted.
-pub fn ingest_all(fx: &Fixture, files: &[PathBuf]) {
-    let mut wh = open_wh(&fx.wh_dir());
-    let report =
-        pension::ingest::ingest(&mut wh, &fx.catalog, files, &Default::default()).expect("ingest");
-    assert!(report.committed, "fixture ingests");
-    for f in &report.files {
-        assert_eq!(f.quarantined, 0, "{:?}: {:?}", f.source, f.first_reasons);
-    }
-}
-
 pub fn county(skip_payouts: &[(&str, u32)]) -> Fixture {
     let fx = Fixture::new();
     let files = county_files(&fx.dir.path().join("in"), skip_payouts);
@@ -276,27 +265,12 @@ pub fn county(skip_payouts: &[(&str, u32)]) -> Fixture {
     fx
 }
 
-pub fn audit_month(fx: &Fixture, month: &str) -> audit::AuditReport {
-    let mut wh = open_wh(&fx.wh_dir());
-    let opts = AuditOptions {
-        month: month.into(),
-        command: "test".into(),
-        who: "tester".into(),
-        ..Default::default()
-    };
-    audit::run_audit(&mut wh, &fx.catalog, &opts).expect("audit runs")
-}
-
-/// (check, person) → (months, amount, evidence) of this run's findings.
+/// (check, person, months, amount, evidence) of this run's findings.
 fn findings(fx: &Fixture) -> Vec<(String, String, String, String, String)> {
-    fx.rows(
-        "SELECT check_code, person_no, strftime(month_from, '%Y-%m') || '..' || strftime(month_to, '%Y-%m'),
-                coalesce(amount_at_risk::VARCHAR, ''), evidence
-         FROM findings WHERE in_latest_audit ORDER BY 1, 2",
-    )
-    .into_iter()
-    .map(|r| (r[0].clone(), r[1].clone(), r[2].clone(), r[3].clone(), r[4].clone()))
-    .collect()
+    latest_findings(fx)
+        .into_iter()
+        .map(|f| (f.code, f.person_no, f.months, f.amount, f.evidence))
+        .collect()
 }
 
 #[test]

@@ -7,9 +7,8 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use pension::audit::{self, AuditOptions};
 use pension::idnum;
-use pension::warehouse::Warehouse;
 
-use crate::common::{pipeline, succeeds, write, Fixture};
+use crate::common::{open_wh, pipeline, succeeds, write, Fixture};
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).unwrap()
@@ -81,23 +80,6 @@ fn town() -> Town {
         assert_eq!(f.quarantined, 0, "{:?}: {:?}", f.source, f.first_reasons);
     }
     Town { fx, alive, dead }
-}
-
-/// Opens the warehouse for writing, waiting out a lock held for a moment by a child
-/// process of another test: a process spawned while this one held the lock keeps a
-/// copy of the lock's descriptor until it execs (fork/exec), so `Locked` can be
-/// spurious while tests run in parallel.
-pub fn open_wh(dir: &std::path::Path) -> Warehouse {
-    for _ in 0..100 {
-        match Warehouse::open(dir) {
-            Ok(wh) => return wh,
-            Err(pension::warehouse::WarehouseError::Locked(_)) => {
-                std::thread::sleep(std::time::Duration::from_millis(50))
-            }
-            Err(e) => panic!("open {}: {e}", dir.display()),
-        }
-    }
-    panic!("{} stayed locked", dir.display())
 }
 
 fn ingest(t: &Town, paths: &[PathBuf]) {

@@ -122,3 +122,145 @@ pub fn succeeds(cmd: &mut Command) -> String {
     );
     String::from_utf8(out.stdout).expect("UTF-8 output")
 }
+
+/// Opens the warehouse for writing, waiting out a lock held for a moment by a child
+/// process of another test: a process spawned while this one held the lock keeps a
+/// copy of the lock's descriptor until it execs (fork/exec), so `Locked` can be
+/// spurious while tests run in parallel.
+pub fn open_wh(dir: &Path) -> Warehouse {
+    for _ in 0..100 {
+        match Warehouse::open(dir) {
+            Ok(wh) => return wh,
+            Err(pension::warehouse::WarehouseError::Locked(_)) => {
+                std::thread::sleep(std::time::Duration::from_millis(50))
+            }
+            Err(e) => panic!("open {}: {e}", dir.display()),
+        }
+    }
+    panic!("{} stayed locked", dir.display())
+}
+
+/// Ingests `files` into the fixture's warehouse (kinds recognised from their
+/// headers); every row must be accepted.
+pub fn ingest_all(fx: &Fixture, files: &[PathBuf]) {
+    ingest_accepted(fx, files, &IngestOptions::default());
+}
+
+fn ingest_accepted(fx: &Fixture, files: &[PathBuf], opts: &IngestOptions) {
+    let mut wh = open_wh(&fx.wh_dir());
+    let report = ingest::ingest(&mut wh, &fx.catalog, files, opts).expect("ingest");
+    assert!(report.committed, "fixture ingests");
+    for f in &report.files {
+        assert_eq!(f.quarantined, 0, "{:?}: {:?}", f.source, f.first_reasons);
+    }
+}
+
+/// The audit as of `month` (YYYY-MM), as `pipeline audit --month` runs it.
+pub fn audit_month(fx: &Fixture, month: &str) -> pension::audit::AuditReport {
+    let mut wh = open_wh(&fx.wh_dir());
+    let opts = pension::audit::AuditOptions {
+        month: month.into(),
+        command: "test".into(),
+        who: "tester".into(),
+        ..Default::default()
+    };
+    pension::audit::run_audit(&mut wh, &fx.catalog, &opts).expect("audit runs")
+}
+
+/// The ledger (individual accounts) through `month` (YYYY-MM).
+pub fn ledger_through(fx: &Fixture, month: &str) {
+    let first =
+        chrono::NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").expect("YYYY-MM");
+    let mut wh = open_wh(&fx.wh_dir());
+    let opts = pension::ledger::StageOptions::new(first);
+    pension::ledger::run(&mut wh, &fx.catalog, &opts).expect("ledger runs");
+}
+
+/// A finding of the latest audit run, as text (`amount` empty when it has none).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub code: String,
+    pub subject: String,
+    pub person_no: String,
+    /// `YYYY-MM..YYYY-MM`, empty when the finding has no month.
+    pub months: String,
+    pub amount: String,
+    pub evidence: String,
+}
+
+pub fn latest_findings(fx: &Fixture) -> Vec<Finding> {
+    fx.rows(
+        "SELECT check_code, subject, coalesce(person_no, ''),
+                coalesce(strftime(month_from, '%Y-%m') || '..' || strftime(month_to, '%Y-%m'), ''),
+                coalesce(amount_at_risk::VARCHAR, ''), evidence
+         FROM findings WHERE in_latest_audit ORDER BY 1, 2",
+    )
+    .into_iter()
+    .map(|r| Finding {
+        code: r[0].clone(),
+        subject: r[1].clone(),
+        person_no: r[2].clone(),
+        months: r[3].clone(),
+        amount: r[4].clone(),
+        evidence: r[5].clone(),
+    })
+    .collect()
+}
+
+/// Hand-written input: CSV rows per kind, each file written with the kind's English
+/// column names (docs/rules.md § Files: English or Chinese headers) and ingested with
+/// its kind named, so a fixture never depends on header recognition.
+#[derive(Default)]
+pub struct Inputs {
+    rows: std::collections::BTreeMap<&'static str, Vec<String>>,
+}
+
+impl Inputs {
+    /// One CSV row (fields in the order of [`header`]) of `kind`.
+    pub fn add(&mut self, kind: &'static str, row: impl Into<String>) -> &mut Inputs {
+        assert!(header(kind).is_some(), "no fixture header for kind {kind}");
+        self.rows.entry(kind).or_default().push(row.into());
+        self
+    }
+
+    /// Writes one file per kind under `dir` and ingests them; every row must be accepted.
+    pub fn ingest(&self, fx: &Fixture, dir: &Path) {
+        for (kind, rows) in &self.rows {
+            let text = format!("{}\n{}\n", header(kind).unwrap(), rows.join("\n"));
+            let file = write(&dir.join(format!("{kind}.csv")), text.as_bytes());
+            let opts = IngestOptions {
+                kind: Some(kind.to_string()),
+                ..Default::default()
+            };
+            ingest_accepted(fx, &[file], &opts);
+        }
+    }
+}
+
+/// The column order fixture rows are written in, per kind (input-formats: the English
+/// column names).
+pub fn header(kind: &str) -> Option<&'static str> {
+    Some(match kind {
+        "enrollment" => "person_no,id_number,name,sex,birth_date,hukou_type,township,village,enroll_date,tier,bank_account,agreement,phone,address",
+        "change" => "person_no,field,old_value,new_value,change_date,operator",
+        "cancellation" => "person_no,id_number,reason,event_date,apply_date,refund_amount,payee",
+        "contribution" => "voucher_no,person_no,id_number,year,amount,kind,channel,receipt_no,paid_date,status,fail_reason",
+        "collective_subsidy" => "voucher_no,person_no,year,amount,payer,paid_date",
+        "government_subsidy" => "voucher_no,person_no,year,level,kind,amount,credited_date",
+        "benefit_approval" => "person_no,id_number,start_month,basic_monthly,account_monthly,account_balance,approve_date",
+        "payout" => "payout_no,person_no,id_number,name,month,basic_amount,account_amount,total_amount,bank_account,paid_date,status",
+        "certification" => "person_no,year,cert_date,method,result",
+        "suspension" => "person_no,reason,start_month,end_month",
+        "transfer" => "person_no,id_number,direction,counterpart,amount,date",
+        "receipt_book" => "book_no,first_no,last_no,holder,township,issue_date,settle_date,amount_collected,amount_deposited,voided",
+        "fund_ledger" => "account,txn_date,voucher_no,direction,amount,category,counterpart",
+        "id_registry" => "id_number,name,sex,birth_date,township,village,hukou_type,in_school,status,status_date",
+        "death_record" => "id_number,name,death_date,source,record_date",
+        "employee_pension" => "id_number,name,status,start_date,end_date,employer",
+        "inmate" => "id_number,name,start_date,end_date",
+        "interest_rate" => "year,rate",
+        "basic_pension_standard" => "from_month,amount",
+        "tier_subsidy" => "tier,subsidy,central,province,city,county",
+        _ => return None,
+    })
+}

@@ -6,6 +6,7 @@ mod atomic;
 mod audit_closed;
 mod audit_county;
 mod audit_death;
+mod audit_fixtures;
 mod audit_status;
 mod bad_files;
 mod cli;

@@ -30,7 +30,8 @@
 //!   earliest only, each independently (one payment may be PAID_AFTER_DEATH and
 //!   UNCERTIFIED_PAID);
 //! - a prison term covers the months from admission to release, inclusive; an
-//!   employee-pension spell every month it touches; "second year of benefits" is the
+//!   employee-pension spell every month it touches (one marked ended without an end
+//!   date is listed for review, with no amount); "second year of benefits" is the
 //!   calendar year after the start month's; a payment is certified when that year's
 //!   passed certification is dated on or before the payment;
 //! - person columns come from the newest enrollment row, with village, bank account,

@@ -4,6 +4,32 @@
 -- a_expected is the ledger's expected_payout (empty when the ledger has not run);
 -- a_death (death.sql, run just before) is every person's death, from all its sources.
 
+-- A receipt number read as text: an optional prefix and its trailing digits
+-- (`A0012345` → prefix `A`, number 12345), so that prefixed numbers are neither lost
+-- nor confused with another series (docs/rules.md § RECEIPT_GAP).
+-- A number of digits only (the common case, millions of receipts at a large county)
+-- takes the fast path of a cast; the string functions only read the others.
+CREATE OR REPLACE TEMP MACRO receipt_prefix(x) AS CASE WHEN TRY_CAST(x AS UBIGINT) IS NOT NULL THEN ''
+    ELSE rtrim(upper(trim(x)), '0123456789') END;
+CREATE OR REPLACE TEMP MACRO receipt_digits(x) AS substr(upper(trim(x)), length(rtrim(upper(trim(x)), '0123456789')) + 1);
+CREATE OR REPLACE TEMP MACRO receipt_n(x) AS coalesce(TRY_CAST(TRY_CAST(x AS UBIGINT) AS BIGINT),
+                                                      TRY_CAST(receipt_digits(x) AS BIGINT));
+
+-- A place name compared tolerant of how it was typed (docs/rules.md § SHARED_ACCOUNT):
+-- full-width letters and digits folded to half width, every space (both widths)
+-- removed, and the administrative suffixes of a village (村, 村委会, 村民委员会,
+-- 居委会, 居民委员会, 社区, 社区居委会) or a township office (办事处, 人民政府)
+-- stripped, twice for "王村村委会" (a name never becomes empty).
+CREATE OR REPLACE TEMP MACRO place_fold(x) AS regexp_replace(
+    translate(coalesce(x, ''),
+              '０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ（）',
+              '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz()'),
+    '[\s\x{3000}\x{00A0}]+', '', 'g');
+CREATE OR REPLACE TEMP MACRO place_strip(x) AS CASE
+    WHEN regexp_replace(x, '(社区居委会|村民委员会|居民委员会|村委会|居委会|社区|村|办事处|人民政府)$', '') = '' THEN x
+    ELSE regexp_replace(x, '(社区居委会|村民委员会|居民委员会|村委会|居委会|社区|村|办事处|人民政府)$', '') END;
+CREATE OR REPLACE TEMP MACRO norm_place(x) AS place_strip(place_strip(place_fold(x)));
+
 -- Basic pension standard in force per period (newest file wins for a from_month).
 CREATE OR REPLACE TABLE a_std AS
 SELECT from_month,
@@ -28,10 +54,13 @@ FROM id_registry
 QUALIFY row_number() OVER (PARTITION BY id_number ORDER BY _line DESC) = 1;
 
 -- Employee-pension spells and prison terms by ID, as month ranges.
+-- A spell marked ended (终止) without an end date ran for months nobody recorded:
+-- `end_unknown` (docs/rules.md § DUAL_PENSION: for review, never an amount).
 CREATE OR REPLACE TABLE a_emp AS
 SELECT id_number, status, employer, start_date, end_date,
        date_trunc('month', start_date)::DATE AS from_month,
-       date_trunc('month', end_date)::DATE AS to_month
+       date_trunc('month', end_date)::DATE AS to_month,
+       status = 'ended' AND end_date IS NULL AS end_unknown
 FROM employee_pension WHERE start_date <= as_of_end();
 
 CREATE OR REPLACE TABLE a_inmate AS
@@ -154,7 +183,7 @@ ppl AS (
     SELECT p.person_no, p.id_number FROM a_person p JOIN paid USING (person_no) WHERE p.id_valid
 ), spans AS (
     SELECT ppl.person_no, e.from_month AS m0, coalesce(e.to_month, as_of_month()) AS m1,
-           'emp' AS kind, NULL::DATE AS until
+           CASE WHEN e.end_unknown THEN 'emp_unknown' ELSE 'emp' END AS kind, NULL::DATE AS until
     FROM a_emp e JOIN ppl USING (id_number)
     UNION ALL
     SELECT ppl.person_no, i.from_month, coalesce(i.to_month, as_of_month()), 'prison', NULL
@@ -172,6 +201,8 @@ ppl AS (
 )
 SELECT person_no, month,
        bool_or(kind = 'emp') AS emp,
+       -- only an ended spell with no end date touches the month (DUAL_PENSION, for review)
+       bool_or(kind = 'emp_unknown') AS emp_unknown,
        bool_or(kind = 'prison') AS prison,
        -- some suspension (any reason) covers the month
        bool_or(kind LIKE 'susp_%' AND (until IS NULL OR month < until)) AS suspended_month,
@@ -194,7 +225,8 @@ WITH y AS (
            coalesce(x.account_pension, p.appr_account) AS appr_account,
            coalesce(CASE WHEN x.basic_standard > 0 THEN x.basic_standard END, s.amount) AS std_amount,
            c.first_pass,
-           coalesce(v.emp, false) AS emp, coalesce(v.prison, false) AS prison,
+           coalesce(v.emp, false) AS emp, coalesce(v.emp_unknown, false) AS emp_unknown,
+           coalesce(v.prison, false) AS prison,
            coalesce(v.suspended_month, false) AS suspended_month, v.other_until
     FROM y
     LEFT JOIN a_person p USING (person_no)
@@ -207,6 +239,7 @@ WITH y AS (
         b.k > 1 AS f_dup,
         b.k = 1 AND b.death_date IS NOT NULL AND b.month > date_trunc('month', b.death_date) AS f_after_death,
         b.k = 1 AND b.emp AS f_dual,
+        b.k = 1 AND NOT b.emp AND b.emp_unknown AS f_dual_review,
         b.k = 1 AND b.birth IS NOT NULL AND mi(b.month) < mi(b.birth) + p_pension_age() * 12 + 1 AS f_underage,
         b.k = 1 AND b.prison AS f_prison,
         b.k = 1 AND b.other_until IS NOT NULL AND b.paid_date < b.other_until AS f_suspended,
@@ -221,7 +254,7 @@ WITH y AS (
     FROM b
 )
 SELECT * FROM f
-WHERE f_dup OR f_after_death OR f_dual OR f_underage OR f_prison OR f_suspended OR f_uncertified OR f_amount;
+WHERE f_dup OR f_after_death OR f_dual OR f_dual_review OR f_underage OR f_prison OR f_suspended OR f_uncertified OR f_amount;
 
 -- The findings of this run, before identities and statuses are attached.
 CREATE OR REPLACE TABLE a_raw (
