@@ -286,10 +286,10 @@ fn estimate_dup_weights() {
         let s = fx.session();
         let month = NaiveDate::from_ymd_opt(cfg.through_year, cfg.through_month, 1).expect("month");
         pension::audit::engine::prepare(&s.conn, month, &Default::default(), None).expect("prelude");
-        for (a, b, levels, score) in pension::audit::dup::candidate_levels(&s.conn).expect("pairs") {
+        for (a, b, levels, score, aside) in pension::audit::dup::candidate_levels(&s.conn).expect("pairs") {
             let same = matches!((group_of.get(a.as_str()), group_of.get(b.as_str())), (Some(x), Some(y)) if x == y);
-            labelled.push((levels, same));
-            scored.push((score, same, a, b, levels));
+            labelled.push((levels, same, aside));
+            scored.push((score, same, a, b, levels, aside));
         }
     }
     let header = format!(
@@ -297,14 +297,22 @@ fn estimate_dup_weights() {
          # Estimated by `cargo test --test integration estimate_dup_weights -- --ignored\n\
          # --nocapture` on the candidate pairs of the blocking in two synthetic counties\n\
          # ({persons} persons, seeds 7 and 8), labelled by the answer key: m is the share\n\
-         # of pairs of one person at that level, u the share of pairs of two persons.\n"
+         # of pairs of one person at that level, u the share of pairs of two persons\n\
+         # (rules in pipeline/audit/dup.rs, estimate_weights).\n"
     );
     println!("{}", pension::audit::dup::estimate_weights(&labelled, &header));
+    if let Ok(path) = std::env::var("DUP_PAIRS_OUT") {
+        let text: String = scored
+            .iter()
+            .map(|s| format!("{},{},{},{},{}\n", u8::from(s.1), u8::from(s.5), s.2, s.3, s.4.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(",")))
+            .collect();
+        std::fs::write(path, text).expect("pairs file");
+    }
     scored.sort_by(|x, y| y.0.total_cmp(&x.0));
     let min_match = scored.iter().filter(|s| s.1).map(|s| s.0).fold(f64::MAX, f64::min);
-    let max_non = scored.iter().filter(|s| !s.1).map(|s| s.0).fold(f64::MIN, f64::max);
+    let max_non = scored.iter().filter(|s| !s.1 && !s.5).map(|s| s.0).fold(f64::MIN, f64::max);
     println!("# lowest score of a pair of one person {min_match:.2}; highest of two persons {max_non:.2}");
-    for s in scored.iter().filter(|s| s.0 > max_non - 6.0 || s.1 && s.0 < min_match + 3.0).take(40) {
+    for s in scored.iter().filter(|s| !s.5 && (!s.1 && s.0 > max_non - 3.0 || s.1 && s.0 < min_match + 1.0)).take(40) {
         println!("# {:.2} {} {} {} {:?}", s.0, s.1, s.2, s.3, s.4);
     }
 }

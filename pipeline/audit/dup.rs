@@ -7,8 +7,11 @@
 //!    common: surname sound + birth date; surname sound + given-name sounds (in any
 //!    order) + birth year, and the same + birth month-day (one wrong digit of the
 //!    date breaks only one of them); given-name sounds + birth date (a mistyped
-//!    surname); the ID number's region and birth date; phone; bank card. No key
-//!    holds the township: a move does not hide a duplicate. A block larger than
+//!    surname); phone; bank card. No key holds the township: a move does not hide
+//!    a duplicate. (The ID number's region and birth date is not a key: at a
+//!    million persons its blocks hold some 40 records each, 2·10⁷ pairs, and every
+//!    pair it alone brings has different names in sound and writing, which never
+//!    reach the threshold.) A block larger than
 //!    [`MAX_BLOCK`] (a clerk's phone typed for a whole village) is not paired; the
 //!    other keys still are, so the work stays near-linear in the population.
 //! 2. **Comparison.** Each pair gets one level per field — name (same, sounds the
@@ -59,7 +62,7 @@ pub const FIELDS: &[(&str, &[&str])] = &[
     ("phone", &["same", "different", "missing"]),
     ("bank", &["same", "different", "missing"]),
     ("address", &["same", "different", "missing"]),
-    ("register", &["one_unregistered", "same_registered_name", "two_registered_persons", "neither"]),
+    ("register", &["one_unregistered", "same_registered_name", "neither"]),
 ];
 
 const NAME: usize = 0;
@@ -83,8 +86,8 @@ struct Rec {
     id: String,
     id_valid: bool,
     registered: bool,
-    /// The register's name, folded (when registered).
-    reg_name: Option<Box<[char]>>,
+    /// Hash of the register's name, folded (0: not registered).
+    reg_name: u64,
     name: String,
     folded: Box<[char]>,
     sounds: Box<[Sound]>,
@@ -147,31 +150,89 @@ impl Weights {
     }
 }
 
-/// m and u estimated from labelled pairs (true: one person), as the text of a
-/// weights file. Each proportion is smoothed by half a pair per level, so a level
-/// never seen still gets a finite weight.
-pub fn estimate_weights(pairs: &[(Levels, bool)], header: &str) -> String {
+/// Fields whose levels are ordered from most to least alike (the last level of
+/// birth, phone, bank card and address, "missing", stands apart).
+fn ordered_levels(field: usize) -> usize {
+    match field {
+        BIRTH | PHONE | BANK | ADDRESS | SEX => FIELDS[field].1.len() - 1,
+        REGISTER => 0,
+        _ => FIELDS[field].1.len(),
+    }
+}
+
+/// m and u estimated from labelled pairs (levels, one person?, excluded by the
+/// register rule?), as the text of a weights file:
+/// - u counts every compared pair of two persons, those the register rule sets
+///   aside too (they are what the blocking brings), except for the register field
+///   itself, estimated on the pairs the rule leaves;
+/// - each share is smoothed by half a pair per level; a level seen in neither class
+///   gets m = u (weight 0: no evidence), one never seen among pairs of one person
+///   cannot weigh for a match, one never seen among pairs of two cannot weigh
+///   against;
+/// - along an ordered field (name: same, sounds, written alike, swapped, one apart,
+///   different; birth date; place; sex; phone, bank card, address: same before
+///   different) a more alike level never weighs less than a less alike one:
+///   adjacent levels that would are pooled (pool-adjacent-violators), so an
+///   artefact of the sample (say, no pair of one person in the same township but
+///   another village) cannot make "closer" count against a match.
+pub fn estimate_weights(all: &[(Levels, bool, bool)], header: &str) -> String {
     let mut out = String::from(header);
-    let n_m = pairs.iter().filter(|p| p.1).count();
-    let n_u = pairs.len() - n_m;
-    out.push_str(&format!("# pairs: {n_m} of one person (m), {n_u} of two (u)\n"));
+    let kept: Vec<(Levels, bool)> = all.iter().filter(|p| !p.2).map(|p| (p.0, p.1)).collect();
+    let every: Vec<(Levels, bool)> = all.iter().map(|p| (p.0, p.1)).collect();
+    out.push_str(&format!(
+        "# pairs: {} of one person (m), {} of two (u), {} of them set aside by the register rule\n",
+        every.iter().filter(|p| p.1).count(),
+        every.iter().filter(|p| !p.1).count(),
+        all.iter().filter(|p| p.2).count()
+    ));
     for (f, (field, levels)) in FIELDS.iter().enumerate() {
+        let pairs = if f == REGISTER { &kept } else { &every };
+        let n_m = pairs.iter().filter(|p| p.1).count();
+        let n_u = pairs.len() - n_m;
         out.push_str(&format!("\n[{field}]\n"));
         let k = levels.len() as f64;
-        for (x, level) in levels.iter().enumerate() {
-            let count = |is: bool| {
-                pairs
-                    .iter()
-                    .filter(|p| p.1 == is && p.0[f] as usize == x)
-                    .count()
-            };
-            let (cm, cu) = (count(true), count(false));
-            let m = (cm as f64 + 0.5) / (n_m as f64 + 0.5 * k);
-            let u = (cu as f64 + 0.5) / (n_u as f64 + 0.5 * k);
-            out.push_str(&format!(
-                "{level} = {{ m = {m:.6}, u = {u:.6} }}  # {cm} / {cu} pairs, weight {:.2}\n",
-                (m / u).log2()
-            ));
+        let share = |c: usize, n: usize| (c as f64 + 0.5) / (n as f64 + 0.5 * k);
+        let counts: Vec<(usize, usize)> = (0..levels.len())
+            .map(|x| {
+                let count = |is: bool| pairs.iter().filter(|p| p.1 == is && p.0[f] as usize == x).count();
+                (count(true), count(false))
+            })
+            .collect();
+        // Pools of adjacent ordered levels: (first, last, m count, u count).
+        let mut pools: Vec<(usize, usize, usize, usize)> = Vec::new();
+        for (x, &(cm, cu)) in counts.iter().enumerate() {
+            pools.push((x, x, cm, cu));
+            while pools.len() >= 2 && x < ordered_levels(f) {
+                let (p, q) = (pools[pools.len() - 2], pools[pools.len() - 1]);
+                let w = |c: (usize, usize, usize, usize)| (share(c.2, n_m) / share(c.3, n_u)).log2();
+                if w(p) >= w(q) || q.0 != p.1 + 1 || p.2 + p.3 == 0 && q.2 + q.3 == 0 {
+                    break;
+                }
+                pools.pop();
+                pools.pop();
+                pools.push((p.0, q.1, p.2 + q.2, p.3 + q.3));
+            }
+        }
+        for &(first, last, pm, pu) in &pools {
+            for x in first..=last {
+                let (cm, cu) = counts[x];
+                let (m, u) = match (pm, pu) {
+                    (0, 0) => (share(0, n_m + n_u), share(0, n_m + n_u)),
+                    (0, _) => (share(0, n_m).min(share(pu, n_u)), share(pu, n_u)),
+                    (_, 0) => (share(pm, n_m), share(0, n_u).min(share(pm, n_m))),
+                    _ => (share(pm, n_m), share(pu, n_u)),
+                };
+                let pooled = if first == last {
+                    String::new()
+                } else {
+                    format!(", pooled with {}..{}", levels[first], levels[last])
+                };
+                out.push_str(&format!(
+                    "{} = {{ m = {m:.6}, u = {u:.6} }}  # {cm} / {cu} pairs{pooled}, weight {:.2}\n",
+                    levels[x],
+                    (m / u).log2()
+                ));
+            }
         }
     }
     out
@@ -248,7 +309,7 @@ fn load(conn: &Connection, places: &mut Vec<String>) -> Result<Vec<Rec>, AuditEr
             id: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
             id_valid: r.get(9)?,
             registered: r.get(2)?,
-            reg_name: reg_name.map(|n| names::normalize(&n).chars().collect()),
+            reg_name: hash_text(reg_name.map(|n| names::normalize(&n))),
             name,
             folded,
             sounds,
@@ -313,11 +374,6 @@ fn keys(r: &Rec, out: &mut Vec<u64>) {
             buf.extend(birth.num_days_from_ce().to_le_bytes());
             push(&mut buf);
         }
-    }
-    if r.id_valid && r.id.len() == 18 {
-        buf.push(5);
-        buf.extend(&r.id.as_bytes()[..14]);
-        push(&mut buf);
     }
     for (tag, h) in [(6u8, r.phone), (7u8, r.bank)] {
         if h != 0 {
@@ -413,8 +469,14 @@ fn name_level(a: &Rec, b: &Rec) -> u8 {
 
 /// Whether two dates' YYYYMMDD differ in exactly one digit.
 fn one_digit(a: NaiveDate, b: NaiveDate) -> bool {
-    let (x, y) = (a.format("%Y%m%d").to_string(), b.format("%Y%m%d").to_string());
-    x.bytes().zip(y.bytes()).filter(|(p, q)| p != q).count() == 1
+    let num = |d: NaiveDate| d.year() as u32 * 10_000 + d.month() * 100 + d.day();
+    let (mut x, mut y, mut differ) = (num(a), num(b), 0);
+    while x > 0 || y > 0 {
+        differ += u32::from(x % 10 != y % 10);
+        x /= 10;
+        y /= 10;
+    }
+    differ == 1
 }
 
 fn birth_level(a: &Rec, b: &Rec) -> u8 {
@@ -444,6 +506,13 @@ fn same_or_missing(a: u64, b: u64) -> u8 {
     }
 }
 
+/// Both IDs in the public-security register under names that differ after
+/// folding: the register holds two persons (twins, a couple, namesakes of one
+/// birth date), and the pair is never a match.
+fn two_registered_persons(a: &Rec, b: &Rec) -> bool {
+    a.registered && b.registered && a.reg_name != b.reg_name
+}
+
 fn compare(a: &Rec, b: &Rec) -> Levels {
     let sex = match (a.sex, b.sex) {
         (Some(x), Some(y)) if x == y => 0,
@@ -457,9 +526,8 @@ fn compare(a: &Rec, b: &Rec) -> Levels {
     };
     let register = match (a.registered, b.registered) {
         (true, false) | (false, true) => 0,
-        (true, true) if a.reg_name.is_some() && a.reg_name == b.reg_name => 1,
-        (true, true) => 2,
-        (false, false) => 3,
+        (true, true) => 1,
+        (false, false) => 2,
     };
     [
         name_level(a, b),
@@ -524,7 +592,6 @@ fn explain(a: &Rec, b: &Rec, l: &Levels, score: f64, places: &[String]) -> Strin
             format!("ID {unknown} not in the public-security register (id_registry)")
         }
         1 => "both IDs registered under the same name (duplicate hukou?)".into(),
-        2 => "the register holds them as two persons".into(),
         _ => "neither ID in the register".into(),
     });
     format!("{}; score {score:.1}", why.join(", "))
@@ -539,11 +606,12 @@ fn find(parent: &mut [usize], mut x: usize) -> usize {
 }
 
 /// Every candidate pair of the blocking with its levels and score, and the blocking
-/// statistics. The same valid ID enrolled twice is DUP_ID's, not compared here.
-fn scored_pairs(recs: &[Rec]) -> (Vec<(u32, u32, Levels, f64)>, DupStats) {
+/// statistics. The same valid ID enrolled twice is DUP_ID's, not compared; two
+/// persons of the register are two persons: marked set aside (true), never a match.
+fn scored_pairs(recs: &[Rec]) -> (Vec<(u32, u32, Levels, f64, bool)>, DupStats) {
     let (pairs, blocks, skipped) = candidate_pairs(recs);
     let w = weights();
-    let scored: Vec<(u32, u32, Levels, f64)> = pairs
+    let scored: Vec<(u32, u32, Levels, f64, bool)> = pairs
         .par_iter()
         .filter_map(|&p| {
             let (i, j) = ((p >> 32) as u32, p as u32);
@@ -552,7 +620,7 @@ fn scored_pairs(recs: &[Rec]) -> (Vec<(u32, u32, Levels, f64)>, DupStats) {
                 return None;
             }
             let l = compare(a, b);
-            Some((i, j, l, w.score(&l)))
+            Some((i, j, l, w.score(&l), two_registered_persons(a, b)))
         })
         .collect();
     let stats = DupStats {
@@ -565,16 +633,18 @@ fn scored_pairs(recs: &[Rec]) -> (Vec<(u32, u32, Levels, f64)>, DupStats) {
     (scored, stats)
 }
 
-/// The candidate pairs of the warehouse as (person_no, person_no, levels, score):
-/// what the weights are estimated on (needs the audit's `a_person`).
-pub fn candidate_levels(conn: &Connection) -> Result<Vec<(String, String, Levels, f64)>, AuditError> {
+/// The candidate pairs of the warehouse as (person_no, person_no, levels, score,
+/// set aside by the register rule): what the weights are estimated on (needs the
+/// audit's `a_person`).
+#[allow(clippy::type_complexity)]
+pub fn candidate_levels(conn: &Connection) -> Result<Vec<(String, String, Levels, f64, bool)>, AuditError> {
     let mut places = Vec::new();
     let recs = load(conn, &mut places)?;
     let (scored, _) = scored_pairs(&recs);
     Ok(scored
         .into_iter()
-        .map(|(i, j, l, s)| {
-            (recs[i as usize].person_no.clone(), recs[j as usize].person_no.clone(), l, s)
+        .map(|(i, j, l, s, aside)| {
+            (recs[i as usize].person_no.clone(), recs[j as usize].person_no.clone(), l, s, aside)
         })
         .collect())
 }
@@ -588,8 +658,8 @@ pub fn run(conn: &Connection, params: &AuditParams) -> Result<DupStats, AuditErr
     let threshold = f64::from(params.dup_threshold);
     let matched: HashMap<(u32, u32), String> = scored
         .iter()
-        .filter(|p| p.3 >= threshold)
-        .map(|&(i, j, l, s)| {
+        .filter(|p| p.3 >= threshold && !p.4)
+        .map(|&(i, j, l, s, _)| {
             let why = explain(&recs[i as usize], &recs[j as usize], &l, s, &places);
             ((i, j), why)
         })
@@ -658,7 +728,7 @@ mod tests {
     fn built_in_weights_parse_and_separate_the_levels() {
         let w = parse_weights(WEIGHTS_TOML).expect("parses");
         assert!(w.w[NAME][0] > w.w[NAME][5], "same name weighs more than different");
-        assert!(w.w[REGISTER][2] < 0.0, "two registered persons weigh against");
+        assert!(w.w[REGISTER][0] > 0.0, "an unregistered ID beside a registered one weighs for");
     }
 
     #[test]

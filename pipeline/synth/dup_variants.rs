@@ -220,13 +220,9 @@ impl Builder<'_> {
         let t = self.geo.villages[e.village].township;
         let n = self.geo.townships.len();
         for other in [(t + 1) % n, (t + n - 1) % n] {
-            let used: Vec<usize> = self.geo.townships[other]
-                .villages
-                .iter()
-                .copied()
-                .filter(|&v| self.es.iter().any(|x| x.village == v))
-                .collect();
-            if let Some(&v) = used.choose(rng) {
+            // A township's first village is populated in a county of any size
+            // (Geo::used_villages).
+            if let Some(&v) = self.geo.townships[other].villages.first() {
                 e.village = v;
                 e.address = address(rng, self.geo, v);
                 e.person_no = self.person_no(v);
