@@ -21,7 +21,7 @@ use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::{address, Builder, Enrollment, Look};
+use super::{address, Builder, Enrollment, Look, Person, OTHER_REGIONS};
 use crate::audit::names as product;
 
 /// How a planted duplicate's second enrollment differs from the first.
@@ -41,7 +41,7 @@ pub enum DupVariant {
 }
 
 impl DupVariant {
-    /// The order planted pairs cycle through.
+    /// The order in which variants are tried (the least planted first).
     pub const CYCLE: [DupVariant; 9] = [
         DupVariant::Homophone,
         DupVariant::SecondRegisteredId,
@@ -104,10 +104,11 @@ fn shape_alike(c: char) -> Option<char> {
         .find(|&s| !product::readings(s).iter().any(|r| sounds.contains(r)))
 }
 
-/// The name with one given-name character (the last that can be) replaced by `f`.
+/// The name with one character replaced by `f`: the last given-name character that
+/// can be, else the surname.
 fn replace_one(name: &str, f: impl Fn(char) -> Option<char>) -> Option<String> {
     let mut cs: Vec<char> = name.chars().collect();
-    let i = (1..cs.len()).rev().find(|&i| f(cs[i]).is_some())?;
+    let i = (1..cs.len()).rev().chain(0..1).find(|&i| f(cs[i]).is_some())?;
     cs[i] = f(cs[i])?;
     Some(cs.into_iter().collect())
 }
@@ -153,53 +154,91 @@ impl Builder<'_> {
         ChaCha8Rng::seed_from_u64(base.random::<u64>() ^ salt)
     }
 
-    /// Applies `want` (or, when this person's name or birth date cannot carry it,
-    /// the next variant of the cycle that can) to the fabricated second enrollment
-    /// `second` of enrollment `k`, and says which it applied.
-    pub(super) fn apply_dup_variant(
-        &mut self,
-        k: usize,
-        second: &mut Enrollment,
-        want: usize,
-    ) -> DupVariant {
+    /// The second enrollment of a DUP_PERSON pair planted on enrollment `k`, and how
+    /// it differs: the variant planted least often so far that this person's name
+    /// and birth date can carry (so a small county still gets every variant), tried
+    /// in the order of [`DupVariant::CYCLE`].
+    pub(super) fn plant_dup_person(&mut self, k: usize, counts: &mut [usize; 9]) -> (Enrollment, DupVariant) {
+        let mut second = self.second_enrollment(k);
+        let mut order: Vec<usize> = (0..DupVariant::CYCLE.len()).collect();
+        order.sort_by_key(|&i| (counts[i], !self.can_carry(k, DupVariant::CYCLE[i]), i));
+        for i in order {
+            if self.try_variant(k, &mut second, DupVariant::CYCLE[i]) {
+                counts[i] += 1;
+                return (second, DupVariant::CYCLE[i]);
+            }
+        }
+        // Unreachable in practice (a second registered ID always fits).
         let p = self.pop.persons[self.es[k].person as usize].clone();
         let mut rng = self.variant_rng(k as u64);
-        let cycle = &DupVariant::CYCLE;
-        for step in 0..cycle.len() {
-            let v = cycle[(want + step) % cycle.len()];
-            let (name, birth) = match v {
-                DupVariant::SecondRegisteredId => continue,
-                DupVariant::Traditional => (super::names::traditional_variant(&p.name), Some(p.birth)),
-                DupVariant::Homophone => (replace_one(&p.name, homophone), Some(p.birth)),
-                DupVariant::ShapeAlike => (replace_one(&p.name, shape_alike), Some(p.birth)),
-                DupVariant::VariantForm => (replace_one(&p.name, product::to_variant), Some(p.birth)),
-                DupVariant::SwappedGiven => (swap_given(&p.name), Some(p.birth)),
-                DupVariant::BirthDigit => (Some(p.name.clone()), one_digit_off(&mut rng, p.birth)),
-                DupVariant::DayMonthSwap => (Some(p.name.clone()), day_month_swapped(p.birth)),
-                DupVariant::MovedTownship => {
-                    if !self.move_to_next_township(second, &mut rng) {
-                        continue;
-                    }
-                    (Some(p.name.clone()), Some(p.birth))
-                }
-            };
-            let (Some(name), Some(birth)) = (name, birth) else {
-                continue;
-            };
-            // A new spelling or date must not be another real person's.
-            let new = product::normalize(&name) != product::normalize(&p.name) || birth != p.birth;
-            if new && !self.pop.claim_name(&name, birth) {
-                continue;
-            }
-            second.name_text = name;
-            second.birth_text = birth;
-            second.id_text = self.fabricated_id(&p.id[..6], birth, p.male, &mut rng);
-            second.pay_id = second.id_text.clone();
-            return v;
-        }
         second.id_text = self.fabricated_id(&p.id[..6], p.birth, p.male, &mut rng);
         second.pay_id = second.id_text.clone();
-        DupVariant::Traditional
+        (second, DupVariant::Traditional)
+    }
+
+    /// Whether enrollment `k`'s name and birth date can carry the variant `v` (a
+    /// homophone needs a character that has one, a swap two given-name characters …).
+    pub(super) fn can_carry(&self, k: usize, v: DupVariant) -> bool {
+        let p = &self.pop.persons[self.es[k].person as usize];
+        match v {
+            DupVariant::Traditional => super::names::traditional_variant(&p.name).is_some(),
+            DupVariant::Homophone => replace_one(&p.name, homophone).is_some(),
+            DupVariant::ShapeAlike => replace_one(&p.name, shape_alike).is_some(),
+            DupVariant::VariantForm => replace_one(&p.name, product::to_variant).is_some(),
+            DupVariant::SwappedGiven => swap_given(&p.name).is_some(),
+            DupVariant::DayMonthSwap => day_month_swapped(p.birth).is_some(),
+            DupVariant::SecondRegisteredId | DupVariant::BirthDigit | DupVariant::MovedTownship => true,
+        }
+    }
+
+    /// Makes `second` differ from enrollment `k` by `v`, if this person can carry it.
+    fn try_variant(&mut self, k: usize, second: &mut Enrollment, v: DupVariant) -> bool {
+        let p = self.pop.persons[self.es[k].person as usize].clone();
+        let mut rng = self.variant_rng(k as u64);
+        let (name, birth) = match v {
+            DupVariant::SecondRegisteredId => {
+                let region = OTHER_REGIONS[self.rng.random_range(0..9)].0;
+                let id = self.pop.new_id(&mut self.rng, region, p.birth, p.male);
+                let clone = Person {
+                    id: id.clone(),
+                    special: true,
+                    spouse: None,
+                    twin_of: None,
+                    ..p
+                };
+                second.person = self.pop.push(clone);
+                self.person_used.push(true);
+                second.id_text = id.clone();
+                second.pay_id = id;
+                return true;
+            }
+            DupVariant::Traditional => (super::names::traditional_variant(&p.name), Some(p.birth)),
+            DupVariant::Homophone => (replace_one(&p.name, homophone), Some(p.birth)),
+            DupVariant::ShapeAlike => (replace_one(&p.name, shape_alike), Some(p.birth)),
+            DupVariant::VariantForm => (replace_one(&p.name, product::to_variant), Some(p.birth)),
+            DupVariant::SwappedGiven => (swap_given(&p.name), Some(p.birth)),
+            DupVariant::BirthDigit => (Some(p.name.clone()), one_digit_off(&mut rng, p.birth)),
+            DupVariant::DayMonthSwap => (Some(p.name.clone()), day_month_swapped(p.birth)),
+            DupVariant::MovedTownship => {
+                if !self.move_to_next_township(second, &mut rng) {
+                    return false;
+                }
+                (Some(p.name.clone()), Some(p.birth))
+            }
+        };
+        let (Some(name), Some(birth)) = (name, birth) else {
+            return false;
+        };
+        // A new spelling or date must not be another real person's.
+        let new = product::normalize(&name) != product::normalize(&p.name) || birth != p.birth;
+        if new && !self.pop.claim_name(&name, birth) {
+            return false;
+        }
+        second.name_text = name;
+        second.birth_text = birth;
+        second.id_text = self.fabricated_id(&p.id[..6], birth, p.male, &mut rng);
+        second.pay_id = second.id_text.clone();
+        true
     }
 
     /// An ID number of the region, birth date and sex that nobody holds.
@@ -282,5 +321,21 @@ impl Builder<'_> {
                 self.es[ks].address = self.es[k].address.clone();
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variants_of_names_and_dates() {
+        assert_eq!(homophone('平'), Some('萍'));
+        assert_eq!(shape_alike('淑'), Some('椒'));
+        assert_eq!(replace_one("王芳", |c| shape_alike(c)).as_deref(), Some("王芬"));
+        assert_eq!(swap_given("吴建国").as_deref(), Some("吴国建"));
+        assert_eq!(replace_one("李波峰", product::to_variant).as_deref(), Some("李波峯"));
+        let d = NaiveDate::from_ymd_opt(1955, 3, 8).expect("date");
+        assert_eq!(day_month_swapped(d), NaiveDate::from_ymd_opt(1955, 8, 3));
     }
 }

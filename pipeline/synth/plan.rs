@@ -677,29 +677,16 @@ impl Builder<'_> {
         // DUP_PERSON: as many pairs as the other cases (at least one of each
         // variant), each differing in one way a clerk's second record really does.
         let dup_groups = n.max(DupVariant::CYCLE.len());
-        for (j, k) in self.pick(dup_groups, fits).into_iter().enumerate() {
-            let mut second = self.second_enrollment(k);
-            let want = j % DupVariant::CYCLE.len();
-            let variant = if DupVariant::CYCLE[want] == DupVariant::SecondRegisteredId {
-                let p = self.pop.persons[self.es[k].person as usize].clone();
-                let region = OTHER_REGIONS[self.rng.random_range(0..9)].0;
-                let id = self.pop.new_id(&mut self.rng, region, p.birth, p.male);
-                let clone = super::population::Person {
-                    id: id.clone(),
-                    special: true,
-                    spouse: None,
-                    twin_of: None,
-                    ..p
-                };
-                let ci = self.pop.push(clone);
-                self.person_used.push(true);
-                second.person = ci;
-                second.id_text = id.clone();
-                second.pay_id = id;
-                DupVariant::SecondRegisteredId
-            } else {
-                self.apply_dup_variant(k, &mut second, want)
-            };
+        let mut counts = [0usize; 9];
+        // One person for each variant who can carry it, then the rest at random.
+        let mut picks = Vec::new();
+        for v in DupVariant::CYCLE {
+            picks.extend(self.pick(1, |b, k| fits(b, k) && b.can_carry(k, v)));
+        }
+        let rest = dup_groups.saturating_sub(picks.len());
+        picks.extend(self.pick(rest, fits));
+        for k in picks {
+            let (second, variant) = self.plant_dup_person(k, &mut counts);
             self.add_pair(k, second, Inj::DupPerson { variant });
         }
     }
