@@ -63,12 +63,25 @@ const fn e(
     card: &'static str,
     address: &'static str,
 ) -> E {
-    E { no, name, male, birth, id, registered, town: place.0, village: place.1, phone, card, address }
+    E {
+        no,
+        name,
+        male,
+        birth,
+        id,
+        registered,
+        town: place.0,
+        village: place.1,
+        phone,
+        card,
+        address,
+    }
 }
 
 const R: &str = "411725";
 
 /// (enrollments, the groups DUP_PERSON must find).
+#[rustfmt::skip]
 fn county() -> (Vec<E>, Vec<Vec<&'static str>>) {
     let es = vec![
         e("D01", "武平淑", false, "1962-04-17", (R, "1962-04-17", 22), Some("武平淑"), LJ, "13900000101", "6217000000000101", "确山县盘龙街道李集村1组1号"),
@@ -119,14 +132,19 @@ fn id_of(e: &E) -> String {
 }
 
 fn files(dir: &Path, es: &[E]) -> Vec<PathBuf> {
-    let mut reg = String::from("公民身份号码,姓名,性别,出生日期,乡镇(街道),村(居),户籍性质,户籍状态,状态日期\n");
+    let mut reg = String::from(
+        "公民身份号码,姓名,性别,出生日期,乡镇(街道),村(居),户籍性质,户籍状态,状态日期\n",
+    );
     let mut enr = String::from("个人编号,公民身份号码,姓名,性别,出生日期,户籍性质,乡镇(街道),村(居),参保日期,缴费档次,银行账号,三方协议,联系电话,居住地址\n");
     for (k, e) in es.iter().enumerate() {
         let sex = if e.male { "男" } else { "女" };
         let no = format!("41172500{:08}", k + 1);
         let id = id_of(e);
         if let Some(name) = e.registered {
-            reg.push_str(&format!("{id},{name},{sex},{},{},{},农业,正常,\n", e.id.1, e.town, e.village));
+            reg.push_str(&format!(
+                "{id},{name},{sex},{},{},{},农业,正常,\n",
+                e.id.1, e.town, e.village
+            ));
         }
         enr.push_str(&format!(
             "{no},{id},{},{sex},{},农业,{},{},2015-03-{:02},300,{},是,{},{}\n",
@@ -219,18 +237,41 @@ fn dup_person_recall_on_a_synthetic_county() {
     const SEED: u64 = 20_261_201;
     let fx = Fixture::new();
     let data = fx.dir.path().join("county");
-    let cfg = pension::synth::SynthConfig { persons: PERSONS, seed: SEED, ..Default::default() };
+    let cfg = pension::synth::SynthConfig {
+        persons: PERSONS,
+        seed: SEED,
+        ..Default::default()
+    };
     pension::synth::generate(&cfg, &data).expect("the synthetic county generates");
     let truth = truth_groups(&data);
     let notes = std::fs::read_to_string(data.join("_truth/ground_truth.csv")).expect("truth");
-    for variant in ["homophone", "shape-alike", "variant form", "traditional", "digit mistyped", "day and month swapped", "neighbouring township", "swapped", "duplicate hukou"] {
-        assert!(notes.contains(variant), "no planted pair of the variant {variant}");
+    for variant in [
+        "homophone",
+        "shape-alike",
+        "variant form",
+        "traditional",
+        "digit mistyped",
+        "day and month swapped",
+        "neighbouring township",
+        "swapped",
+        "duplicate hukou",
+    ] {
+        assert!(
+            notes.contains(variant),
+            "no planted pair of the variant {variant}"
+        );
     }
     let looks = std::fs::read_to_string(data.join("_truth/lookalikes.csv")).expect("looks");
-    assert!(looks.contains("twins_names_sound_alike"), "no twins with names that sound alike");
+    assert!(
+        looks.contains("twins_names_sound_alike"),
+        "no twins with names that sound alike"
+    );
     ingest_all(&fx, &[data.clone()]);
     let t = Instant::now();
-    audit_month(&fx, &format!("{}-{:02}", cfg.through_year, cfg.through_month));
+    audit_month(
+        &fx,
+        &format!("{}-{:02}", cfg.through_year, cfg.through_month),
+    );
     let secs = t.elapsed().as_secs_f64();
     let found: BTreeSet<String> = fx
         .rows("SELECT person_no FROM findings WHERE check_code = 'DUP_PERSON'")
@@ -241,7 +282,12 @@ fn dup_person_recall_on_a_synthetic_county() {
     let missed: Vec<_> = planted.difference(&found).collect();
     let extra: Vec<_> = found.difference(&planted).collect();
     let recall = 1.0 - missed.len() as f64 / planted.len() as f64;
-    eprintln!("DUP_PERSON at {PERSONS} persons: {} planted, recall {:.1} %, {} extra; audit {secs:.1} s", planted.len(), recall * 100.0, extra.len());
+    eprintln!(
+        "DUP_PERSON at {PERSONS} persons: {} planted, recall {:.1} %, {} extra; audit {secs:.1} s",
+        planted.len(),
+        recall * 100.0,
+        extra.len()
+    );
     assert!(recall >= 0.99, "recall {recall:.3}: missed {missed:?}");
     assert!(extra.is_empty(), "paired but not one person: {extra:?}");
 }
@@ -250,13 +296,22 @@ fn dup_person_recall_on_a_synthetic_county() {
 fn truth_groups(data: &Path) -> BTreeMap<String, Vec<String>> {
     let mut r = csv::Reader::from_path(data.join("_truth/ground_truth.csv")).expect("truth");
     let h = r.headers().expect("header").clone();
-    let col = |name: &str| h.iter().position(|x| x.trim_start_matches('\u{feff}') == name).expect(name);
+    let col = |name: &str| {
+        h.iter()
+            .position(|x| x.trim_start_matches('\u{feff}') == name)
+            .expect(name)
+    };
     let (code, no, note) = (col("check_code"), col("person_no"), col("note"));
     let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for rec in r.records() {
         let rec = rec.expect("row");
         if &rec[code] == "DUP_PERSON" {
-            let g = rec[note].rsplit("(group ").next().unwrap_or("").trim_end_matches(')').to_string();
+            let g = rec[note]
+                .rsplit("(group ")
+                .next()
+                .unwrap_or("")
+                .trim_end_matches(')')
+                .to_string();
             groups.entry(g).or_default().push(rec[no].to_string());
         }
     }
@@ -269,13 +324,20 @@ fn truth_groups(data: &Path) -> BTreeMap<String, Vec<String>> {
 #[test]
 #[ignore]
 fn estimate_dup_weights() {
-    let persons: u32 = std::env::var("DUP_PERSONS").ok().and_then(|s| s.parse().ok()).unwrap_or(20_000);
+    let persons: u32 = std::env::var("DUP_PERSONS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20_000);
     let mut labelled = Vec::new();
     let mut scored = Vec::new();
     for seed in [7u64, 8] {
         let fx = Fixture::new();
         let data = fx.dir.path().join("county");
-        let cfg = pension::synth::SynthConfig { persons, seed, ..Default::default() };
+        let cfg = pension::synth::SynthConfig {
+            persons,
+            seed,
+            ..Default::default()
+        };
         pension::synth::generate(&cfg, &data).expect("synth");
         let truth = truth_groups(&data);
         let group_of: BTreeMap<&str, &str> = truth
@@ -285,8 +347,11 @@ fn estimate_dup_weights() {
         ingest_all(&fx, &[data.clone()]);
         let s = fx.session();
         let month = NaiveDate::from_ymd_opt(cfg.through_year, cfg.through_month, 1).expect("month");
-        pension::audit::engine::prepare(&s.conn, month, &Default::default(), None).expect("prelude");
-        for (a, b, levels, score, aside) in pension::audit::dup::candidate_levels(&s.conn).expect("pairs") {
+        pension::audit::engine::prepare(&s.conn, month, &Default::default(), None)
+            .expect("prelude");
+        for (a, b, levels, score, aside) in
+            pension::audit::dup::candidate_levels(&s.conn).expect("pairs")
+        {
             let same = matches!((group_of.get(a.as_str()), group_of.get(b.as_str())), (Some(x), Some(y)) if x == y);
             labelled.push((levels, same, aside));
             scored.push((score, same, a, b, levels, aside));
@@ -300,19 +365,46 @@ fn estimate_dup_weights() {
          # of pairs of one person at that level, u the share of pairs of two persons\n\
          # (rules in pipeline/audit/dup.rs, estimate_weights).\n"
     );
-    println!("{}", pension::audit::dup::estimate_weights(&labelled, &header));
+    println!(
+        "{}",
+        pension::audit::dup::estimate_weights(&labelled, &header)
+    );
     if let Ok(path) = std::env::var("DUP_PAIRS_OUT") {
         let text: String = scored
             .iter()
-            .map(|s| format!("{},{},{},{},{}\n", u8::from(s.1), u8::from(s.5), s.2, s.3, s.4.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(",")))
+            .map(|s| {
+                format!(
+                    "{},{},{},{},{}\n",
+                    u8::from(s.1),
+                    u8::from(s.5),
+                    s.2,
+                    s.3,
+                    s.4.iter()
+                        .map(|x| x.to_string())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                )
+            })
             .collect();
         std::fs::write(path, text).expect("pairs file");
     }
     scored.sort_by(|x, y| y.0.total_cmp(&x.0));
-    let min_match = scored.iter().filter(|s| s.1).map(|s| s.0).fold(f64::MAX, f64::min);
-    let max_non = scored.iter().filter(|s| !s.1 && !s.5).map(|s| s.0).fold(f64::MIN, f64::max);
+    let min_match = scored
+        .iter()
+        .filter(|s| s.1)
+        .map(|s| s.0)
+        .fold(f64::MAX, f64::min);
+    let max_non = scored
+        .iter()
+        .filter(|s| !s.1 && !s.5)
+        .map(|s| s.0)
+        .fold(f64::MIN, f64::max);
     println!("# lowest score of a pair of one person {min_match:.2}; highest of two persons {max_non:.2}");
-    for s in scored.iter().filter(|s| !s.5 && (!s.1 && s.0 > max_non - 3.0 || s.1 && s.0 < min_match + 1.0)).take(40) {
+    for s in scored
+        .iter()
+        .filter(|s| !s.5 && (!s.1 && s.0 > max_non - 3.0 || s.1 && s.0 < min_match + 1.0))
+        .take(40)
+    {
         println!("# {:.2} {} {} {} {:?}", s.0, s.1, s.2, s.3, s.4);
     }
 }

@@ -48,6 +48,8 @@ pub struct DupStats {
     /// Blocks too large to pair (their members still meet through other keys).
     pub blocks_skipped: u64,
     pub pairs_compared: u64,
+    /// Seconds spent reading the enrollments (names folded, sounds looked up).
+    pub load_seconds: f64,
     pub pairs_matched: u64,
     pub groups: u64,
     pub seconds: f64,
@@ -55,14 +57,32 @@ pub struct DupStats {
 
 /// The fields compared and their levels, in the order of `dup_weights.toml`.
 pub const FIELDS: &[(&str, &[&str])] = &[
-    ("name", &["exact", "sound", "shape", "swapped", "near", "different"]),
-    ("birth", &["exact", "one_digit", "day_month_swapped", "different", "missing"]),
+    (
+        "name",
+        &["exact", "sound", "shape", "swapped", "near", "different"],
+    ),
+    (
+        "birth",
+        &[
+            "exact",
+            "one_digit",
+            "day_month_swapped",
+            "different",
+            "missing",
+        ],
+    ),
     ("sex", &["same", "different", "missing"]),
-    ("place", &["same_village", "same_township", "other_township"]),
+    (
+        "place",
+        &["same_village", "same_township", "other_township"],
+    ),
     ("phone", &["same", "different", "missing"]),
     ("bank", &["same", "different", "missing"]),
     ("address", &["same", "different", "missing"]),
-    ("register", &["one_unregistered", "same_registered_name", "neither"]),
+    (
+        "register",
+        &["one_unregistered", "same_registered_name", "neither"],
+    ),
 ];
 
 const NAME: usize = 0;
@@ -129,7 +149,9 @@ pub fn parse_weights(text: &str) -> Result<Weights, String> {
                     .and_then(|v| v.get(k))
                     .and_then(|v| v.as_float())
                     .filter(|x| *x > 0.0)
-                    .ok_or_else(|| format!("dup_weights.toml: [{field}] {level}.{k} missing or not > 0"))
+                    .ok_or_else(|| {
+                        format!("dup_weights.toml: [{field}] {level}.{k} missing or not > 0")
+                    })
             };
             row.push((get("m")? / get("u")?).log2());
         }
@@ -146,7 +168,10 @@ pub fn weights() -> &'static Weights {
 
 impl Weights {
     pub fn score(&self, l: &Levels) -> f64 {
-        l.iter().enumerate().map(|(f, &x)| self.w[f][x as usize]).sum()
+        l.iter()
+            .enumerate()
+            .map(|(f, &x)| self.w[f][x as usize])
+            .sum()
     }
 }
 
@@ -194,7 +219,12 @@ pub fn estimate_weights(all: &[(Levels, bool, bool)], header: &str) -> String {
         let share = |c: usize, n: usize| (c as f64 + 0.5) / (n as f64 + 0.5 * k);
         let counts: Vec<(usize, usize)> = (0..levels.len())
             .map(|x| {
-                let count = |is: bool| pairs.iter().filter(|p| p.1 == is && p.0[f] as usize == x).count();
+                let count = |is: bool| {
+                    pairs
+                        .iter()
+                        .filter(|p| p.1 == is && p.0[f] as usize == x)
+                        .count()
+                };
                 (count(true), count(false))
             })
             .collect();
@@ -204,7 +234,8 @@ pub fn estimate_weights(all: &[(Levels, bool, bool)], header: &str) -> String {
             pools.push((x, x, cm, cu));
             while pools.len() >= 2 && x < ordered_levels(f) {
                 let (p, q) = (pools[pools.len() - 2], pools[pools.len() - 1]);
-                let w = |c: (usize, usize, usize, usize)| (share(c.2, n_m) / share(c.3, n_u)).log2();
+                let w =
+                    |c: (usize, usize, usize, usize)| (share(c.2, n_m) / share(c.3, n_u)).log2();
                 if w(p) >= w(q) || q.0 != p.1 + 1 || p.2 + p.3 == 0 && q.2 + q.3 == 0 {
                     break;
                 }
@@ -242,18 +273,25 @@ pub fn estimate_weights(all: &[(Levels, bool, bool)], header: &str) -> String {
 // Loading
 
 /// Interned pinyin syllables (toneless), for cheap comparison of sounds.
+/// Each character's sound is worked out once: a county's names use a few thousand
+/// characters.
 #[derive(Default)]
 struct Syllables {
     ids: HashMap<&'static str, u16>,
+    of_char: HashMap<char, Sound>,
 }
 
 impl Syllables {
     fn sound(&mut self, c: char) -> Sound {
+        if let Some(s) = self.of_char.get(&c) {
+            return *s;
+        }
         let mut s = [0u16; 4];
         for (i, r) in names::readings(c).into_iter().take(4).enumerate() {
             let next = self.ids.len() as u16 + 1;
             s[i] = *self.ids.entry(r).or_insert(next);
         }
+        self.of_char.insert(c, s);
         s
     }
 }
@@ -556,7 +594,10 @@ fn explain(a: &Rec, b: &Rec, l: &Levels, score: f64, places: &[String]) -> Strin
     why.push(match l[NAME] {
         0 if a.name == b.name => format!("same name {}", a.name),
         0 => format!("same name written differently {names_pair}"),
-        1 => format!("names sound the same: {} ({names_pair})", names::sound(&a.name)),
+        1 => format!(
+            "names sound the same: {} ({names_pair})",
+            names::sound(&a.name)
+        ),
         2 => format!("names one character written alike ({names_pair})"),
         3 => format!("same name with the given name swapped ({names_pair})"),
         4 => format!("names one character apart ({names_pair})"),
@@ -575,7 +616,10 @@ fn explain(a: &Rec, b: &Rec, l: &Levels, score: f64, places: &[String]) -> Strin
     }
     let town = |r: &Rec| places[r.township as usize].clone();
     why.push(match l[PLACE] {
-        0 => format!("same village {}", a.village.map_or("", |v| places[v as usize].as_str())),
+        0 => format!(
+            "same village {}",
+            a.village.map_or("", |v| places[v as usize].as_str())
+        ),
         1 => format!("same township {}", town(a)),
         _ => format!("different townships {} / {}", town(a), town(b)),
     });
@@ -637,14 +681,22 @@ fn scored_pairs(recs: &[Rec]) -> (Vec<(u32, u32, Levels, f64, bool)>, DupStats) 
 /// set aside by the register rule): what the weights are estimated on (needs the
 /// audit's `a_person`).
 #[allow(clippy::type_complexity)]
-pub fn candidate_levels(conn: &Connection) -> Result<Vec<(String, String, Levels, f64, bool)>, AuditError> {
+pub fn candidate_levels(
+    conn: &Connection,
+) -> Result<Vec<(String, String, Levels, f64, bool)>, AuditError> {
     let mut places = Vec::new();
     let recs = load(conn, &mut places)?;
     let (scored, _) = scored_pairs(&recs);
     Ok(scored
         .into_iter()
         .map(|(i, j, l, s, aside)| {
-            (recs[i as usize].person_no.clone(), recs[j as usize].person_no.clone(), l, s, aside)
+            (
+                recs[i as usize].person_no.clone(),
+                recs[j as usize].person_no.clone(),
+                l,
+                s,
+                aside,
+            )
         })
         .collect())
 }
@@ -654,7 +706,9 @@ pub fn run(conn: &Connection, params: &AuditParams) -> Result<DupStats, AuditErr
     let t = Instant::now();
     let mut places = Vec::new();
     let recs = load(conn, &mut places)?;
+    let load_seconds = t.elapsed().as_secs_f64();
     let (scored, mut stats) = scored_pairs(&recs);
+    stats.load_seconds = load_seconds;
     let threshold = f64::from(params.dup_threshold);
     let matched: HashMap<(u32, u32), String> = scored
         .iter()
@@ -727,8 +781,14 @@ mod tests {
     #[test]
     fn built_in_weights_parse_and_separate_the_levels() {
         let w = parse_weights(WEIGHTS_TOML).expect("parses");
-        assert!(w.w[NAME][0] > w.w[NAME][5], "same name weighs more than different");
-        assert!(w.w[REGISTER][0] > 0.0, "an unregistered ID beside a registered one weighs for");
+        assert!(
+            w.w[NAME][0] > w.w[NAME][5],
+            "same name weighs more than different"
+        );
+        assert!(
+            w.w[REGISTER][0] > 0.0,
+            "an unregistered ID beside a registered one weighs for"
+        );
     }
 
     #[test]

@@ -27,9 +27,9 @@ pub const DOTS: &[char] = &['•', '.', '．', '・', '‧', '･', '∙', '⋅'
 /// (zero-width space and joiners, byte-order mark).
 pub const SPACES: &[char] = &[
     '\t', '\n', '\u{0B}', '\u{0C}', '\r', ' ', '\u{85}', '\u{A0}', '\u{1680}', '\u{2000}',
-    '\u{2001}', '\u{2002}', '\u{2003}', '\u{2004}', '\u{2005}', '\u{2006}', '\u{2007}',
-    '\u{2008}', '\u{2009}', '\u{200A}', '\u{2028}', '\u{2029}', '\u{202F}', '\u{205F}',
-    '\u{3000}', '\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}',
+    '\u{2001}', '\u{2002}', '\u{2003}', '\u{2004}', '\u{2005}', '\u{2006}', '\u{2007}', '\u{2008}',
+    '\u{2009}', '\u{200A}', '\u{2028}', '\u{2029}', '\u{202F}', '\u{205F}', '\u{3000}', '\u{200B}',
+    '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}',
 ];
 
 /// The lines of a table file that carry data (no comments, no blank lines), with a
@@ -67,7 +67,11 @@ fn tables() -> &'static Tables {
                     if let [from, to] = *p {
                         if from != to && !t.fold.contains_key(&from) {
                             t.fold.insert(from, to);
-                            let back = if is_variant { &mut t.variant } else { &mut t.traditional };
+                            let back = if is_variant {
+                                &mut t.variant
+                            } else {
+                                &mut t.traditional
+                            };
                             back.entry(to).or_insert(from);
                         }
                     }
@@ -136,7 +140,11 @@ pub fn readings(c: char) -> Vec<&'static str> {
 pub fn sound(name: &str) -> String {
     normalize(name)
         .chars()
-        .map(|c| readings(c).first().map_or_else(|| c.to_string(), |r| r.to_string()))
+        .map(|c| {
+            readings(c)
+                .first()
+                .map_or_else(|| c.to_string(), |r| r.to_string())
+        })
         .collect::<Vec<_>>()
         .join(" ")
 }

@@ -59,30 +59,131 @@ impl DupVariant {
             DupVariant::SecondRegisteredId => {
                 "re-enrolled under a second registered ID (duplicate hukou)"
             }
-            DupVariant::Traditional => "re-enrolled under a fabricated ID, name in traditional characters",
-            DupVariant::Homophone => "re-enrolled under a fabricated ID, one character a homophone (同音字)",
-            DupVariant::ShapeAlike => "re-enrolled under a fabricated ID, one character a shape-alike (形近字)",
-            DupVariant::VariantForm => "re-enrolled under a fabricated ID, one character a variant form (异体字)",
-            DupVariant::BirthDigit => "re-enrolled under a fabricated ID, one birth-date digit mistyped",
-            DupVariant::DayMonthSwap => "re-enrolled under a fabricated ID, birth day and month swapped",
-            DupVariant::MovedTownship => "re-enrolled under a fabricated ID in the neighbouring township",
-            DupVariant::SwappedGiven => "re-enrolled under a fabricated ID, given-name characters swapped",
+            DupVariant::Traditional => {
+                "re-enrolled under a fabricated ID, name in traditional characters"
+            }
+            DupVariant::Homophone => {
+                "re-enrolled under a fabricated ID, one character a homophone (同音字)"
+            }
+            DupVariant::ShapeAlike => {
+                "re-enrolled under a fabricated ID, one character a shape-alike (形近字)"
+            }
+            DupVariant::VariantForm => {
+                "re-enrolled under a fabricated ID, one character a variant form (异体字)"
+            }
+            DupVariant::BirthDigit => {
+                "re-enrolled under a fabricated ID, one birth-date digit mistyped"
+            }
+            DupVariant::DayMonthSwap => {
+                "re-enrolled under a fabricated ID, birth day and month swapped"
+            }
+            DupVariant::MovedTownship => {
+                "re-enrolled under a fabricated ID in the neighbouring township"
+            }
+            DupVariant::SwappedGiven => {
+                "re-enrolled under a fabricated ID, given-name characters swapped"
+            }
         }
     }
 }
 
 /// Characters of given names that sound alike (toneless pinyin), one group a line.
 const HOMOPHONES: &[&str] = &[
-    "平萍苹屏", "英瑛莺樱", "华桦骅", "芳方", "红虹宏鸿洪", "军君钧", "明铭鸣茗", "丽莉俐",
-    "静婧晶菁靖", "霞侠", "玉钰", "兰岚澜", "梅玫", "秀绣", "凤峰锋枫", "琴勤芹", "珍真贞",
-    "淑舒书", "荣蓉容", "云芸", "巧乔", "爱艾", "香湘翔", "莲涟", "娥峨", "娟涓鹃", "敏珉",
-    "玲铃凌灵", "艳燕妍彦", "婷亭庭", "倩茜", "璐露鹭", "佳嘉家", "慧惠", "琳林霖", "瑶遥",
-    "蕾磊", "晓筱", "浩昊皓", "鹏朋", "飞菲", "凯楷", "旭煦", "鑫新欣馨", "龙隆", "晨辰宸",
-    "伟卫威", "勇永", "建健剑", "胜升", "涛韬", "刚钢", "亮良", "斌彬滨", "福富", "贵桂",
-    "春纯", "成诚程", "忠中钟", "友有", "文雯", "全泉", "清青卿", "志智芝", "宝保", "梓紫",
-    "涵晗", "轩萱宣", "睿瑞", "怡宜", "诗师", "可珂", "雪学", "彤同", "悦月越", "思斯",
-    "琪琦奇", "国果", "德得", "义艺", "利力立", "海亥", "强蔷", "波博", "超潮", "阳扬洋",
-    "帅率", "宇雨羽", "杰洁", "俊峻骏", "磊垒", "辉晖", "峰枫", "东冬", "平坪",
+    "平萍苹屏",
+    "英瑛莺樱",
+    "华桦骅",
+    "芳方",
+    "红虹宏鸿洪",
+    "军君钧",
+    "明铭鸣茗",
+    "丽莉俐",
+    "静婧晶菁靖",
+    "霞侠",
+    "玉钰",
+    "兰岚澜",
+    "梅玫",
+    "秀绣",
+    "凤峰锋枫",
+    "琴勤芹",
+    "珍真贞",
+    "淑舒书",
+    "荣蓉容",
+    "云芸",
+    "巧乔",
+    "爱艾",
+    "香湘翔",
+    "莲涟",
+    "娥峨",
+    "娟涓鹃",
+    "敏珉",
+    "玲铃凌灵",
+    "艳燕妍彦",
+    "婷亭庭",
+    "倩茜",
+    "璐露鹭",
+    "佳嘉家",
+    "慧惠",
+    "琳林霖",
+    "瑶遥",
+    "蕾磊",
+    "晓筱",
+    "浩昊皓",
+    "鹏朋",
+    "飞菲",
+    "凯楷",
+    "旭煦",
+    "鑫新欣馨",
+    "龙隆",
+    "晨辰宸",
+    "伟卫威",
+    "勇永",
+    "建健剑",
+    "胜升",
+    "涛韬",
+    "刚钢",
+    "亮良",
+    "斌彬滨",
+    "福富",
+    "贵桂",
+    "春纯",
+    "成诚程",
+    "忠中钟",
+    "友有",
+    "文雯",
+    "全泉",
+    "清青卿",
+    "志智芝",
+    "宝保",
+    "梓紫",
+    "涵晗",
+    "轩萱宣",
+    "睿瑞",
+    "怡宜",
+    "诗师",
+    "可珂",
+    "雪学",
+    "彤同",
+    "悦月越",
+    "思斯",
+    "琪琦奇",
+    "国果",
+    "德得",
+    "义艺",
+    "利力立",
+    "海亥",
+    "强蔷",
+    "波博",
+    "超潮",
+    "阳扬洋",
+    "帅率",
+    "宇雨羽",
+    "杰洁",
+    "俊峻骏",
+    "磊垒",
+    "辉晖",
+    "峰枫",
+    "东冬",
+    "平坪",
 ];
 
 /// A character that sounds like `c` (shares a reading, by the product's pinyin).
@@ -108,7 +209,10 @@ fn shape_alike(c: char) -> Option<char> {
 /// can be, else the surname.
 fn replace_one(name: &str, f: impl Fn(char) -> Option<char>) -> Option<String> {
     let mut cs: Vec<char> = name.chars().collect();
-    let i = (1..cs.len()).rev().chain(0..1).find(|&i| f(cs[i]).is_some())?;
+    let i = (1..cs.len())
+        .rev()
+        .chain(0..1)
+        .find(|&i| f(cs[i]).is_some())?;
     cs[i] = f(cs[i])?;
     Some(cs.into_iter().collect())
 }
@@ -158,7 +262,11 @@ impl Builder<'_> {
     /// it differs: the variant planted least often so far that this person's name
     /// and birth date can carry (so a small county still gets every variant), tried
     /// in the order of [`DupVariant::CYCLE`].
-    pub(super) fn plant_dup_person(&mut self, k: usize, counts: &mut [usize; 9]) -> (Enrollment, DupVariant) {
+    pub(super) fn plant_dup_person(
+        &mut self,
+        k: usize,
+        counts: &mut [usize; 9],
+    ) -> (Enrollment, DupVariant) {
         let mut second = self.second_enrollment(k);
         let mut order: Vec<usize> = (0..DupVariant::CYCLE.len()).collect();
         order.sort_by_key(|&i| (counts[i], !self.can_carry(k, DupVariant::CYCLE[i]), i));
@@ -187,7 +295,9 @@ impl Builder<'_> {
             DupVariant::VariantForm => replace_one(&p.name, product::to_variant).is_some(),
             DupVariant::SwappedGiven => swap_given(&p.name).is_some(),
             DupVariant::DayMonthSwap => day_month_swapped(p.birth).is_some(),
-            DupVariant::SecondRegisteredId | DupVariant::BirthDigit | DupVariant::MovedTownship => true,
+            DupVariant::SecondRegisteredId | DupVariant::BirthDigit | DupVariant::MovedTownship => {
+                true
+            }
         }
     }
 
@@ -242,7 +352,13 @@ impl Builder<'_> {
     }
 
     /// An ID number of the region, birth date and sex that nobody holds.
-    fn fabricated_id(&mut self, region: &str, birth: NaiveDate, male: bool, rng: &mut ChaCha8Rng) -> String {
+    fn fabricated_id(
+        &mut self,
+        region: &str,
+        birth: NaiveDate,
+        male: bool,
+        rng: &mut ChaCha8Rng,
+    ) -> String {
         loop {
             let seq = rng.random_range(0..500u16) * 2 + u16::from(male);
             let id = crate::idnum::make(region, birth, seq);
@@ -332,9 +448,15 @@ mod tests {
     fn variants_of_names_and_dates() {
         assert_eq!(homophone('平'), Some('萍'));
         assert_eq!(shape_alike('淑'), Some('椒'));
-        assert_eq!(replace_one("王芳", |c| shape_alike(c)).as_deref(), Some("王芬"));
+        assert_eq!(
+            replace_one("王芳", |c| shape_alike(c)).as_deref(),
+            Some("王芬")
+        );
         assert_eq!(swap_given("吴建国").as_deref(), Some("吴国建"));
-        assert_eq!(replace_one("李波峰", product::to_variant).as_deref(), Some("李波峯"));
+        assert_eq!(
+            replace_one("李波峰", product::to_variant).as_deref(),
+            Some("李波峯")
+        );
         let d = NaiveDate::from_ymd_opt(1955, 3, 8).expect("date");
         assert_eq!(day_month_swapped(d), NaiveDate::from_ymd_opt(1955, 8, 3));
     }
