@@ -5,6 +5,7 @@ mod common;
 mod atomic;
 mod audit_closed;
 mod audit_county;
+mod audit_dup;
 mod audit_death;
 mod audit_fixtures;
 mod audit_status;

@@ -122,8 +122,8 @@ pub fn print_report(r: &AuditReport, out: &mut dyn Write) -> std::io::Result<()>
     )?;
     writeln!(
         out,
-        "DUP_PERSON: {} persons in {} blocks (birth date × township × surname), {} pairs compared, {} matched, {} groups, {:.2} s",
-        r.dup.persons, r.dup.blocks, r.dup.pairs_compared, r.dup.pairs_matched, r.dup.groups, r.dup.seconds
+        "DUP_PERSON: {} persons in {} blocks (name sounds × birth date, phone, bank card; {} too large to pair), {} pairs compared, {} matched, {} groups, {:.2} s ({:.2} s reading)",
+        r.dup.persons, r.dup.blocks, r.dup.blocks_skipped, r.dup.pairs_compared, r.dup.pairs_matched, r.dup.groups, r.dup.seconds, r.dup.load_seconds
     )?;
     for t in r
         .timings

@@ -314,10 +314,7 @@ fn note(code: &str, e: &Enrollment) -> String {
             }
         ),
         Inj::DupId => "same person enrolled twice (same ID or its 15-digit form)".to_string(),
-        Inj::DupPerson { fabricated: true } => "re-enrolled under a fabricated ID".to_string(),
-        Inj::DupPerson { fabricated: false } => {
-            "re-enrolled under a second registered ID (duplicate hukou)".to_string()
-        }
+        Inj::DupPerson { variant } => variant.note().to_string(),
         Inj::SharedAccount => "pension paid into a card shared across households".to_string(),
         Inj::DualPension => "also in the employee pension".to_string(),
         Inj::Underage { months } => format!("benefits started {months} months early"),

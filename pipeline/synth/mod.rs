@@ -255,7 +255,7 @@ fn look_note(
         Look::TradName | Look::NameVariant => {
             format!("enrollment name {} = register name {}", e.name_text, p.name)
         }
-        Look::Twin => {
+        Look::Twin | Look::TwinSameSound => {
             let twin = p.twin_of.map(|t| &pop.persons[t as usize]);
             format!(
                 "twin of {} ({}), both born {}",

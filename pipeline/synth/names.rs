@@ -1,6 +1,6 @@
 //! Chinese personal names: surnames with realistic frequencies, era-typical given
-//! names, minority names with a middle dot, and the traditional ↔ simplified table
-//! used both to make look-alikes and (exported) to match them.
+//! names, minority names with a middle dot; the traditional forms and the folding
+//! of names are the product's (`crate::audit::names`).
 
 use rand::Rng;
 
@@ -119,92 +119,19 @@ pub const MINORITY: &[(&str, bool)] = &[
     ("吐尔逊·买买提", true),
 ];
 
-/// Traditional → simplified pairs for the characters the generator may swap.
-/// Exported so a matcher can fold traditional spellings of the same name.
-pub const TRAD_SIMPLIFIED: &[(char, char)] = &[
-    ('陳', '陈'),
-    ('劉', '刘'),
-    ('張', '张'),
-    ('楊', '杨'),
-    ('黃', '黄'),
-    ('趙', '赵'),
-    ('吳', '吴'),
-    ('孫', '孙'),
-    ('馬', '马'),
-    ('羅', '罗'),
-    ('鄭', '郑'),
-    ('謝', '谢'),
-    ('許', '许'),
-    ('韓', '韩'),
-    ('馮', '冯'),
-    ('鄧', '邓'),
-    ('蔣', '蒋'),
-    ('葉', '叶'),
-    ('蘇', '苏'),
-    ('呂', '吕'),
-    ('盧', '卢'),
-    ('鍾', '钟'),
-    ('譚', '谭'),
-    ('陸', '陆'),
-    ('賈', '贾'),
-    ('鄒', '邹'),
-    ('閆', '闫'),
-    ('國', '国'),
-    ('華', '华'),
-    ('軍', '军'),
-    ('紅', '红'),
-    ('蘭', '兰'),
-    ('鳳', '凤'),
-    ('榮', '荣'),
-    ('偉', '伟'),
-    ('麗', '丽'),
-    ('強', '强'),
-    ('東', '东'),
-    ('廣', '广'),
-    ('雲', '云'),
-    ('龍', '龙'),
-    ('寶', '宝'),
-    ('貴', '贵'),
-    ('慶', '庆'),
-    ('衛', '卫'),
-    ('愛', '爱'),
-    ('義', '义'),
-    ('靜', '静'),
-    ('剛', '刚'),
-    ('傑', '杰'),
-    ('濤', '涛'),
-    ('輝', '辉'),
-    ('鵬', '鹏'),
-    ('飛', '飞'),
-    ('蓮', '莲'),
-    ('豔', '艳'),
-    ('鳴', '鸣'),
-];
-
+/// The traditional form of a name character: the product's table
+/// (pipeline/audit/names/traditional.txt), so look-alikes and matching agree.
 pub fn to_traditional(c: char) -> Option<char> {
-    TRAD_SIMPLIFIED
-        .iter()
-        .find(|(t, s)| *s == c && t != s)
-        .map(|(t, _)| *t)
+    crate::audit::names::to_traditional(c)
 }
 
 pub fn to_simplified(c: char) -> char {
-    TRAD_SIMPLIFIED
-        .iter()
-        .find(|(t, _)| *t == c)
-        .map_or(c, |(_, s)| *s)
+    crate::audit::names::simplify(c)
 }
 
-/// The name a matcher compares: no spaces of either width, one kind of middle dot,
-/// simplified characters.
+/// The name a matcher compares: the product's one definition.
 pub fn normalize_name(name: &str) -> String {
-    name.chars()
-        .filter(|c| !c.is_whitespace() && *c != '\u{3000}')
-        .map(|c| match c {
-            '•' | '.' | '．' | '・' | '‧' => '·',
-            c => to_simplified(c),
-        })
-        .collect()
+    crate::audit::names::normalize(name)
 }
 
 /// The name with every character that has a traditional form swapped, if any has.

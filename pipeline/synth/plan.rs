@@ -12,6 +12,10 @@ use rand::seq::SliceRandom;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
+#[path = "dup_variants.rs"]
+mod dup_variants;
+pub use dup_variants::DupVariant;
+
 /// The report horizon and fixed dates every stage needs.
 #[derive(Clone, Copy, Debug)]
 pub struct Ctx {
@@ -82,7 +86,7 @@ pub enum Inj {
     },
     DupId,
     DupPerson {
-        fabricated: bool,
+        variant: DupVariant,
     },
     SharedAccount,
     DualPension,
@@ -117,6 +121,7 @@ pub enum Look {
     TradName,
     NameVariant,
     Twin,
+    TwinSameSound,
     Legacy15,
     IdFormat,
     MovedBeneficiary,
@@ -129,6 +134,7 @@ impl Look {
             Look::TradName => "traditional_name",
             Look::NameVariant => "name_spacing_or_dot",
             Look::Twin => "twins",
+            Look::TwinSameSound => "twins_names_sound_alike",
             Look::Legacy15 => "legacy_15_digit_id",
             Look::IdFormat => "id_formatting",
             Look::MovedBeneficiary => "beneficiary_moved_out",
@@ -291,6 +297,7 @@ pub fn build(ctx: Ctx, geo: &Geo, pop: &mut Population, rng: ChaCha8Rng) -> Plan
     b.used = vec![false; b.es.len()];
     b.inject_all();
     b.lookalikes();
+    b.dup_lookalikes();
     b.village_moves();
     b.finalize();
     Plan { enrollments: b.es }
@@ -667,41 +674,20 @@ impl Builder<'_> {
             }
             self.add_pair(k, second, Inj::DupId);
         }
-        for (j, k) in self.pick(groups, fits).into_iter().enumerate() {
-            let fabricated = j % 2 == 0;
-            let mut second = self.second_enrollment(k);
-            let p = self.pop.persons[self.es[k].person as usize].clone();
-            if fabricated {
-                let id = loop {
-                    let seq = self.rng.random_range(0..500u16) * 2 + u16::from(p.male);
-                    let id = crate::idnum::make(&p.id[..6], p.birth, seq);
-                    if !self.pop.id_taken(&id) {
-                        self.pop.reserve_id(&id);
-                        break id;
-                    }
-                };
-                second.id_text = id.clone();
-                second.pay_id = id;
-                if let Some(t) = names::traditional_variant(&p.name) {
-                    second.name_text = t;
-                }
-            } else {
-                let region = OTHER_REGIONS[self.rng.random_range(0..9)].0;
-                let id = self.pop.new_id(&mut self.rng, region, p.birth, p.male);
-                let clone = super::population::Person {
-                    id: id.clone(),
-                    special: true,
-                    spouse: None,
-                    twin_of: None,
-                    ..p
-                };
-                let ci = self.pop.push(clone);
-                self.person_used.push(true);
-                second.person = ci;
-                second.id_text = id.clone();
-                second.pay_id = id;
-            }
-            self.add_pair(k, second, Inj::DupPerson { fabricated });
+        // DUP_PERSON: as many pairs as the other cases (at least one of each
+        // variant), each differing in one way a clerk's second record really does.
+        let dup_groups = n.max(DupVariant::CYCLE.len());
+        let mut counts = [0usize; 9];
+        // One person for each variant who can carry it, then the rest at random.
+        let mut picks = Vec::new();
+        for v in DupVariant::CYCLE {
+            picks.extend(self.pick(1, |b, k| fits(b, k) && b.can_carry(k, v)));
+        }
+        let rest = dup_groups.saturating_sub(picks.len());
+        picks.extend(self.pick(rest, fits));
+        for k in picks {
+            let (second, variant) = self.plant_dup_person(k, &mut counts);
+            self.add_pair(k, second, Inj::DupPerson { variant });
         }
     }
 
