@@ -19,3 +19,4 @@ mod portable;
 mod reports;
 mod synth_county;
 mod values;
+mod web;
