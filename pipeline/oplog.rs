@@ -2,10 +2,11 @@
 //! sign-in), every page that showed a person's data, every status change, every
 //! export and every command that wrote to the warehouse.
 //!
-//! Append-only: one JSON line per event in `warehouse/operator_log.jsonl`, written
-//! with a single `write` on a file opened for appending and synced before the action
-//! it records is answered, so an entry is never rewritten and a crash can at most
-//! leave a torn last line (which the `operator_log` view skips). The warehouse's
+//! Append-only: one CSV record per event in `warehouse/operator_log.csv` (CSV because
+//! the bundled DuckDB reads it without an extension), written with a single `write`
+//! on a file opened for appending and synced before the action it records is
+//! answered, so an entry is never rewritten and a crash can at most leave a torn last
+//! line (which the `operator_log` view skips). The warehouse's
 //! commit (manifest rename) does not cover it on purpose: a failed write is still an
 //! attempt worth recording. Queried as the view `operator_log` (`pipeline sql`).
 //!
@@ -18,17 +19,17 @@ use std::sync::Mutex;
 
 use serde::Serialize;
 
-pub const FILE: &str = "operator_log.jsonl";
+pub const FILE: &str = "operator_log.csv";
 
-/// The view's columns, in order (the JSON keys of an entry).
-pub const COLUMNS: &str = "at VARCHAR, who VARCHAR, role VARCHAR, channel VARCHAR, action VARCHAR, \
+/// The view's columns, in order (the fields of an entry, the file's header).
+pub const COLUMNS: &str = "logged_at VARCHAR, who VARCHAR, role VARCHAR, channel VARCHAR, action VARCHAR, \
      subject VARCHAR, detail VARCHAR, address VARCHAR";
 
 /// One event. `channel`: `web` or `cli`; `subject`: the person number, finding id or
 /// account the action concerned.
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct Entry {
-    pub at: String,
+    pub logged_at: String,
     pub who: String,
     pub role: String,
     pub channel: String,
@@ -41,7 +42,7 @@ pub struct Entry {
 impl Entry {
     pub fn new(who: &str, role: &str, channel: &str, action: &str) -> Entry {
         Entry {
-            at: chrono::Local::now().format("%Y-%m-%d %H:%M:%S%.3f").to_string(),
+            logged_at: chrono::Local::now().format("%Y-%m-%d %H:%M:%S%.3f").to_string(),
             who: who.into(),
             role: role.into(),
             channel: channel.into(),
@@ -76,13 +77,17 @@ static APPEND: Mutex<()> = Mutex::new(());
 
 /// Appends one entry and syncs it.
 pub fn append(warehouse: &Path, entry: &Entry) -> std::io::Result<()> {
-    let mut line = serde_json::to_vec(entry).map_err(std::io::Error::other)?;
-    line.push(b'\n');
-    append_bytes(&path(warehouse), &line)
+    append_records(&path(warehouse), COLUMNS, std::slice::from_ref(entry))
 }
 
-/// Appends whole lines to an append-only file with one write, and syncs them.
-pub fn append_bytes(file: &Path, lines: &[u8]) -> std::io::Result<()> {
+/// Appends records to an append-only CSV file with one write, and syncs them; a new
+/// file starts with the header (the names of `columns`).
+pub fn append_records<T: Serialize>(file: &Path, columns: &str, records: &[T]) -> std::io::Result<()> {
+    let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
+    for r in records {
+        w.serialize(r).map_err(std::io::Error::other)?;
+    }
+    let bytes = w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?;
     let _guard = APPEND.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(dir) = file.parent() {
         std::fs::create_dir_all(dir)?;
@@ -91,7 +96,11 @@ pub fn append_bytes(file: &Path, lines: &[u8]) -> std::io::Result<()> {
         .create(true)
         .append(true)
         .open(file)?;
-    f.write_all(lines)?;
+    if f.metadata()?.len() == 0 {
+        let names: Vec<&str> = columns.split(", ").filter_map(|c| c.split(' ').next()).collect();
+        f.write_all(format!("{}\n", names.join(",")).as_bytes())?;
+    }
+    f.write_all(&bytes)?;
     f.sync_data()
 }
 
@@ -108,12 +117,12 @@ pub fn record_cli(warehouse: &Path, action: &str, subject: &str) -> std::io::Res
 
 /// The SQL of the `operator_log` view (an empty table when nothing was logged yet).
 pub fn view_sql(warehouse: &Path) -> String {
-    jsonl_view_sql("operator_log", &path(warehouse), COLUMNS)
+    csv_view_sql("operator_log", &path(warehouse), COLUMNS)
 }
 
-/// A view over an append-only JSON-lines file with these columns (`name TYPE, …`);
-/// a torn last line is skipped. An empty table when the file does not exist yet.
-pub fn jsonl_view_sql(name: &str, file: &Path, columns: &str) -> String {
+/// A view over an append-only CSV file with these columns (`name TYPE, …`); a torn
+/// last line is skipped. An empty table when the file does not exist yet.
+pub fn csv_view_sql(name: &str, file: &Path, columns: &str) -> String {
     if !file.exists() {
         return format!("CREATE TABLE {name} ({columns});");
     }
@@ -124,8 +133,8 @@ pub fn jsonl_view_sql(name: &str, file: &Path, columns: &str) -> String {
         .collect::<Vec<_>>()
         .join(", ");
     format!(
-        "CREATE VIEW {name} AS SELECT * FROM read_json({}, format = 'newline_delimited', \
-         columns = {{{spec}}}, ignore_errors = true);",
+        "CREATE VIEW {name} AS SELECT * FROM read_csv({}, header = true, delim = ',', quote = '\"', \
+         escape = '\"', auto_detect = false, columns = {{{spec}}}, ignore_errors = true);",
         crate::warehouse::lit(&file.to_string_lossy())
     )
 }

@@ -51,8 +51,30 @@ fn wait_for_port(port: u16, child: &mut Child, what: &str) {
     }
 }
 
-/// A child process ended with the test.
+/// A child process ended with the test (or, for the shared server and chromedriver
+/// held in a static that is never dropped, when the test binary exits).
 struct Running(Child);
+
+static CHILDREN: std::sync::Mutex<Vec<i32>> = std::sync::Mutex::new(Vec::new());
+
+extern "C" fn kill_children() {
+    if let Ok(pids) = CHILDREN.lock() {
+        for &pid in pids.iter() {
+            // SAFETY: signals a process this binary started.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+    }
+}
+
+/// Records a child to be killed at exit (the test harness leaves through exit()).
+fn reap_at_exit(child: &Child) {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    // SAFETY: registers a plain function without captured state.
+    ONCE.call_once(|| unsafe {
+        libc::atexit(kill_children);
+    });
+    CHILDREN.lock().unwrap_or_else(|e| e.into_inner()).push(child.id() as i32);
+}
 
 impl Drop for Running {
     fn drop(&mut self) {
@@ -64,7 +86,7 @@ impl Drop for Running {
 /// One HTTP/1.1 exchange on 127.0.0.1 (Connection: close): status, headers, body.
 fn http(port: u16, method: &str, path: &str, headers: &[(&str, String)], body: &[u8]) -> (u16, String, Vec<u8>) {
     let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(120))).ok();
+    s.set_read_timeout(Some(Duration::from_secs(300))).ok();
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
@@ -127,11 +149,20 @@ fn serve(wh: &Path, port: u16, idle: &str) -> Running {
         .stderr(Stdio::null())
         .spawn()
         .expect("pipeline serve starts");
+    reap_at_exit(&child);
     wait_for_port(port, &mut child, "pipeline serve");
     Running(child)
 }
 
-fn world() -> Option<&'static World> {
+/// The world, and a turn: one browser at a time (several Chromiums starting at once
+/// on a 2-core machine time out).
+fn world() -> Option<(&'static World, std::sync::MutexGuard<'static, ()>)> {
+    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    Some((setting()?, turn))
+}
+
+fn setting() -> Option<&'static World> {
     static W: OnceLock<Option<World>> = OnceLock::new();
     W.get_or_init(|| {
         let Some((_, driver_bin)) = browser_paths() else {
@@ -167,6 +198,7 @@ fn world() -> Option<&'static World> {
             .stderr(Stdio::null())
             .spawn()
             .expect("chromedriver starts");
+        reap_at_exit(&child);
         wait_for_port(driver, &mut child, "chromedriver");
         Some(World { fx, port, driver, _server: server, _chromedriver: Running(child) })
     })
@@ -247,6 +279,16 @@ impl Browser {
         self.click("#sign-in");
     }
 
+    /// With PIPELINE_WEB_SCREENSHOTS=DIR, saves the page as DIR/NAME.png (how the
+    /// README's screenshots are made).
+    fn screenshot(&self, name: &str) {
+        let Some(dir) = std::env::var_os("PIPELINE_WEB_SCREENSHOTS") else { return };
+        let v = self.cmd("GET", "/screenshot", None);
+        let png = base64_decode(v.as_str().expect("a screenshot"));
+        std::fs::create_dir_all(&dir).expect("screenshot folder");
+        std::fs::write(Path::new(&dir).join(format!("{name}.png")), png).expect("screenshot written");
+    }
+
     /// The session cookie (HttpOnly: the page cannot read it, WebDriver can).
     fn session_cookie(&self) -> String {
         let v = self.cmd("GET", "/cookie/pipeline_session", None);
@@ -258,6 +300,24 @@ impl Drop for Browser {
     fn drop(&mut self) {
         wd(self.driver, "DELETE", &format!("/session/{}", self.session), None);
     }
+}
+
+fn base64_decode(text: &str) -> Vec<u8> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' => 62,
+        _ => 63,
+    };
+    let clean: Vec<u8> = text.bytes().filter(|c| !matches!(c, b'=' | b'\n' | b'\r')).collect();
+    let mut out = Vec::with_capacity(clean.len() * 3 / 4);
+    for chunk in clean.chunks(4) {
+        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, &c)| acc | (value(c) as u32) << (18 - 6 * i));
+        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+        out.extend_from_slice(&bytes[..chunk.len() - 1]);
+    }
+    out
 }
 
 fn wd(port: u16, method: &str, path: &str, body: Option<Value>) -> Value {
@@ -273,7 +333,7 @@ fn sql(w: &World, query: &str) -> Vec<Vec<String>> {
 
 #[test]
 fn each_role_signs_in_to_its_own_pages() {
-    let Some(w) = world() else { return };
+    let Some((w, _turn)) = world() else { return };
     // (account, first page, a page it may open, a page it may not)
     let cases = [
         ("director", "/dashboard", "/reports", "/findings"),
@@ -310,7 +370,7 @@ fn each_role_signs_in_to_its_own_pages() {
 
 #[test]
 fn a_leader_sees_aggregates_and_is_refused_a_finding_or_a_person() {
-    let Some(w) = world() else { return };
+    let Some((w, _turn)) = world() else { return };
     let f = sql(w, "SELECT finding_id, person_no, name, id_number FROM findings WHERE person_no IS NOT NULL AND name IS NOT NULL ORDER BY finding_id LIMIT 1");
     let (id, person, name, idno) = (&f[0][0], &f[0][1], &f[0][2], &f[0][3]);
     let b = Browser::new(w, w.port);
@@ -322,6 +382,7 @@ fn a_leader_sees_aggregates_and_is_refused_a_finding_or_a_person() {
     let township = &sql(w, "SELECT min(township) FROM enrollment")[0][0];
     assert!(page.contains(township.as_str()), "the drill-down lists {township}");
     assert!(page.contains("环比") && page.contains("同比"));
+    b.screenshot("workbench-dashboard");
     let digits_runs = page
         .split(|c: char| !c.is_ascii_digit())
         .filter(|r| r.len() >= 15)
@@ -348,7 +409,7 @@ fn a_leader_sees_aggregates_and_is_refused_a_finding_or_a_person() {
 
 #[test]
 fn an_auditor_filters_opens_and_confirms_a_finding() {
-    let Some(w) = world() else { return };
+    let Some((w, _turn)) = world() else { return };
     // The check with the most open findings, and a township among them.
     let pick = sql(w, "SELECT check_code, township, count(*) AS n FROM findings WHERE status = 'open' AND township IS NOT NULL
                        GROUP BY ALL ORDER BY n DESC, check_code, township LIMIT 1");
@@ -361,6 +422,7 @@ fn an_auditor_filters_opens_and_confirms_a_finding() {
     b.click("#apply");
     let total = b.js("return document.getElementById('total').innerText;");
     assert_eq!(total.as_str().unwrap(), n, "the list counts what the filter selects");
+    b.screenshot("workbench-findings");
     let rows = b.js("return document.querySelectorAll('#findings tbody tr').length;").as_i64().unwrap();
     assert_eq!(rows, n.parse::<i64>().unwrap().min(50));
     let shown_townships = b.js("return [...document.querySelectorAll('#findings tbody tr td:nth-child(7)')].map(t => t.innerText);");
@@ -394,7 +456,7 @@ fn an_auditor_filters_opens_and_confirms_a_finding() {
     assert_eq!(sql(w, &format!("SELECT status FROM findings WHERE finding_id = '{id}'"))[0][0], "confirmed");
     // The operator log, as the admin sees it and as `pipeline sql` does.
     let logged = succeeds(pipeline(&w.fx.wh_dir()).args(["sql", "--format", "csv",
-        &format!("SELECT who, action, detail FROM operator_log WHERE subject = '{id}' ORDER BY at")]));
+        &format!("SELECT who, action, detail FROM operator_log WHERE subject = '{id}' ORDER BY logged_at")]));
     assert!(logged.contains("aud1,view_finding,") && logged.contains("aud1,status_change,open → confirmed: 经入户核实"), "{logged}");
     let admin = Browser::new(w, w.port);
     admin.sign_in("admin1");
@@ -405,7 +467,7 @@ fn an_auditor_filters_opens_and_confirms_a_finding() {
 
 #[test]
 fn a_second_change_on_the_same_finding_is_refused_not_overwritten() {
-    let Some(w) = world() else { return };
+    let Some((w, _turn)) = world() else { return };
     let id = sql(w, "SELECT finding_id FROM findings WHERE status = 'open' ORDER BY finding_id DESC LIMIT 1")[0][0].clone();
     let first = Browser::new(w, w.port);
     first.sign_in("aud1");
@@ -442,7 +504,7 @@ fn a_second_change_on_the_same_finding_is_refused_not_overwritten() {
 
 #[test]
 fn a_post_without_the_csrf_token_is_refused() {
-    let Some(w) = world() else { return };
+    let Some((w, _turn)) = world() else { return };
     let id = sql(w, "SELECT finding_id FROM findings WHERE status = 'open' ORDER BY finding_id LIMIT 1 OFFSET 5")[0][0].clone();
     let before = sql(w, &format!("SELECT count(*) FROM finding_history WHERE finding_id = '{id}'"))[0][0].clone();
     let b = Browser::new(w, w.port);
@@ -472,7 +534,7 @@ fn a_post_without_the_csrf_token_is_refused() {
 
 #[test]
 fn an_expired_session_goes_back_to_sign_in() {
-    let Some(w) = world() else { return };
+    let Some((w, _turn)) = world() else { return };
     let port = free_port();
     let _short = serve(&w.fx.wh_dir(), port, "2s");
     let b = Browser::new(w, port);
@@ -488,7 +550,7 @@ fn an_expired_session_goes_back_to_sign_in() {
 
 #[test]
 fn an_auditor_finds_a_person_by_number_id_or_name() {
-    let Some(w) = world() else { return };
+    let Some((w, _turn)) = world() else { return };
     let p = sql(w, "SELECT person_no, id_number, name FROM enrollment WHERE person_no IN (SELECT person_no FROM payout) ORDER BY person_no LIMIT 1");
     let (no, idno, name) = (&p[0][0], &p[0][1], &p[0][2]);
     let b = Browser::new(w, w.port);

@@ -38,9 +38,9 @@ pub fn log(app: &App, req: &Req) -> Result<Reply, WebError> {
     let conn = app.db.conn()?;
     let r = rows(
         &conn,
-        "SELECT at, who, role, channel, action, subject, detail, address FROM operator_log
+        "SELECT logged_at, who, role, channel, action, subject, detail, address FROM operator_log
          WHERE (? = '' OR who = ?) AND (? = '' OR action = ?) AND (? = '' OR subject = ?)
-         ORDER BY at DESC LIMIT 500",
+         ORDER BY logged_at DESC LIMIT 500",
         &[req.q("who"), req.q("who"), req.q("action"), req.q("action"), req.q("subject"), req.q("subject")],
     )?;
     let ctx = context! {  entries => r.rows, who => req.q("who"), action => req.q("action"), subject => req.q("subject"), ..req.base() };

@@ -60,14 +60,11 @@ fn content(app: &App, month: NaiveDate) -> Result<Arc<String>, WebError> {
 /// the one village; with a total row.
 fn drill(app: &App, month: NaiveDate, township: &str, village: &str) -> Result<super::db::Rows, WebError> {
     let conn = app.db.conn()?;
-    let (group, mut cond, mut one) = match (township.is_empty(), village.is_empty()) {
+    let (group, cond, one) = match (township.is_empty(), village.is_empty()) {
         (true, _) => ("township", "true".to_string(), vec![]),
         (false, true) => ("village", "township = ?".to_string(), vec![township.to_string()]),
         (false, false) => ("village", "township = ? AND village = ?".to_string(), vec![township.to_string(), village.to_string()]),
     };
-    if cond.is_empty() {
-        cond = "true".into();
-    }
     let prev = month - Months::new(1);
     let last_year = month - Months::new(12);
     let findings = if relation_exists(&conn, "findings")? {
@@ -98,8 +95,9 @@ fn drill(app: &App, month: NaiveDate, township: &str, village: &str) -> Result<s
                           coalesce(p.paid_ly, 0) AS paid_ly, coalesce(f.open_findings, 0) AS open_findings,
                           coalesce(f.at_risk, 0) AS at_risk
                    FROM areas a LEFT JOIN pay p USING (area) LEFT JOIN fnd f USING (area)),
-         total AS (SELECT '合计' AS area, sum(enrolled), sum(paid_persons), sum(paid), sum(paid_prev), sum(paid_ly),
-                          sum(open_findings), sum(at_risk) FROM lines)
+         total AS (SELECT '合计' AS area, sum(enrolled) AS enrolled, sum(paid_persons) AS paid_persons,
+                          sum(paid) AS paid, sum(paid_prev) AS paid_prev, sum(paid_ly) AS paid_ly,
+                          sum(open_findings) AS open_findings, sum(at_risk) AS at_risk FROM lines)
          SELECT area, enrolled, paid_persons, paid, paid_prev, {mom} AS mom, paid_ly, {yoy} AS yoy,
                 open_findings, at_risk, area = '合计' AS is_total
          FROM (SELECT * FROM lines ORDER BY area) UNION ALL
@@ -108,12 +106,8 @@ fn drill(app: &App, month: NaiveDate, township: &str, village: &str) -> Result<s
         yoy = pct("paid", "paid_ly"),
     );
     // The condition appears in three subqueries.
-    let mut params = Vec::new();
-    for _ in 0..3 {
-        params.extend(one.iter().cloned());
-    }
-    one.clear();
-    Ok(rows(&conn, &sql, &params)?)
+    let params: Vec<String> = (0..3).flat_map(|_| one.iter().cloned()).collect();
+    rows(&conn, &sql, &params)
 }
 
 pub fn page(app: &App, req: &Req) -> Result<Reply, WebError> {

@@ -30,10 +30,20 @@ fn stamp(wh: &Path) -> Stamp {
         .collect()
 }
 
+/// Every table's columns in order: asking DuckDB's information_schema binds every
+/// view (reading Parquet footers), so it is asked once per rebuild.
+pub type Columns = Arc<std::collections::HashMap<String, Vec<String>>>;
+
+struct Base {
+    stamp: Stamp,
+    conn: Arc<Mutex<Connection>>,
+    columns: Columns,
+}
+
 pub struct Db {
     wh: PathBuf,
     catalog: Catalog,
-    base: Mutex<Option<(Stamp, Arc<Mutex<Connection>>)>>,
+    base: Mutex<Option<Base>>,
 }
 
 impl Db {
@@ -51,22 +61,44 @@ impl Db {
 
     /// A connection over the warehouse as committed now, with the masking macros.
     pub fn conn(&self) -> Result<Connection, WebError> {
+        Ok(self.conn_and_columns()?.0)
+    }
+
+    /// A connection, and the columns of every table it sees.
+    pub fn conn_and_columns(&self) -> Result<(Connection, Columns), WebError> {
         let now = stamp(&self.wh);
-        let base = {
+        let (base, columns) = {
             let mut guard = self.base.lock().unwrap_or_else(|e| e.into_inner());
             match &*guard {
-                Some((s, c)) if *s == now => c.clone(),
+                Some(b) if b.stamp == now => (b.conn.clone(), b.columns.clone()),
                 _ => {
                     let wh = Warehouse::open_read(&self.wh)?;
-                    let c = Arc::new(Mutex::new(connect(&wh, &self.catalog)?));
-                    *guard = Some((now, c.clone()));
-                    c
+                    let conn = connect(&wh, &self.catalog)?;
+                    let mut columns = std::collections::HashMap::<String, Vec<String>>::new();
+                    for r in rows(
+                        &conn,
+                        "SELECT table_name, column_name FROM information_schema.columns
+                         WHERE table_schema = 'main' ORDER BY table_name, ordinal_position",
+                        &[],
+                    )?
+                    .rows
+                    {
+                        columns.entry(r[0].clone()).or_default().push(r[1].clone());
+                    }
+                    let b = Base {
+                        stamp: now,
+                        conn: Arc::new(Mutex::new(conn)),
+                        columns: Arc::new(columns),
+                    };
+                    let out = (b.conn.clone(), b.columns.clone());
+                    *guard = Some(b);
+                    out
                 }
             }
         };
         let conn = base.lock().unwrap_or_else(|e| e.into_inner()).try_clone()?;
         crate::mask::install(&conn)?;
-        Ok(conn)
+        Ok((conn, columns))
     }
 }
 

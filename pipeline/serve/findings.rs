@@ -186,7 +186,7 @@ fn latest(conn: &Connection, id: &str) -> Result<(i64, String, String, String), 
 
 pub fn page(app: &App, req: &Req, id: &str) -> Result<Reply, WebError> {
     let id = valid_id(id)?;
-    let conn = app.db.conn()?;
+    let (conn, columns) = app.db.conn_and_columns()?;
     if !has_findings(&conn)? {
         return message_no_findings(app, req);
     }
@@ -220,7 +220,7 @@ pub fn page(app: &App, req: &Req, id: &str) -> Result<Reply, WebError> {
     let sections = if person_no.is_empty() {
         Vec::new()
     } else {
-        persons::beside_finding(&conn, &person_no, &finding["month_from"], &finding["month_to"])?
+        persons::beside_finding((&conn, &columns), &person_no, &finding["month_from"], &finding["month_to"])?
     };
     let (seen, ..) = latest(&conn, &id)?;
     let title = CHECKS

@@ -7,9 +7,8 @@
 use duckdb::Connection;
 use minijinja::context;
 
-use super::db::{rows, Rows};
+use super::db::{rows, Columns, Rows};
 use super::{App, Reply, Req, WebError};
-use crate::warehouse::relation_exists;
 
 /// A table of records on a page.
 #[derive(Debug, serde::Serialize)]
@@ -55,22 +54,22 @@ fn title(table: &str) -> String {
         .map_or(table.to_string(), |t| format!("{} {table}", t.1))
 }
 
-fn columns_of(conn: &Connection, table: &str) -> Result<Vec<String>, WebError> {
-    Ok(rows(
-        conn,
-        "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
-        &[table.to_string()],
-    )?
-    .rows
-    .into_iter()
-    .map(|r| r[0].clone())
-    .filter(|c| !HIDDEN.contains(&c.as_str()))
-    .collect())
+fn columns_of(columns: &Columns, table: &str) -> Vec<String> {
+    columns
+        .get(table)
+        .map(|c| c.iter().filter(|c| !HIDDEN.contains(&c.as_str())).cloned().collect())
+        .unwrap_or_default()
 }
 
 /// The rows of `table` where `key` is one of `values` (and `extra` holds).
-fn section(conn: &Connection, table: &str, key: &str, values: &[String], extra: &str) -> Result<Section, WebError> {
-    let cols = columns_of(conn, table)?;
+fn section(
+    (conn, columns): (&Connection, &Columns),
+    table: &str,
+    key: &str,
+    values: &[String],
+    extra: &str,
+) -> Result<Section, WebError> {
+    let cols = columns_of(columns, table);
     let list: Vec<String> = cols.iter().map(|c| format!("\"{c}\"")).collect();
     let marks = vec!["?"; values.len()].join(", ");
     let order = if cols.iter().any(|c| c == "_line") { " ORDER BY \"_file\", \"_line\"" } else { "" };
@@ -108,13 +107,19 @@ fn id_numbers(conn: &Connection, person_no: &str) -> Result<Vec<String>, WebErro
 
 /// The finding page's side panel: enrollment, register, death records, payouts of
 /// the months concerned (three months either side) and the account statement.
-pub fn beside_finding(conn: &Connection, person_no: &str, from: &str, to: &str) -> Result<Vec<Section>, WebError> {
+pub fn beside_finding(
+    (conn, columns): (&Connection, &Columns),
+    person_no: &str,
+    from: &str,
+    to: &str,
+) -> Result<Vec<Section>, WebError> {
+    let db = (conn, columns);
     let ids = id_numbers(conn, person_no)?;
     let p = vec![person_no.to_string()];
-    let mut out = vec![section(conn, "enrollment", "person_no", &p, "")?];
+    let mut out = vec![section(db, "enrollment", "person_no", &p, "")?];
     if !ids.is_empty() {
-        out.push(section(conn, "id_registry", "id_number", &ids, "")?);
-        out.push(section(conn, "death_record", "id_number", &ids, "")?);
+        out.push(section(db, "id_registry", "id_number", &ids, "")?);
+        out.push(section(db, "death_record", "id_number", &ids, "")?);
     }
     let window = match (from.is_empty(), to.is_empty()) {
         (true, _) => String::new(),
@@ -129,33 +134,36 @@ pub fn beside_finding(conn: &Connection, person_no: &str, from: &str, to: &str) 
     } else {
         String::new()
     };
-    out.push(section(conn, "payout", "person_no", &p, &window)?);
-    if relation_exists(conn, "account_year")? {
-        out.push(section(conn, "account_year", "person_no", &p, "")?);
+    out.push(section(db, "payout", "person_no", &p, &window)?);
+    if columns.contains_key("account_year") {
+        out.push(section(db, "account_year", "person_no", &p, "")?);
     }
     Ok(out)
 }
 
 /// Every table of the session with a person number or an ID number column, with the
-/// column to match on (current records only: `_all`/`_history` are in `history`).
-fn person_tables(conn: &Connection) -> Result<Vec<(String, String)>, WebError> {
-    let r = rows(
-        conn,
-        "SELECT table_name, bool_or(column_name = 'person_no') AS by_person
-         FROM information_schema.columns
-         WHERE column_name IN ('person_no', 'id_number')
-           AND table_name NOT LIKE '%\\_all' ESCAPE '\\' AND table_name NOT LIKE '%\\_history' ESCAPE '\\'
-           AND table_name NOT LIKE '\\_%' ESCAPE '\\' AND table_name NOT LIKE 'a\\_%' ESCAPE '\\'
-         GROUP BY table_name ORDER BY table_name = 'enrollment' DESC, table_name",
-        &[],
-    )?;
-    Ok(r.rows
-        .into_iter()
-        .map(|x| {
-            let key = if x[1] == "true" { "person_no" } else { "id_number" };
-            (x[0].clone(), key.to_string())
+/// column to match on (current records only: `_all`/`_history` are in `history`;
+/// `_`-prefixed and the audit's working `a_` tables are internal).
+fn person_tables(columns: &Columns) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = columns
+        .iter()
+        .filter(|(t, _)| {
+            !t.ends_with("_all") && !t.ends_with("_history") && !t.starts_with('_') && !t.starts_with("a_")
         })
-        .collect())
+        .filter_map(|(t, cols)| {
+            let has = |c: &str| cols.iter().any(|x| x == c);
+            let key = if has("person_no") {
+                "person_no"
+            } else if has("id_number") {
+                "id_number"
+            } else {
+                return None;
+            };
+            Some((t.clone(), key.to_string()))
+        })
+        .collect();
+    out.sort_by_key(|(t, _)| (t != "enrollment", t.clone()));
+    out
 }
 
 pub fn search(app: &App, req: &Req) -> Result<Reply, WebError> {
@@ -190,15 +198,15 @@ pub fn page(app: &App, req: &Req, person_no: &str) -> Result<Reply, WebError> {
     if person_no.is_empty() || !person_no.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return Err(WebError::NotFound(format!("个人编号 `{person_no}` 不存在")));
     }
-    let conn = app.db.conn()?;
+    let (conn, columns) = app.db.conn_and_columns()?;
     let ids = id_numbers(&conn, person_no)?;
     let mut sections = Vec::new();
-    for (table, key) in person_tables(&conn)? {
+    for (table, key) in person_tables(&columns) {
         let values = if key == "person_no" { vec![person_no.to_string()] } else { ids.clone() };
         if values.is_empty() {
             continue;
         }
-        let s = section(&conn, &table, &key, &values, "")?;
+        let s = section((&conn, &columns), &table, &key, &values, "")?;
         if !s.rows.is_empty() {
             sections.push(s);
         }
