@@ -256,6 +256,9 @@ fn handle(app: &App, mut req: Req) -> (Reply, Vec<String>) {
             set_cookies,
         );
     }
+    if req.path == "/favicon.ico" {
+        return (Reply::Status(StatusCode::NOT_FOUND, String::new()), set_cookies);
+    }
     req.session = req.token.as_deref().and_then(|t| app.sessions.touch(t));
     if req.path == "/login" {
         return (login(app, &req, &mut set_cookies), set_cookies);
@@ -378,9 +381,17 @@ fn login(app: &App, req: &Req, cookies: &mut Vec<String>) -> Reply {
     login_form(app, req, cookies, note)
 }
 
-fn login_form(app: &App, _req: &Req, cookies: &mut Vec<String>, note: Option<&str>) -> Reply {
-    let csrf = auth::token();
-    cookies.push(format!("{LOGIN_COOKIE}={csrf}; Path=/login; HttpOnly; SameSite=Strict"));
+fn login_form(app: &App, req: &Req, cookies: &mut Vec<String>, note: Option<&str>) -> Reply {
+    // Keep the browser's token when it has one: a second sign-in page (another tab,
+    // a redirect) must not invalidate the form already shown.
+    let csrf = match req.cookies.get(LOGIN_COOKIE) {
+        Some(t) if t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()) => t.clone(),
+        _ => {
+            let t = auth::token();
+            cookies.push(format!("{LOGIN_COOKIE}={t}; Path=/login; HttpOnly; SameSite=Strict"));
+            t
+        }
+    };
     let ctx = minijinja::context! { path => "/login", csrf => csrf, note => note };
     match app.render("login.html", ctx) {
         Ok(html) => Reply::Html(html),
