@@ -22,7 +22,8 @@ use serde::Serialize;
 pub const FILE: &str = "operator_log.csv";
 
 /// The view's columns, in order (the fields of an entry, the file's header).
-pub const COLUMNS: &str = "logged_at VARCHAR, who VARCHAR, role VARCHAR, channel VARCHAR, action VARCHAR, \
+pub const COLUMNS: &str =
+    "logged_at VARCHAR, who VARCHAR, role VARCHAR, channel VARCHAR, action VARCHAR, \
      subject VARCHAR, detail VARCHAR, address VARCHAR";
 
 /// One event. `channel`: `web` or `cli`; `subject`: the person number, finding id or
@@ -42,7 +43,9 @@ pub struct Entry {
 impl Entry {
     pub fn new(who: &str, role: &str, channel: &str, action: &str) -> Entry {
         Entry {
-            logged_at: chrono::Local::now().format("%Y-%m-%d %H:%M:%S%.3f").to_string(),
+            logged_at: chrono::Local::now()
+                .format("%Y-%m-%d %H:%M:%S%.3f")
+                .to_string(),
             who: who.into(),
             role: role.into(),
             channel: channel.into(),
@@ -82,12 +85,20 @@ pub fn append(warehouse: &Path, entry: &Entry) -> std::io::Result<()> {
 
 /// Appends records to an append-only CSV file with one write, and syncs them; a new
 /// file starts with the header (the names of `columns`).
-pub fn append_records<T: Serialize>(file: &Path, columns: &str, records: &[T]) -> std::io::Result<()> {
-    let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
+pub fn append_records<T: Serialize>(
+    file: &Path,
+    columns: &str,
+    records: &[T],
+) -> std::io::Result<()> {
+    let mut w = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(Vec::new());
     for r in records {
         w.serialize(r).map_err(std::io::Error::other)?;
     }
-    let bytes = w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?;
+    let bytes = w
+        .into_inner()
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
     let _guard = APPEND.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(dir) = file.parent() {
         std::fs::create_dir_all(dir)?;
@@ -97,7 +108,10 @@ pub fn append_records<T: Serialize>(file: &Path, columns: &str, records: &[T]) -
         .append(true)
         .open(file)?;
     if f.metadata()?.len() == 0 {
-        let names: Vec<&str> = columns.split(", ").filter_map(|c| c.split(' ').next()).collect();
+        let names: Vec<&str> = columns
+            .split(", ")
+            .filter_map(|c| c.split(' ').next())
+            .collect();
         f.write_all(format!("{}\n", names.join(",")).as_bytes())?;
     }
     f.write_all(&bytes)?;

@@ -46,7 +46,10 @@ fn wait_for_port(port: u16, child: &mut Child, what: &str) {
         if let Ok(Some(status)) = child.try_wait() {
             panic!("{what} exited before listening: {status}");
         }
-        assert!(t.elapsed() < Duration::from_secs(60), "{what} did not start listening on {port}");
+        assert!(
+            t.elapsed() < Duration::from_secs(60),
+            "{what} did not start listening on {port}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -73,7 +76,10 @@ fn reap_at_exit(child: &Child) {
     ONCE.call_once(|| unsafe {
         libc::atexit(kill_children);
     });
-    CHILDREN.lock().unwrap_or_else(|e| e.into_inner()).push(child.id() as i32);
+    CHILDREN
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(child.id() as i32);
 }
 
 impl Drop for Running {
@@ -84,7 +90,13 @@ impl Drop for Running {
 }
 
 /// One HTTP/1.1 exchange on 127.0.0.1 (Connection: close): status, headers, body.
-fn http(port: u16, method: &str, path: &str, headers: &[(&str, String)], body: &[u8]) -> (u16, String, Vec<u8>) {
+fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, String)],
+    body: &[u8],
+) -> (u16, String, Vec<u8>) {
     let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     s.set_read_timeout(Some(Duration::from_secs(300))).ok();
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
@@ -131,14 +143,20 @@ fn http(port: u16, method: &str, path: &str, headers: &[(&str, String)], body: &
     if chunked {
         content = dechunk(&content);
     }
-    let status = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).expect("status code");
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .expect("status code");
     (status, head, content)
 }
 
 fn dechunk(mut b: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     loop {
-        let Some(eol) = b.windows(2).position(|w| w == b"\r\n") else { break };
+        let Some(eol) = b.windows(2).position(|w| w == b"\r\n") else {
+            break;
+        };
         let n = usize::from_str_radix(String::from_utf8_lossy(&b[..eol]).trim(), 16).unwrap_or(0);
         if n == 0 {
             break;
@@ -160,20 +178,32 @@ struct World {
 }
 
 fn browser_paths() -> Option<(PathBuf, PathBuf)> {
-    let chromium = [std::env::var_os("CHROMIUM").map(PathBuf::from), Some("/usr/bin/chromium".into())]
-        .into_iter()
-        .flatten()
-        .find(|p| p.is_file())?;
-    let driver = [std::env::var_os("CHROMEDRIVER").map(PathBuf::from), Some("/usr/bin/chromedriver".into())]
-        .into_iter()
-        .flatten()
-        .find(|p| p.is_file())?;
+    let chromium = [
+        std::env::var_os("CHROMIUM").map(PathBuf::from),
+        Some("/usr/bin/chromium".into()),
+    ]
+    .into_iter()
+    .flatten()
+    .find(|p| p.is_file())?;
+    let driver = [
+        std::env::var_os("CHROMEDRIVER").map(PathBuf::from),
+        Some("/usr/bin/chromedriver".into()),
+    ]
+    .into_iter()
+    .flatten()
+    .find(|p| p.is_file())?;
     Some((chromium, driver))
 }
 
 fn serve(wh: &Path, port: u16, idle: &str) -> Running {
     let mut child = pipeline(wh)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--idle-timeout", idle])
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--idle-timeout",
+            idle,
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -253,20 +283,40 @@ impl Browser {
                      "--disable-dev-shm-usage", "--window-size=1400,1000",
                      format!("--user-data-dir={}", profile.path().display())]}}}});
         let v = wd(w.driver, "POST", "/session", Some(caps));
-        let session = v["sessionId"].as_str().unwrap_or_else(|| panic!("a WebDriver session: {v}")).to_string();
-        Browser { driver: w.driver, session, base: format!("http://127.0.0.1:{port}"), _profile: profile }
+        let session = v["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("a WebDriver session: {v}"))
+            .to_string();
+        Browser {
+            driver: w.driver,
+            session,
+            base: format!("http://127.0.0.1:{port}"),
+            _profile: profile,
+        }
     }
 
     fn cmd(&self, method: &str, path: &str, body: Option<Value>) -> Value {
-        wd(self.driver, method, &format!("/session/{}{path}", self.session), body)
+        wd(
+            self.driver,
+            method,
+            &format!("/session/{}{path}", self.session),
+            body,
+        )
     }
 
     fn go(&self, path: &str) {
-        self.cmd("POST", "/url", Some(json!({"url": format!("{}{path}", self.base)})));
+        self.cmd(
+            "POST",
+            "/url",
+            Some(json!({"url": format!("{}{path}", self.base)})),
+        );
     }
 
     fn url(&self) -> String {
-        self.cmd("GET", "/url", None).as_str().unwrap_or_default().to_string()
+        self.cmd("GET", "/url", None)
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     }
 
     fn path(&self) -> String {
@@ -274,15 +324,26 @@ impl Browser {
     }
 
     fn js(&self, script: &str) -> Value {
-        self.cmd("POST", "/execute/sync", Some(json!({"script": script, "args": []})))
+        self.cmd(
+            "POST",
+            "/execute/sync",
+            Some(json!({"script": script, "args": []})),
+        )
     }
 
     fn text(&self) -> String {
-        self.js("return document.body.innerText;").as_str().unwrap_or_default().to_string()
+        self.js("return document.body.innerText;")
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     }
 
     fn find(&self, css: &str) -> String {
-        let v = self.cmd("POST", "/element", Some(json!({"using": "css selector", "value": css})));
+        let v = self.cmd(
+            "POST",
+            "/element",
+            Some(json!({"using": "css selector", "value": css})),
+        );
         v.as_object()
             .and_then(|o| o.values().next())
             .and_then(Value::as_str)
@@ -292,8 +353,11 @@ impl Browser {
 
     fn type_into(&self, css: &str, text: &str) {
         let e = self.find(css);
-        self.cmd("POST", &format!("/element/{e}/clear"), Some(json!({})));
-        self.cmd("POST", &format!("/element/{e}/value"), Some(json!({"text": text})));
+        self.cmd(
+            "POST",
+            &format!("/element/{e}/value"),
+            Some(json!({"text": text})),
+        );
     }
 
     fn click(&self, css: &str) {
@@ -301,21 +365,58 @@ impl Browser {
         self.cmd("POST", &format!("/element/{e}/click"), Some(json!({})));
     }
 
+    /// Waits until the address contains `part` (a form submitted by a click may
+    /// still be loading when the click returns).
+    fn wait_url(&self, part: &str) {
+        let t = Instant::now();
+        while !self.url().contains(part) {
+            assert!(
+                t.elapsed() < Duration::from_secs(120),
+                "the page did not reach {part}: {}",
+                self.url()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        self.js("return document.readyState;");
+    }
+
+    /// Clicks a button that loads a new page and waits until the new page is there
+    /// (a click returns before the form's answer arrives).
+    fn submit(&self, css: &str) {
+        self.js("window.__before_submit = true;");
+        self.click(css);
+        let t = Instant::now();
+        loop {
+            let v = self.js("return typeof window.__before_submit === 'undefined' && document.readyState === 'complete';");
+            if v.as_bool() == Some(true) {
+                break;
+            }
+            assert!(
+                t.elapsed() < Duration::from_secs(120),
+                "no new page after clicking {css}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     fn sign_in(&self, name: &str) {
         self.go("/login");
         self.type_into("#name", name);
         self.type_into("#password", PASSWORD);
-        self.click("#sign-in");
+        self.submit("#sign-in");
     }
 
     /// With PIPELINE_WEB_SCREENSHOTS=DIR, saves the page as DIR/NAME.png (how the
     /// README's screenshots are made).
     fn screenshot(&self, name: &str) {
-        let Some(dir) = std::env::var_os("PIPELINE_WEB_SCREENSHOTS") else { return };
+        let Some(dir) = std::env::var_os("PIPELINE_WEB_SCREENSHOTS") else {
+            return;
+        };
         let v = self.cmd("GET", "/screenshot", None);
         let png = base64_decode(v.as_str().expect("a screenshot"));
         std::fs::create_dir_all(&dir).expect("screenshot folder");
-        std::fs::write(Path::new(&dir).join(format!("{name}.png")), png).expect("screenshot written");
+        std::fs::write(Path::new(&dir).join(format!("{name}.png")), png)
+            .expect("screenshot written");
     }
 
     /// The session cookie (HttpOnly: the page cannot read it, WebDriver can).
@@ -327,7 +428,12 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        wd(self.driver, "DELETE", &format!("/session/{}", self.session), None);
+        wd(
+            self.driver,
+            "DELETE",
+            &format!("/session/{}", self.session),
+            None,
+        );
     }
 }
 
@@ -339,10 +445,16 @@ fn base64_decode(text: &str) -> Vec<u8> {
         b'+' => 62,
         _ => 63,
     };
-    let clean: Vec<u8> = text.bytes().filter(|c| !matches!(c, b'=' | b'\n' | b'\r')).collect();
+    let clean: Vec<u8> = text
+        .bytes()
+        .filter(|c| !matches!(c, b'=' | b'\n' | b'\r'))
+        .collect();
     let mut out = Vec::with_capacity(clean.len() * 3 / 4);
     for chunk in clean.chunks(4) {
-        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, &c)| acc | (value(c) as u32) << (18 - 6 * i));
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, &c)| acc | (value(c) as u32) << (18 - 6 * i));
         let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
         out.extend_from_slice(&bytes[..chunk.len() - 1]);
     }
@@ -351,7 +463,13 @@ fn base64_decode(text: &str) -> Vec<u8> {
 
 fn wd(port: u16, method: &str, path: &str, body: Option<Value>) -> Value {
     let bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
-    let (_, _, out) = http(port, method, path, &[("Content-Type", "application/json".into())], &bytes);
+    let (_, _, out) = http(
+        port,
+        method,
+        path,
+        &[("Content-Type", "application/json".into())],
+        &bytes,
+    );
     let v: Value = serde_json::from_slice(&out).unwrap_or_else(|e| panic!("WebDriver {path}: {e}"));
     v["value"].clone()
 }
@@ -378,21 +496,38 @@ fn each_role_signs_in_to_its_own_pages() {
         b.go(open);
         assert!(!b.text().contains("无权访问"), "{name} may open {open}");
         b.go(closed);
-        assert!(b.text().contains("无权访问"), "{name} is refused {closed}: {}", b.text());
+        assert!(
+            b.text().contains("无权访问"),
+            "{name} is refused {closed}: {}",
+            b.text()
+        );
         // Signing out ends the session: the next page asks to sign in.
         b.go(home);
-        b.click("nav form button");
+        b.submit("nav form button");
         b.go(home);
-        assert!(b.path().starts_with("/login"), "{name} signed out: {}", b.path());
+        assert!(
+            b.path().starts_with("/login"),
+            "{name} signed out: {}",
+            b.path()
+        );
     }
     let b = Browser::new(w, w.port);
     b.go("/login");
     b.type_into("#name", "aud1");
     b.type_into("#password", "wrong password");
-    b.click("#sign-in");
-    assert!(b.text().contains("用户名或密码错误"), "a wrong password is refused");
-    let failed = sql(w, "SELECT count(*) FROM operator_log WHERE action = 'sign_in_failed' AND who = 'aud1'");
-    assert_eq!(failed[0][0], "1", "the failed sign-in is in the operator log");
+    b.submit("#sign-in");
+    assert!(
+        b.text().contains("用户名或密码错误"),
+        "a wrong password is refused"
+    );
+    let failed = sql(
+        w,
+        "SELECT count(*) FROM operator_log WHERE action = 'sign_in_failed' AND who = 'aud1'",
+    );
+    assert_eq!(
+        failed[0][0], "1",
+        "the failed sign-in is in the operator log"
+    );
     let signed = sql(w, "SELECT count(DISTINCT who) FROM operator_log WHERE action = 'sign_in' AND who IN ('director', 'stat1', 'aud1', 'admin1')");
     assert_eq!(signed[0][0], "4");
 }
@@ -406,29 +541,55 @@ fn a_leader_sees_aggregates_and_is_refused_a_finding_or_a_person() {
     b.sign_in("director");
     // The dashboard: Chinese text intact, the county's townships, no personal numbers.
     let lang = b.js("return document.documentElement.lang + '|' + document.characterSet + '|' + document.title;");
-    assert_eq!(lang.as_str().unwrap(), "zh-CN|UTF-8|领导驾驶舱 2026年10月 · 养老保险数据工作台");
+    assert_eq!(
+        lang.as_str().unwrap(),
+        "zh-CN|UTF-8|领导驾驶舱 2026年10月 · 养老保险数据工作台"
+    );
     let page = b.text();
     let township = &sql(w, "SELECT min(township) FROM enrollment")[0][0];
-    assert!(page.contains(township.as_str()), "the drill-down lists {township}");
+    assert!(
+        page.contains(township.as_str()),
+        "the drill-down lists {township}"
+    );
     assert!(page.contains("环比") && page.contains("同比"));
     b.screenshot("workbench-dashboard");
     let digits_runs = page
         .split(|c: char| !c.is_ascii_digit())
         .filter(|r| r.len() >= 15)
         .count();
-    assert_eq!(digits_runs, 0, "no ID, person or account number on the leader's dashboard");
+    assert_eq!(
+        digits_runs, 0,
+        "no ID, person or account number on the leader's dashboard"
+    );
     // Drill down to a township, then a village: aggregates only.
     b.go(&format!("/dashboard?month={MONTH}&township={}", township));
-    let village = &sql(w, &format!("SELECT min(village) FROM enrollment WHERE township = '{township}'"))[0][0];
+    let village = &sql(
+        w,
+        &format!("SELECT min(village) FROM enrollment WHERE township = '{township}'"),
+    )[0][0];
     assert!(b.text().contains(village.as_str()), "{township}'s villages");
     // Typing a finding's or a person's address: refused, and nothing of theirs shown.
     let cookie = b.session_cookie();
-    for path in [format!("/findings/{id}"), format!("/persons/{person}"), format!("/persons?q={person}"), "/findings/export.xlsx".to_string()] {
+    for path in [
+        format!("/findings/{id}"),
+        format!("/persons/{person}"),
+        format!("/persons?q={person}"),
+        "/findings/export.xlsx".to_string(),
+    ] {
         b.go(&path);
         let text = b.text();
         assert!(text.contains("无权访问"), "{path} refused: {text}");
-        assert!(!text.contains(name.as_str()) && !text.contains(idno.as_str()), "{path} shows nothing personal");
-        let (status, _, body) = http(w.port, "GET", &path, &[("Cookie", format!("pipeline_session={cookie}"))], b"");
+        assert!(
+            !text.contains(name.as_str()) && !text.contains(idno.as_str()),
+            "{path} shows nothing personal"
+        );
+        let (status, _, body) = http(
+            w.port,
+            "GET",
+            &path,
+            &[("Cookie", format!("pipeline_session={cookie}"))],
+            b"",
+        );
         assert_eq!(status, 403, "{path} answers 403 Forbidden");
         assert!(!String::from_utf8_lossy(&body).contains(name.as_str()));
     }
@@ -447,57 +608,137 @@ fn an_auditor_filters_opens_and_confirms_a_finding() {
     b.sign_in("aud1");
     assert_eq!(b.path(), "/findings");
     b.js(&format!("document.getElementById('f-check').value = '{check}'; document.getElementById('f-status').value = 'open';"));
-    b.js(&format!("document.getElementById('f-township').value = '{township}';"));
-    b.click("#apply");
+    b.js(&format!(
+        "document.getElementById('f-township').value = '{township}';"
+    ));
+    b.submit("#apply");
+    b.wait_url("check=");
     let total = b.js("return document.getElementById('total').innerText;");
-    assert_eq!(total.as_str().unwrap(), n, "the list counts what the filter selects");
+    assert_eq!(
+        total.as_str().unwrap(),
+        n,
+        "the list counts what the filter selects"
+    );
     b.screenshot("workbench-findings");
-    let rows = b.js("return document.querySelectorAll('#findings tbody tr').length;").as_i64().unwrap();
+    let rows = b
+        .js("return document.querySelectorAll('#findings tbody tr').length;")
+        .as_i64()
+        .unwrap();
     assert_eq!(rows, n.parse::<i64>().unwrap().min(50));
     let shown_townships = b.js("return [...document.querySelectorAll('#findings tbody tr td:nth-child(7)')].map(t => t.innerText);");
-    assert!(shown_townships.as_array().unwrap().iter().all(|t| t.as_str() == Some(township.as_str())), "only {township}: {shown_townships}");
+    assert!(
+        shown_townships
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t.as_str() == Some(township.as_str())),
+        "only {township}: {shown_townships}"
+    );
     // Open the first finding: evidence, the person's records with file and line, history.
-    b.click("#findings tbody tr a.finding-link");
-    let id = b.js("return document.getElementById('finding-id').innerText;").as_str().unwrap().to_string();
+    b.submit("#findings tbody tr a.finding-link");
+    let id = b
+        .js("return document.getElementById('finding-id').innerText;")
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_eq!(b.path(), format!("/findings/{id}"));
-    let evidence = &sql(w, &format!("SELECT evidence FROM findings WHERE finding_id = '{id}'"))[0][0];
-    assert_eq!(b.js("return document.getElementById('evidence').innerText;").as_str().unwrap(), evidence.as_str());
+    let evidence = &sql(
+        w,
+        &format!("SELECT evidence FROM findings WHERE finding_id = '{id}'"),
+    )[0][0];
+    assert_eq!(
+        b.js("return document.getElementById('evidence').innerText;")
+            .as_str()
+            .unwrap(),
+        evidence.as_str()
+    );
     let page = b.text();
-    assert!(page.contains("参保登记 enrollment") && page.contains("来源文件") && page.contains("行号"), "records with lineage");
-    let person = &sql(w, &format!("SELECT person_no FROM findings WHERE finding_id = '{id}'"))[0][0];
+    assert!(
+        page.contains("参保登记 enrollment") && page.contains("来源文件") && page.contains("行号"),
+        "records with lineage"
+    );
+    let person = &sql(
+        w,
+        &format!("SELECT person_no FROM findings WHERE finding_id = '{id}'"),
+    )[0][0];
     let (file, line) = {
-        let r = sql(w, &format!("SELECT _file, _line FROM enrollment WHERE person_no = '{person}'"));
+        let r = sql(
+            w,
+            &format!("SELECT _file, _line FROM enrollment WHERE person_no = '{person}'"),
+        );
         (r[0][0].clone(), r[0][1].clone())
     };
-    let cells = b.js("return [...document.querySelectorAll('#records-enrollment td')].map(t => t.innerText);");
-    let cells: Vec<&str> = cells.as_array().unwrap().iter().filter_map(Value::as_str).collect();
-    assert!(cells.contains(&file.as_str()) && cells.contains(&line.as_str()), "enrollment row from {file} line {line}: {cells:?}");
+    let cells = b.js(
+        "return [...document.querySelectorAll('#records-enrollment td')].map(t => t.innerText);",
+    );
+    let cells: Vec<&str> = cells
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        cells.contains(&file.as_str()) && cells.contains(&line.as_str()),
+        "enrollment row from {file} line {line}: {cells:?}"
+    );
     // Confirm it with a note.
     b.js("document.getElementById('new-status').value = 'confirmed';");
     b.type_into("#note", "经入户核实，确认违规领取");
-    b.click("#save-status");
+    b.submit("#save-status");
     assert_eq!(b.path(), format!("/findings/{id}"));
-    assert_eq!(b.js("return document.getElementById('status').innerText;").as_str().unwrap(), "confirmed");
-    let history = b.js("return document.getElementById('history').innerText;").as_str().unwrap().to_string();
-    assert!(history.contains("经入户核实，确认违规领取") && history.contains("aud1"), "history shows it: {history}");
+    assert_eq!(
+        b.js("return document.getElementById('status').innerText;")
+            .as_str()
+            .unwrap(),
+        "confirmed"
+    );
+    let history = b
+        .js("return document.getElementById('history').innerText;")
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        history.contains("经入户核实，确认违规领取") && history.contains("aud1"),
+        "history shows it: {history}"
+    );
     let stored = sql(w, &format!("SELECT status, who, note FROM finding_history WHERE finding_id = '{id}' ORDER BY seq DESC LIMIT 1"));
-    assert_eq!(stored[0], vec!["confirmed", "aud1", "经入户核实，确认违规领取"]);
-    assert_eq!(sql(w, &format!("SELECT status FROM findings WHERE finding_id = '{id}'"))[0][0], "confirmed");
+    assert_eq!(
+        stored[0],
+        vec!["confirmed", "aud1", "经入户核实，确认违规领取"]
+    );
+    assert_eq!(
+        sql(
+            w,
+            &format!("SELECT status FROM findings WHERE finding_id = '{id}'")
+        )[0][0],
+        "confirmed"
+    );
     // The operator log, as the admin sees it and as `pipeline sql` does.
     let logged = succeeds(pipeline(&w.fx.wh_dir()).args(["sql", "--format", "csv",
         &format!("SELECT who, action, detail FROM operator_log WHERE subject = '{id}' ORDER BY logged_at")]));
-    assert!(logged.contains("aud1,view_finding,") && logged.contains("aud1,status_change,open → confirmed: 经入户核实"), "{logged}");
+    assert!(
+        logged.contains("aud1,view_finding,")
+            && logged.contains("aud1,status_change,open → confirmed: 经入户核实"),
+        "{logged}"
+    );
     let admin = Browser::new(w, w.port);
     admin.sign_in("admin1");
     admin.go(&format!("/admin/log?subject={id}"));
     let log = admin.text();
-    assert!(log.contains("status_change") && log.contains("aud1"), "the admin sees the change: {log}");
+    assert!(
+        log.contains("status_change") && log.contains("aud1"),
+        "the admin sees the change: {log}"
+    );
 }
 
 #[test]
 fn a_second_change_on_the_same_finding_is_refused_not_overwritten() {
     let Some((w, _turn)) = world() else { return };
-    let id = sql(w, "SELECT finding_id FROM findings WHERE status = 'open' ORDER BY finding_id DESC LIMIT 1")[0][0].clone();
+    let id = sql(
+        w,
+        "SELECT finding_id FROM findings WHERE status = 'open' ORDER BY finding_id DESC LIMIT 1",
+    )[0][0]
+        .clone();
     let first = Browser::new(w, w.port);
     first.sign_in("aud1");
     first.go(&format!("/findings/{id}"));
@@ -506,26 +747,33 @@ fn a_second_change_on_the_same_finding_is_refused_not_overwritten() {
     second.go(&format!("/findings/{id}"));
     second.js("document.getElementById('new-status').value = 'dismissed';");
     second.type_into("#note", "低保户，已核实无误");
-    second.click("#save-status");
+    second.submit("#save-status");
     // aud1 still has the page as it was: the change is refused with who made the other.
     first.js("document.getElementById('new-status').value = 'confirmed';");
     first.type_into("#note", "确认");
-    first.click("#save-status");
+    first.submit("#save-status");
     let text = first.text();
-    assert!(text.contains("已被 aud2") && text.contains("未保存"), "told who changed it: {text}");
+    assert!(
+        text.contains("已被 aud2") && text.contains("未保存"),
+        "told who changed it: {text}"
+    );
     let last = sql(w, &format!("SELECT status, who FROM finding_history WHERE finding_id = '{id}' ORDER BY seq DESC LIMIT 1"));
-    assert_eq!(last[0], vec!["dismissed", "aud2"], "the first change stands");
+    assert_eq!(
+        last[0],
+        vec!["dismissed", "aud2"],
+        "the first change stands"
+    );
     // Recovered needs the amount recovered.
     first.go(&format!("/findings/{id}"));
     first.js("document.getElementById('new-status').value = 'recovered';");
     first.type_into("#note", "已退回");
-    first.click("#save-status");
+    first.submit("#save-status");
     assert!(first.text().contains("追回金额"), "an amount is asked for");
     first.go(&format!("/findings/{id}"));
     first.js("document.getElementById('new-status').value = 'recovered';");
     first.type_into("#recovered", "1200.50");
     first.type_into("#note", "已退回");
-    first.click("#save-status");
+    first.submit("#save-status");
     let last = sql(w, &format!("SELECT status, note FROM finding_history WHERE finding_id = '{id}' ORDER BY seq DESC LIMIT 1"));
     assert_eq!(last[0][0], "recovered");
     assert!(last[0][1].contains("1200.50"), "{:?}", last[0]);
@@ -548,12 +796,31 @@ fn a_post_without_the_csrf_token_is_refused() {
     std::thread::sleep(Duration::from_millis(500));
     assert!(b.text().contains("请求被拒绝 (CSRF)"), "{}", b.text());
     let cookie = b.session_cookie();
-    let (status, _, _) = http(w.port, "POST", &format!("/findings/{id}/status"),
-        &[("Cookie", format!("pipeline_session={cookie}")), ("Content-Type", "application/x-www-form-urlencoded".into())],
-        b"status=dismissed&note=forged&seen=0&csrf=wrong");
+    let (status, _, _) = http(
+        w.port,
+        "POST",
+        &format!("/findings/{id}/status"),
+        &[
+            ("Cookie", format!("pipeline_session={cookie}")),
+            ("Content-Type", "application/x-www-form-urlencoded".into()),
+        ],
+        b"status=dismissed&note=forged&seen=0&csrf=wrong",
+    );
     assert_eq!(status, 403);
-    assert_eq!(sql(w, &format!("SELECT status FROM findings WHERE finding_id = '{id}'"))[0][0], "open", "nothing was written");
-    let changes = sql(w, &format!("SELECT count(*) FROM operator_log WHERE action = 'status_change' AND subject = '{id}'"));
+    assert_eq!(
+        sql(
+            w,
+            &format!("SELECT status FROM findings WHERE finding_id = '{id}'")
+        )[0][0],
+        "open",
+        "nothing was written"
+    );
+    let changes = sql(
+        w,
+        &format!(
+            "SELECT count(*) FROM operator_log WHERE action = 'status_change' AND subject = '{id}'"
+        ),
+    );
     assert_eq!(changes[0][0], "0");
     // Without a session at all: sign in first.
     let (status, head, _) = http(w.port, "POST", "/findings/assign", &[], b"id=x&assignee=y");
@@ -565,13 +832,14 @@ fn a_post_without_the_csrf_token_is_refused() {
 fn an_expired_session_goes_back_to_sign_in() {
     let Some((w, _turn)) = world() else { return };
     let port = free_port();
-    let _short = serve(&w.fx.wh_dir(), port, "2s");
+    let _short = serve(&w.fx.wh_dir(), port, "6s");
     let b = Browser::new(w, port);
     b.sign_in("stat1");
     assert_eq!(b.path(), "/dashboard");
     b.go("/reports");
-    assert!(b.text().contains("统计月报"), "signed in");
-    std::thread::sleep(Duration::from_millis(2500));
+    let text = b.text();
+    assert!(text.contains("统计月报"), "signed in: {text}");
+    std::thread::sleep(Duration::from_millis(7000));
     b.go("/reports");
     assert_eq!(b.path(), "/login?expired=1");
     assert!(b.text().contains("登录已超时"), "{}", b.text());
@@ -587,16 +855,24 @@ fn an_auditor_finds_a_person_by_number_id_or_name() {
     for q in [no.as_str(), idno.as_str(), name.as_str()] {
         b.go("/persons");
         b.type_into("#q", q);
-        b.click("#search");
+        b.submit("#search");
         if b.path() != format!("/persons/{no}") {
             // A name shared by several: pick from the list.
-            b.click(&format!("#found a[href='/persons/{no}']"));
+            b.submit(&format!("#found a[href='/persons/{no}']"));
         }
         assert_eq!(b.path(), format!("/persons/{no}"), "found by {q}");
     }
-    let payouts = sql(w, &format!("SELECT count(*) FROM payout WHERE person_no = '{no}'"))[0][0].clone();
+    let payouts = sql(
+        w,
+        &format!("SELECT count(*) FROM payout WHERE person_no = '{no}'"),
+    )[0][0]
+        .clone();
     let shown = b.js("return document.querySelectorAll('#records-payout tbody tr').length;");
-    assert_eq!(shown.as_i64().unwrap().to_string(), payouts, "every payout row of the person");
+    assert_eq!(
+        shown.as_i64().unwrap().to_string(),
+        payouts,
+        "every payout row of the person"
+    );
     let views = sql(w, &format!("SELECT count(*) FROM operator_log WHERE who = 'aud1' AND action = 'view_person' AND subject = '{no}'"));
     assert_eq!(views[0][0], "3", "each view of the person is logged");
 }

@@ -9,7 +9,8 @@ use std::path::Path;
 use serde::Serialize;
 
 pub const FILE: &str = "finding_assignment.csv";
-pub const COLUMNS: &str = "assigned_at VARCHAR, finding_id VARCHAR, assignee VARCHAR, assigned_by VARCHAR";
+pub const COLUMNS: &str =
+    "assigned_at VARCHAR, finding_id VARCHAR, assignee VARCHAR, assigned_by VARCHAR";
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Assignment {
@@ -21,8 +22,15 @@ pub struct Assignment {
 }
 
 /// Appends the assignments of one action (synced before it returns).
-pub fn append(warehouse: &Path, findings: &[String], assignee: &str, by: &str) -> std::io::Result<()> {
-    let at = chrono::Local::now().format("%Y-%m-%d %H:%M:%S%.3f").to_string();
+pub fn append(
+    warehouse: &Path,
+    findings: &[String],
+    assignee: &str,
+    by: &str,
+) -> std::io::Result<()> {
+    let at = chrono::Local::now()
+        .format("%Y-%m-%d %H:%M:%S%.3f")
+        .to_string();
     let records: Vec<Assignment> = findings
         .iter()
         .map(|id| Assignment {

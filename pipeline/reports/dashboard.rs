@@ -197,10 +197,7 @@ pub fn render(run: &ReportRun) -> Result<String, ReportError> {
         esc(&run.generated_at)
     );
     html.push_str(&content(run)?);
-    let _ = write!(
-        html,
-        "</main><footer>{FOOTER}</footer></body></html>\n"
-    );
+    let _ = write!(html, "</main><footer>{FOOTER}</footer></body></html>\n");
     Ok(html)
 }
 

@@ -125,7 +125,8 @@ fn save_users(warehouse: &Path, users: &[User]) -> Result<(), AuthError> {
 
 pub fn hash_password(password: &str) -> Result<String, AuthError> {
     let mut bytes = [0u8; 16];
-    random(&mut bytes).map_err(|e| AuthError::Usage(format!("no random numbers from the system: {e}")))?;
+    random(&mut bytes)
+        .map_err(|e| AuthError::Usage(format!("no random numbers from the system: {e}")))?;
     let salt = SaltString::encode_b64(&bytes)
         .map_err(|e| AuthError::Usage(format!("cannot encode the salt: {e}")))?;
     Argon2::default()
@@ -187,7 +188,11 @@ pub fn add_user(
 
 /// The account if the password is right. A missing account still pays for one
 /// hash, so timing does not tell which names exist.
-pub fn check_sign_in(warehouse: &Path, name: &str, password: &str) -> Result<Option<User>, AuthError> {
+pub fn check_sign_in(
+    warehouse: &Path,
+    name: &str,
+    password: &str,
+) -> Result<Option<User>, AuthError> {
     let users = load_users(warehouse)?;
     match users.into_iter().find(|u| u.name == name.trim()) {
         Some(u) if verify_password(&u.hash, password) => Ok(Some(u)),
@@ -264,6 +269,15 @@ impl Sessions {
         Some(s.clone())
     }
 
+    /// Restarts the idle clock of a live session at the end of its request (a slow
+    /// page is activity, not idleness).
+    pub fn refresh(&self, token: &str) {
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(s) = map.get_mut(token) {
+            s.last_seen = Instant::now();
+        }
+    }
+
     pub fn end(&self, token: &str) {
         self.map
             .lock()
@@ -274,5 +288,9 @@ impl Sessions {
 
 /// Constant-time comparison of two tokens.
 pub fn same_token(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }

@@ -33,9 +33,15 @@ fn month(app: &App, req: &Req) -> Result<NaiveDate, WebError> {
             .map_err(|_| WebError::Input(format!("月份 `{m}` 应写作 YYYY-MM")));
     }
     let conn = app.db.conn()?;
-    let latest = scalar(&conn, "SELECT strftime(max(month), '%Y-%m') FROM payout", &[])?;
+    let latest = scalar(
+        &conn,
+        "SELECT strftime(max(month), '%Y-%m') FROM payout",
+        &[],
+    )?;
     if latest.is_empty() {
-        return Err(WebError::Input("仓库中还没有发放数据 (no payouts ingested yet)".into()));
+        return Err(WebError::Input(
+            "仓库中还没有发放数据 (no payouts ingested yet)".into(),
+        ));
     }
     Ok(crate::audit::engine::parse_month(&latest)?)
 }
@@ -43,33 +49,66 @@ fn month(app: &App, req: &Req) -> Result<NaiveDate, WebError> {
 /// The figures and charts of the static page for the month.
 fn content(app: &App, month: NaiveDate) -> Result<Arc<String>, WebError> {
     let key = (month, manifest_stamp(app));
-    if let Some(c) = app.dashboards.0.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+    if let Some(c) = app
+        .dashboards
+        .0
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&key)
+    {
         return Ok(c.clone());
     }
     // A connection of its own: the report preludes create tables.
     let wh = Warehouse::open_read(&app.wh)?;
     let conn = connect(&wh, app.db.catalog())?;
     let defs = Definitions::load(crate::defs::active())?;
-    let run = reports::compute(&conn, &defs, &ReportOptions { month, unmasked: false, lists: false })?;
+    let run = reports::compute(
+        &conn,
+        &defs,
+        &ReportOptions {
+            month,
+            unmasked: false,
+            lists: false,
+        },
+    )?;
     let html = Arc::new(reports::dashboard::content(&run)?);
-    app.dashboards.0.lock().unwrap_or_else(|e| e.into_inner()).insert(key, html.clone());
+    app.dashboards
+        .0
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(key, html.clone());
     Ok(html)
 }
 
 /// One level of the drill-down: per township (county), per village (a township), or
 /// the one village; with a total row.
-fn drill(app: &App, month: NaiveDate, township: &str, village: &str) -> Result<super::db::Rows, WebError> {
+fn drill(
+    app: &App,
+    month: NaiveDate,
+    township: &str,
+    village: &str,
+) -> Result<super::db::Rows, WebError> {
     let conn = app.db.conn()?;
     let (group, cond, one) = match (township.is_empty(), village.is_empty()) {
         (true, _) => ("township", "true".to_string(), vec![]),
-        (false, true) => ("village", "township = ?".to_string(), vec![township.to_string()]),
-        (false, false) => ("village", "township = ? AND village = ?".to_string(), vec![township.to_string(), village.to_string()]),
+        (false, true) => (
+            "village",
+            "township = ?".to_string(),
+            vec![township.to_string()],
+        ),
+        (false, false) => (
+            "village",
+            "township = ? AND village = ?".to_string(),
+            vec![township.to_string(), village.to_string()],
+        ),
     };
     let prev = month - Months::new(1);
     let last_year = month - Months::new(12);
     let findings = if relation_exists(&conn, "findings")? {
-        format!("SELECT {group} AS area, count(*) AS open_findings, sum(amount_at_risk) AS at_risk
-                 FROM findings WHERE status = 'open' AND {cond} GROUP BY 1")
+        format!(
+            "SELECT {group} AS area, count(*) AS open_findings, sum(amount_at_risk) AS at_risk
+                 FROM findings WHERE status = 'open' AND {cond} GROUP BY 1"
+        )
     } else {
         "SELECT NULL::VARCHAR AS area, 0 AS open_findings, NULL::DECIMAL(18,2) AS at_risk WHERE false".into()
     };
@@ -113,20 +152,24 @@ fn drill(app: &App, month: NaiveDate, township: &str, village: &str) -> Result<s
 pub fn page(app: &App, req: &Req) -> Result<Reply, WebError> {
     let month = month(app, req)?;
     let township = req.q("township");
-    let village = if township.is_empty() { String::new() } else { req.q("village") };
+    let village = if township.is_empty() {
+        String::new()
+    } else {
+        req.q("village")
+    };
     let table = drill(app, month, &township, &village)?;
     let content = content(app, month)?;
     let ctx = context! {
-        
-        month => month.format("%Y-%m").to_string(),
-        month_zh => month.format("%Y年%m月").to_string(),
-        prev => (month - Months::new(1)).format("%Y-%m").to_string(),
-        last_year => (month - Months::new(12)).format("%Y-%m").to_string(),
-        township => township, village => village,
-        level => if township.is_empty() { "乡镇" } else { "村(居)" },
-        drill => table.rows,
-        content => minijinja::Value::from_safe_string(content.to_string()),
-        css => minijinja::Value::from_safe_string(reports::dashboard::CSS.to_string()),
-        footer => reports::dashboard::FOOTER, ..req.base() };
+
+    month => month.format("%Y-%m").to_string(),
+    month_zh => month.format("%Y年%m月").to_string(),
+    prev => (month - Months::new(1)).format("%Y-%m").to_string(),
+    last_year => (month - Months::new(12)).format("%Y-%m").to_string(),
+    township => township, village => village,
+    level => if township.is_empty() { "乡镇" } else { "村(居)" },
+    drill => table.rows,
+    content => minijinja::Value::from_safe_string(content.to_string()),
+    css => minijinja::Value::from_safe_string(reports::dashboard::CSS.to_string()),
+    footer => reports::dashboard::FOOTER, ..req.base() };
     Ok(Reply::Html(app.render("dashboard.html", ctx)?))
 }

@@ -20,14 +20,18 @@ use super::WebError;
 type Stamp = Vec<Option<(SystemTime, u64)>>;
 
 fn stamp(wh: &Path) -> Stamp {
-    ["manifest.json", crate::oplog::FILE, crate::audit::assign::FILE]
-        .iter()
-        .map(|f| {
-            std::fs::metadata(wh.join(f))
-                .ok()
-                .and_then(|m| Some((m.modified().ok()?, m.len())))
-        })
-        .collect()
+    [
+        "manifest.json",
+        crate::oplog::FILE,
+        crate::audit::assign::FILE,
+    ]
+    .iter()
+    .map(|f| {
+        std::fs::metadata(wh.join(f))
+            .ok()
+            .and_then(|m| Some((m.modified().ok()?, m.len())))
+    })
+    .collect()
 }
 
 /// Every table's columns in order: asking DuckDB's information_schema binds every

@@ -18,14 +18,24 @@ pub const PAGE_SIZE: i64 = 50;
 /// The sort orders a user can pick: (name, ORDER BY, label).
 const SORTS: &[(&str, &str, &str)] = &[
     ("amount", "amount_at_risk DESC NULLS LAST", "金额从高到低"),
-    ("check", "check_code, township NULLS LAST, village NULLS LAST", "按疑点类型"),
-    ("place", "township NULLS LAST, village NULLS LAST, check_code", "按乡镇村"),
+    (
+        "check",
+        "check_code, township NULLS LAST, village NULLS LAST",
+        "按疑点类型",
+    ),
+    (
+        "place",
+        "township NULLS LAST, village NULLS LAST, check_code",
+        "按乡镇村",
+    ),
     ("month", "month_from DESC NULLS LAST", "按月份(新→旧)"),
     ("status", "status, amount_at_risk DESC NULLS LAST", "按状态"),
 ];
 
 /// The filter fields of the list (also the query string of the export and paging).
-const FILTERS: &[&str] = &["check", "township", "village", "status", "min", "max", "month", "assignee", "q"];
+const FILTERS: &[&str] = &[
+    "check", "township", "village", "status", "min", "max", "month", "assignee", "q",
+];
 
 /// The WHERE clause and its parameters for the request's filters.
 fn filter(req: &Req) -> Result<(String, Vec<String>), WebError> {
@@ -45,9 +55,11 @@ fn filter(req: &Req) -> Result<(String, Vec<String>), WebError> {
     for (field, op) in [("min", ">="), ("max", "<=")] {
         let v = req.q(field);
         if !v.is_empty() {
-            let d: Decimal = v
-                .parse()
-                .map_err(|_| WebError::Input(format!("金额 `{v}` 不是数字 (amount must be a number like 1200.50)")))?;
+            let d: Decimal = v.parse().map_err(|_| {
+                WebError::Input(format!(
+                    "金额 `{v}` 不是数字 (amount must be a number like 1200.50)"
+                ))
+            })?;
             conds.push(format!("amount_at_risk {op} CAST(? AS DECIMAL(18,2))"));
             params.push(d.to_string());
         }
@@ -69,7 +81,8 @@ fn filter(req: &Req) -> Result<(String, Vec<String>), WebError> {
 }
 
 /// Findings with their latest assignee.
-const SOURCE: &str = "(SELECT f.*, a.assignee FROM findings f LEFT JOIN finding_assignee a USING (finding_id))";
+const SOURCE: &str =
+    "(SELECT f.*, a.assignee FROM findings f LEFT JOIN finding_assignee a USING (finding_id))";
 
 fn has_findings(conn: &Connection) -> Result<bool, WebError> {
     Ok(relation_exists(conn, "findings")?)
@@ -101,9 +114,13 @@ pub fn list(app: &App, req: &Req) -> Result<Reply, WebError> {
         .find(|s| s.0 == req.q("sort"))
         .unwrap_or(&SORTS[0]);
     let page: i64 = req.q("page").parse().unwrap_or(1).max(1);
-    let total: i64 = scalar(&conn, &format!("SELECT count(*) FROM {SOURCE} WHERE {cond}"), &params)?
-        .parse()
-        .unwrap_or(0);
+    let total: i64 = scalar(
+        &conn,
+        &format!("SELECT count(*) FROM {SOURCE} WHERE {cond}"),
+        &params,
+    )?
+    .parse()
+    .unwrap_or(0);
     let sum = scalar(
         &conn,
         &format!("SELECT coalesce(sum(amount_at_risk), 0) FROM {SOURCE} WHERE {cond}"),
@@ -121,7 +138,11 @@ pub fn list(app: &App, req: &Req) -> Result<Reply, WebError> {
         ),
         &params,
     )?;
-    let townships = rows(&conn, "SELECT DISTINCT township FROM findings WHERE township IS NOT NULL ORDER BY 1", &[])?;
+    let townships = rows(
+        &conn,
+        "SELECT DISTINCT township FROM findings WHERE township IS NOT NULL ORDER BY 1",
+        &[],
+    )?;
     let villages = if req.q("township").is_empty() {
         Rows::default()
     } else {
@@ -132,30 +153,33 @@ pub fn list(app: &App, req: &Req) -> Result<Reply, WebError> {
         )?
     };
     let pages = (total + PAGE_SIZE - 1) / PAGE_SIZE;
-    let titles: Vec<(String, String)> = CHECKS.iter().map(|c| (c.code.to_string(), c.title_zh.to_string())).collect();
+    let titles: Vec<(String, String)> = CHECKS
+        .iter()
+        .map(|c| (c.code.to_string(), c.title_zh.to_string()))
+        .collect();
     let mut statuses: Vec<&str> = STATUSES.to_vec();
     statuses.push(crate::audit::store::CLOSED);
     let ctx = context! {
-        
-        findings => found.rows,
-        titles => titles.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
-        checks => titles,
-        statuses => statuses,
-        townships => townships.rows.into_iter().map(|r| r[0].clone()).collect::<Vec<_>>(),
-        villages => villages.rows.into_iter().map(|r| r[0].clone()).collect::<Vec<_>>(),
-        sorts => SORTS.iter().map(|s| (s.0, s.2)).collect::<Vec<_>>(),
-        f => FILTERS.iter().chain(["sort"].iter()).map(|k| (k.to_string(), req.q(k))).collect::<std::collections::BTreeMap<_, _>>(),
-        total => total, sum => sum, page => page, pages => pages,
-        prev => (page > 1).then(|| filter_query(req, &[("page", (page - 1).to_string())])),
-        next => (page < pages).then(|| filter_query(req, &[("page", (page + 1).to_string())])),
-        export => filter_query(req, &[]),
-        back => format!("/findings?{}", filter_query(req, &[("page", page.to_string())])), ..req.base() };
+
+    findings => found.rows,
+    titles => titles.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
+    checks => titles,
+    statuses => statuses,
+    townships => townships.rows.into_iter().map(|r| r[0].clone()).collect::<Vec<_>>(),
+    villages => villages.rows.into_iter().map(|r| r[0].clone()).collect::<Vec<_>>(),
+    sorts => SORTS.iter().map(|s| (s.0, s.2)).collect::<Vec<_>>(),
+    f => FILTERS.iter().chain(["sort"].iter()).map(|k| (k.to_string(), req.q(k))).collect::<std::collections::BTreeMap<_, _>>(),
+    total => total, sum => sum, page => page, pages => pages,
+    prev => (page > 1).then(|| filter_query(req, &[("page", (page - 1).to_string())])),
+    next => (page < pages).then(|| filter_query(req, &[("page", (page + 1).to_string())])),
+    export => filter_query(req, &[]),
+    back => format!("/findings?{}", filter_query(req, &[("page", page.to_string())])), ..req.base() };
     Ok(Reply::Html(app.render("findings.html", ctx)?))
 }
 
 fn message_no_findings(app: &App, req: &Req) -> Result<Reply, WebError> {
     let ctx = context! {  title => "暂无稽核疑点",
-        text => "仓库中还没有稽核结果：请先运行 pipeline audit --month YYYY-MM。The warehouse has no findings yet.", ..req.base() };
+    text => "仓库中还没有稽核结果：请先运行 pipeline audit --month YYYY-MM。The warehouse has no findings yet.", ..req.base() };
     Ok(Reply::Html(app.render("message.html", ctx)?))
 }
 
@@ -179,7 +203,12 @@ fn latest(conn: &Connection, id: &str) -> Result<(i64, String, String, String), 
         &[id.to_string()],
     )?;
     Ok(match r.rows.first() {
-        Some(x) => (x[0].parse().unwrap_or(0), x[1].clone(), x[2].clone(), x[3].clone()),
+        Some(x) => (
+            x[0].parse().unwrap_or(0),
+            x[1].clone(),
+            x[2].clone(),
+            x[3].clone(),
+        ),
         None => (0, String::new(), String::new(), String::new()),
     })
 }
@@ -220,7 +249,12 @@ pub fn page(app: &App, req: &Req, id: &str) -> Result<Reply, WebError> {
     let sections = if person_no.is_empty() {
         Vec::new()
     } else {
-        persons::beside_finding((&conn, &columns), &person_no, &finding["month_from"], &finding["month_to"])?
+        persons::beside_finding(
+            (&conn, &columns),
+            &person_no,
+            &finding["month_from"],
+            &finding["month_to"],
+        )?
     };
     let (seen, ..) = latest(&conn, &id)?;
     let title = CHECKS
@@ -233,8 +267,8 @@ pub fn page(app: &App, req: &Req, id: &str) -> Result<Reply, WebError> {
             .detail(&format!("person {person_no}")),
     )?;
     let ctx = context! {
-         f => finding, title => title, history => history.rows, sections => sections,
-        seen => seen, statuses => STATUSES, ..req.base() };
+     f => finding, title => title, history => history.rows, sections => sections,
+    seen => seen, statuses => STATUSES, ..req.base() };
     Ok(Reply::Html(app.render("finding.html", ctx)?))
 }
 
@@ -255,10 +289,15 @@ pub fn set_status(app: &App, req: &Req, id: &str) -> Result<Reply, WebError> {
                 "已追回须填写追回金额（元，最多两位小数），`{amount}` 不是有效金额 (recovered needs the amount recovered)"
             ))
         })?;
-        note = format!("追回金额 {d} 元 (recovered ¥{d}){}{note}", if note.is_empty() { "" } else { "; " });
+        note = format!(
+            "追回金额 {d} 元 (recovered ¥{d}){}{note}",
+            if note.is_empty() { "" } else { "; " }
+        );
     }
     if note.is_empty() {
-        return Err(WebError::Input("请填写处理说明 (a note is required)".into()));
+        return Err(WebError::Input(
+            "请填写处理说明 (a note is required)".into(),
+        ));
     }
     let seen: i64 = req.field("seen").parse().unwrap_or(-1);
     let user = req.user().user.clone();
@@ -274,7 +313,10 @@ pub fn set_status(app: &App, req: &Req, id: &str) -> Result<Reply, WebError> {
              Finding {id} was changed by {who} at {when} (to {now_status}) after you opened it; your change was not saved."
         );
         let ctx = context! {  title => "疑点已被他人修改 (conflict)", text => text, link => format!("/findings/{id}"), ..req.base() };
-        return Ok(Reply::Status(axum::http::StatusCode::CONFLICT, app.render("message.html", ctx)?));
+        return Ok(Reply::Status(
+            axum::http::StatusCode::CONFLICT,
+            app.render("message.html", ctx)?,
+        ));
     }
     let outcome = crate::audit::set_status(
         &mut wh,
@@ -286,30 +328,39 @@ pub fn set_status(app: &App, req: &Req, id: &str) -> Result<Reply, WebError> {
         &format!("serve: status of {id} set by {user}"),
     )?;
     drop(wh);
-    app.log(
-        &req.entry("status_change")
-            .subject(&id)
-            .detail(&format!("{} → {}: {note}", outcome.previous, outcome.status)),
-    )?;
+    app.log(&req.entry("status_change").subject(&id).detail(&format!(
+        "{} → {}: {note}",
+        outcome.previous, outcome.status
+    )))?;
     Ok(Reply::Redirect(format!("/findings/{id}")))
 }
 
 /// Assigns the ticked findings to a field worker.
 pub fn assign(app: &App, req: &Req) -> Result<Reply, WebError> {
-    let ids: Vec<String> = req.fields("id").iter().map(|i| valid_id(i)).collect::<Result<_, _>>()?;
+    let ids: Vec<String> = req
+        .fields("id")
+        .iter()
+        .map(|i| valid_id(i))
+        .collect::<Result<_, _>>()?;
     let assignee = req.field("assignee");
     if ids.is_empty() || assignee.is_empty() {
-        return Err(WebError::Input("请勾选疑点并填写核查人员 (tick findings and name a field worker)".into()));
+        return Err(WebError::Input(
+            "请勾选疑点并填写核查人员 (tick findings and name a field worker)".into(),
+        ));
     }
     let user = req.user().user.clone();
     crate::audit::assign::append(&app.wh, &ids, &assignee, &user)?;
-    app.log(
-        &req.entry("assign")
-            .subject(&assignee)
-            .detail(&format!("{} findings: {}", ids.len(), ids.join(" "))),
-    )?;
+    app.log(&req.entry("assign").subject(&assignee).detail(&format!(
+        "{} findings: {}",
+        ids.len(),
+        ids.join(" ")
+    )))?;
     let back = req.field("back");
-    Ok(Reply::Redirect(if back.starts_with("/findings") { back } else { "/findings".into() }))
+    Ok(Reply::Redirect(if back.starts_with("/findings") {
+        back
+    } else {
+        "/findings".into()
+    }))
 }
 
 /// The current filter as the audit's field-verification workbook
@@ -333,12 +384,18 @@ pub fn export(app: &App, req: &Req) -> Result<Reply, WebError> {
     )?;
     let month = match req.q("month") {
         m if !m.is_empty() => crate::audit::engine::parse_month(&m)?,
-        _ => chrono::Local::now().date_naive().with_day0(0).unwrap_or_default(),
+        _ => chrono::Local::now()
+            .date_naive()
+            .with_day0(0)
+            .unwrap_or_default(),
     };
     let dir = std::env::temp_dir().join(format!("pipeline-export-{}", super::auth::token()));
     let files = crate::audit::export::write(&conn, &dir, month);
     let result = files.and_then(|files| {
-        std::fs::read(&files[0]).map_err(|e| crate::audit::AuditError::Io { path: files[0].clone(), source: e })
+        std::fs::read(&files[0]).map_err(|e| crate::audit::AuditError::Io {
+            path: files[0].clone(),
+            source: e,
+        })
     });
     let _ = std::fs::remove_dir_all(&dir);
     let bytes = result?;

@@ -59,13 +59,22 @@ pub struct Options {
 /// Who may open what: the longest matching path prefix decides. A path no prefix
 /// matches is open to nobody but the sign-in page and the static files.
 const ROUTES: &[(&str, &[Role])] = &[
-    ("/dashboard", &[Role::Leader, Role::Statistician, Role::Auditor, Role::Admin]),
+    (
+        "/dashboard",
+        &[Role::Leader, Role::Statistician, Role::Auditor, Role::Admin],
+    ),
     ("/reports", &[Role::Leader, Role::Statistician]),
     ("/findings", &[Role::Auditor]),
     ("/persons", &[Role::Auditor]),
     ("/admin", &[Role::Admin]),
-    ("/logout", &[Role::Leader, Role::Statistician, Role::Auditor, Role::Admin]),
-    ("/", &[Role::Leader, Role::Statistician, Role::Auditor, Role::Admin]),
+    (
+        "/logout",
+        &[Role::Leader, Role::Statistician, Role::Auditor, Role::Admin],
+    ),
+    (
+        "/",
+        &[Role::Leader, Role::Statistician, Role::Auditor, Role::Admin],
+    ),
 ];
 
 /// The first page of each role after sign-in.
@@ -82,8 +91,7 @@ fn allowed(path: &str, role: Role) -> bool {
         .iter()
         .filter(|(prefix, _)| {
             *prefix == "/" && path == "/"
-                || *prefix != "/"
-                    && (path == *prefix || path.starts_with(&format!("{prefix}/")))
+                || *prefix != "/" && (path == *prefix || path.starts_with(&format!("{prefix}/")))
         })
         .max_by_key(|(prefix, _)| prefix.len())
         .is_some_and(|(_, roles)| roles.contains(&role))
@@ -121,7 +129,11 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(wh: &Path, catalog: crate::schema::Catalog, idle: Duration) -> Result<App, WebError> {
+    pub fn new(
+        wh: &Path,
+        catalog: crate::schema::Catalog,
+        idle: Duration,
+    ) -> Result<App, WebError> {
         let mut env = minijinja::Environment::new();
         for (name, text) in TEMPLATES {
             env.add_template(name, text)?;
@@ -161,7 +173,10 @@ pub struct Req {
 
 impl Req {
     pub fn q(&self, name: &str) -> String {
-        self.query.get(name).map(|s| s.trim().to_string()).unwrap_or_default()
+        self.query
+            .get(name)
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default()
     }
 
     pub fn field(&self, name: &str) -> String {
@@ -257,7 +272,10 @@ fn handle(app: &App, mut req: Req) -> (Reply, Vec<String>) {
         );
     }
     if req.path == "/favicon.ico" {
-        return (Reply::Status(StatusCode::NOT_FOUND, String::new()), set_cookies);
+        return (
+            Reply::Status(StatusCode::NOT_FOUND, String::new()),
+            set_cookies,
+        );
     }
     req.session = req.token.as_deref().and_then(|t| app.sessions.touch(t));
     if req.path == "/login" {
@@ -265,7 +283,11 @@ fn handle(app: &App, mut req: Req) -> (Reply, Vec<String>) {
     }
     let Some(session) = req.session.clone() else {
         // Unknown or expired: back to sign-in, saying why when there was a session.
-        let why = if req.token.is_some() { "?expired=1" } else { "" };
+        let why = if req.token.is_some() {
+            "?expired=1"
+        } else {
+            ""
+        };
         return (Reply::Redirect(format!("/login{why}")), set_cookies);
     };
     if !allowed(&req.path, session.role) {
@@ -294,9 +316,16 @@ fn handle(app: &App, mut req: Req) -> (Reply, Vec<String>) {
         return (reply, set_cookies);
     }
     let result = route(app, &req, &mut set_cookies);
+    // Idle time counts from the end of the last request, not its start (a slow page
+    // is not idleness).
+    if let Some(t) = &req.token {
+        app.sessions.refresh(t);
+    }
     let reply = match result {
         Ok(r) => r,
-        Err(WebError::Input(text)) => message(app, &req, StatusCode::BAD_REQUEST, "输入有误", &text),
+        Err(WebError::Input(text)) => {
+            message(app, &req, StatusCode::BAD_REQUEST, "输入有误", &text)
+        }
         Err(WebError::NotFound(what)) => {
             message(app, &req, StatusCode::NOT_FOUND, "未找到 (404)", &what)
         }
@@ -321,7 +350,9 @@ fn route(app: &App, req: &Req, cookies: &mut Vec<String>) -> Result<Reply, WebEr
                 app.sessions.end(t);
             }
             app.log(&req.entry("sign_out"))?;
-            cookies.push(format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"));
+            cookies.push(format!(
+                "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
+            ));
             Ok(Reply::Redirect("/login".into()))
         }
         (false, ["dashboard"]) => dashboard::page(app, req),
@@ -365,19 +396,30 @@ fn login(app: &App, req: &Req, cookies: &mut Vec<String>) -> Reply {
                     app.sessions.end(&token);
                     return Reply::Status(StatusCode::INTERNAL_SERVER_ERROR, format!("{e}"));
                 }
-                cookies.push(format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict"));
-                cookies.push(format!("{LOGIN_COOKIE}=; Path=/login; HttpOnly; SameSite=Strict; Max-Age=0"));
+                cookies.push(format!(
+                    "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict"
+                ));
+                cookies.push(format!(
+                    "{LOGIN_COOKIE}=; Path=/login; HttpOnly; SameSite=Strict; Max-Age=0"
+                ));
                 return Reply::Redirect(home(user.role).into());
             }
             Ok(None) => {
-                let entry = oplog::Entry::new(&name, "", "web", "sign_in_failed").address(&req.address);
+                let entry =
+                    oplog::Entry::new(&name, "", "web", "sign_in_failed").address(&req.address);
                 let _ = app.log(&entry);
             }
             Err(e) => return Reply::Status(StatusCode::INTERNAL_SERVER_ERROR, format!("{e}")),
         }
-        return login_form(app, req, cookies, Some("用户名或密码错误 (wrong name or password)"));
+        return login_form(
+            app,
+            req,
+            cookies,
+            Some("用户名或密码错误 (wrong name or password)"),
+        );
     }
-    let note = (req.q("expired") == "1").then_some("登录已超时，请重新登录 (your session expired; sign in again)");
+    let note = (req.q("expired") == "1")
+        .then_some("登录已超时，请重新登录 (your session expired; sign in again)");
     login_form(app, req, cookies, note)
 }
 
@@ -388,7 +430,9 @@ fn login_form(app: &App, req: &Req, cookies: &mut Vec<String>, note: Option<&str
         Some(t) if t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()) => t.clone(),
         _ => {
             let t = auth::token();
-            cookies.push(format!("{LOGIN_COOKIE}={t}; Path=/login; HttpOnly; SameSite=Strict"));
+            cookies.push(format!(
+                "{LOGIN_COOKIE}={t}; Path=/login; HttpOnly; SameSite=Strict"
+            ));
             t
         }
     };
@@ -410,16 +454,19 @@ fn response(reply: Reply, set_cookies: Vec<String>) -> Response {
     // Pages may carry personal data: never cached, never framed, nothing from elsewhere.
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
-    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert(
         "content-security-policy",
-        HeaderValue::from_static("default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:"),
+        HeaderValue::from_static(
+            "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:",
+        ),
     );
     let html = "text/html; charset=utf-8";
     let built = match reply {
-        Reply::Html(s) => b
-            .header(header::CONTENT_TYPE, html)
-            .body(Body::from(s)),
+        Reply::Html(s) => b.header(header::CONTENT_TYPE, html).body(Body::from(s)),
         Reply::Status(code, s) => b
             .status(code)
             .header(header::CONTENT_TYPE, html)
@@ -434,7 +481,9 @@ fn response(reply: Reply, set_cookies: Vec<String>) -> Response {
                 let enc: String = name
                     .bytes()
                     .map(|b| match b {
-                        b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'_' => (b as char).to_string(),
+                        b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'_' => {
+                            (b as char).to_string()
+                        }
                         _ => format!("%{b:02X}"),
                     })
                     .collect();
@@ -477,7 +526,10 @@ async fn entry(
             Vec::new()
         },
         session: None,
-        token: cookies.get(SESSION_COOKIE).filter(|t| !t.is_empty()).cloned(),
+        token: cookies
+            .get(SESSION_COOKIE)
+            .filter(|t| !t.is_empty())
+            .cloned(),
         address: peer.ip().to_string(),
         cookies,
     };

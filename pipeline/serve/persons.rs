@@ -57,7 +57,12 @@ fn title(table: &str) -> String {
 fn columns_of(columns: &Columns, table: &str) -> Vec<String> {
     columns
         .get(table)
-        .map(|c| c.iter().filter(|c| !HIDDEN.contains(&c.as_str())).cloned().collect())
+        .map(|c| {
+            c.iter()
+                .filter(|c| !HIDDEN.contains(&c.as_str()))
+                .cloned()
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -72,7 +77,11 @@ fn section(
     let cols = columns_of(columns, table);
     let list: Vec<String> = cols.iter().map(|c| format!("\"{c}\"")).collect();
     let marks = vec!["?"; values.len()].join(", ");
-    let order = if cols.iter().any(|c| c == "_line") { " ORDER BY \"_file\", \"_line\"" } else { "" };
+    let order = if cols.iter().any(|c| c == "_line") {
+        " ORDER BY \"_file\", \"_line\""
+    } else {
+        ""
+    };
     let r: Rows = rows(
         conn,
         &format!(
@@ -129,7 +138,10 @@ pub fn beside_finding(
         ),
     };
     // `from`/`to` come from the findings table as YYYY-MM; anything else is not used.
-    let window = if [from, to].iter().all(|m| m.is_empty() || crate::audit::engine::parse_month(m).is_ok()) {
+    let window = if [from, to]
+        .iter()
+        .all(|m| m.is_empty() || crate::audit::engine::parse_month(m).is_ok())
+    {
         window
     } else {
         String::new()
@@ -148,7 +160,10 @@ fn person_tables(columns: &Columns) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = columns
         .iter()
         .filter(|(t, _)| {
-            !t.ends_with("_all") && !t.ends_with("_history") && !t.starts_with('_') && !t.starts_with("a_")
+            !t.ends_with("_all")
+                && !t.ends_with("_history")
+                && !t.starts_with('_')
+                && !t.starts_with("a_")
         })
         .filter_map(|(t, cols)| {
             let has = |c: &str| cols.iter().any(|x| x == c);
@@ -171,7 +186,9 @@ pub fn search(app: &App, req: &Req) -> Result<Reply, WebError> {
     let mut found = Rows::default();
     if !q.is_empty() {
         let conn = app.db.conn()?;
-        let digits = q.bytes().all(|b| b.is_ascii_digit() || b == b'X' || b == b'x');
+        let digits = q
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b'X' || b == b'x');
         let (cond, value) = match q.len() {
             16 if digits => ("person_no = ?", q.clone()),
             15 | 18 if digits => ("id_number = ?", crate::idnum::parse(&q).normalized),
@@ -185,7 +202,11 @@ pub fn search(app: &App, req: &Req) -> Result<Reply, WebError> {
             ),
             &[value],
         )?;
-        app.log(&req.entry("search_person").subject(&q).detail(&format!("{} found", found.rows.len())))?;
+        app.log(
+            &req.entry("search_person")
+                .subject(&q)
+                .detail(&format!("{} found", found.rows.len())),
+        )?;
         if found.rows.len() == 1 {
             return Ok(Reply::Redirect(format!("/persons/{}", found.rows[0][0])));
         }
@@ -202,7 +223,11 @@ pub fn page(app: &App, req: &Req, person_no: &str) -> Result<Reply, WebError> {
     let ids = id_numbers(&conn, person_no)?;
     let mut sections = Vec::new();
     for (table, key) in person_tables(&columns) {
-        let values = if key == "person_no" { vec![person_no.to_string()] } else { ids.clone() };
+        let values = if key == "person_no" {
+            vec![person_no.to_string()]
+        } else {
+            ids.clone()
+        };
         if values.is_empty() {
             continue;
         }
@@ -212,7 +237,9 @@ pub fn page(app: &App, req: &Req, person_no: &str) -> Result<Reply, WebError> {
         }
     }
     if sections.is_empty() {
-        return Err(WebError::NotFound(format!("仓库中没有个人编号 {person_no} 的记录")));
+        return Err(WebError::NotFound(format!(
+            "仓库中没有个人编号 {person_no} 的记录"
+        )));
     }
     app.log(&req.entry("view_person").subject(person_no))?;
     let ctx = context! {  person_no => person_no, ids => ids, sections => sections, ..req.base() };

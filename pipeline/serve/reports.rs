@@ -11,7 +11,11 @@ use crate::warehouse::{connect, Warehouse};
 
 pub fn page(app: &App, req: &Req) -> Result<Reply, WebError> {
     let conn = app.db.conn()?;
-    let latest = super::db::scalar(&conn, "SELECT strftime(max(month), '%Y-%m') FROM payout", &[])?;
+    let latest = super::db::scalar(
+        &conn,
+        "SELECT strftime(max(month), '%Y-%m') FROM payout",
+        &[],
+    )?;
     let ctx = context! {  latest => latest, lists => req.user().role == Role::Statistician, ..req.base() };
     Ok(Reply::Html(app.render("reports.html", ctx)?))
 }
@@ -24,17 +28,26 @@ pub fn download(app: &App, req: &Req) -> Result<Reply, WebError> {
     let wh = Warehouse::open_read(&app.wh)?;
     let conn = connect(&wh, app.db.catalog())?;
     let defs = Definitions::load(crate::defs::active())?;
-    let run = reports::compute(&conn, &defs, &ReportOptions { month, unmasked: false, lists })?;
+    let run = reports::compute(
+        &conn,
+        &defs,
+        &ReportOptions {
+            month,
+            unmasked: false,
+            lists,
+        },
+    )?;
     let dir = std::env::temp_dir().join(format!("pipeline-report-{}", super::auth::token()));
     let written = reports::write_package(&run, &dir);
-    let bytes = written.map_err(WebError::from).and_then(|files| Ok(std::fs::read(&files[0])?));
+    let bytes = written
+        .map_err(WebError::from)
+        .and_then(|files| Ok(std::fs::read(&files[0])?));
     let _ = std::fs::remove_dir_all(&dir);
     let bytes = bytes?;
-    app.log(
-        &req.entry("export")
-            .subject("report")
-            .detail(&format!("月报 {m}, lists {}", if lists { "masked" } else { "left out" })),
-    )?;
+    app.log(&req.entry("export").subject("report").detail(&format!(
+        "月报 {m}, lists {}",
+        if lists { "masked" } else { "left out" }
+    )))?;
     Ok(Reply::File {
         name: format!("月报_{m}.xlsx"),
         mime: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
