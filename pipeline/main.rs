@@ -53,6 +53,8 @@ enum Command {
     Screen(cmd::screen::Args),
     Report(cmd::report::Args),
     Dashboard(cmd::dashboard::Args),
+    Serve(cmd::serve::Args),
+    User(cmd::user::Args),
     Synth(cmd::synth::Args),
     Demo(cmd::demo::Args),
     Bench(cmd::bench::Args),
@@ -105,6 +107,19 @@ fn stop_quietly_on_a_closed_pipe() {
     }
 }
 
+/// The commands that write to the warehouse, as the operator log names them (with
+/// their subject): recorded at this one edge once the command has succeeded.
+fn written_by(command: &Command) -> Option<(&'static str, String)> {
+    match command {
+        Command::Ingest(_) => Some(("ingest", String::new())),
+        Command::Ledger(_) => Some(("ledger", String::new())),
+        Command::Audit(_) => Some(("audit", String::new())),
+        Command::Finding(a) => a.finding_set().map(|id| ("finding_set", id)),
+        Command::User(a) => a.written().map(|name| ("user_add", name)),
+        _ => None,
+    }
+}
+
 fn main() -> ExitCode {
     stop_quietly_on_a_closed_pipe();
     let cli = Cli::parse();
@@ -113,6 +128,7 @@ fn main() -> ExitCode {
         return ExitCode::from(1);
     }
     let ctx = cmd::Ctx::new(cli.warehouse);
+    let logged = written_by(&cli.command);
     let result = match cli.command {
         Command::Ingest(a) => cmd::ingest::run(&ctx, a),
         Command::Status(a) => cmd::status::run(&ctx, a),
@@ -126,13 +142,26 @@ fn main() -> ExitCode {
         Command::Screen(a) => cmd::screen::run(&ctx, a),
         Command::Report(a) => cmd::report::run(&ctx, a),
         Command::Dashboard(a) => cmd::dashboard::run(&ctx, a),
+        Command::Serve(a) => cmd::serve::run(ctx.warehouse_dir(), a),
+        Command::User(a) => cmd::user::run(ctx.warehouse_dir(), a),
         Command::Synth(a) => cmd::synth::run(a),
         Command::Demo(a) => cmd::demo::run(a),
         Command::Bench(a) => cmd::bench::run(a),
         Command::BenchReference(a) => cmd::bench::run_reference(a),
     };
     match result {
-        Ok(code) => code,
+        Ok(code) => {
+            if let Some((action, subject)) = logged {
+                if let Err(e) = pension::oplog::record_cli(ctx.warehouse_dir(), action, &subject) {
+                    eprintln!(
+                        "warning: the command's entry in the operator log (操作日志) {} could not be written: {e}",
+                        pension::oplog::path(ctx.warehouse_dir()).display()
+                    );
+                    return ExitCode::from(1);
+                }
+            }
+            code
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(1)

@@ -21,3 +21,4 @@ mod portable;
 mod reports;
 mod synth_county;
 mod values;
+mod web;

@@ -37,6 +37,7 @@
 //! - person columns come from the newest enrollment row, with village, bank account,
 //!   phone and address as last changed by a change record.
 
+pub mod assign;
 pub mod catalogue;
 pub mod dup;
 pub mod engine;

@@ -34,6 +34,16 @@ enum Action {
     Show { finding_id: String },
 }
 
+impl Args {
+    /// The finding whose status this command sets (None: it only shows).
+    pub fn finding_set(&self) -> Option<String> {
+        match &self.action {
+            Action::Set { finding_id, .. } => Some(finding_id.clone()),
+            Action::Show { .. } => None,
+        }
+    }
+}
+
 pub fn run(ctx: &super::Ctx, args: Args) -> anyhow::Result<ExitCode> {
     let catalog = ctx.catalog()?;
     match args.action {

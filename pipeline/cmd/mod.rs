@@ -12,9 +12,11 @@ pub mod ledger;
 pub mod notice;
 pub mod report;
 pub mod screen;
+pub mod serve;
 pub mod sql;
 pub mod status;
 pub mod synth;
+pub mod user;
 
 use std::path::{Path, PathBuf};
 

@@ -43,7 +43,8 @@ const TILES: &[(&str, &str, Option<(&str, &str)>)] = &[
     ),
 ];
 
-const CSS: &str = r#"
+/// The page's style (also used by the workbench's dashboard, pipeline/serve/).
+pub const CSS: &str = r#"
 :root { --ink:#1f2933; --muted:#5f6b7a; --line:#d9e2ec; --accent:#2E6FBA; --bg:#f5f7fa; }
 * { box-sizing: border-box; }
 body { margin:0; background:var(--bg); color:var(--ink);
@@ -184,9 +185,6 @@ fn township_table(html: &mut String, coverage: &Table, benefits: &Table) {
 
 /// The page as a string.
 pub fn render(run: &ReportRun) -> Result<String, ReportError> {
-    let summary = require(run, "00_summary")?;
-    let coverage = require(run, "01_coverage_township")?;
-    let benefits = require(run, "08_benefits_township")?;
     let month = run.month.format("%Y年%m月").to_string();
     let mut html = String::with_capacity(256 * 1024);
     let _ = write!(
@@ -198,6 +196,22 @@ pub fn render(run: &ReportRun) -> Result<String, ReportError> {
          <p>数据截至报告月末 · 生成时间 {} · 无个人信息 (aggregates only)</p></header><main>",
         esc(&run.generated_at)
     );
+    html.push_str(&content(run)?);
+    let _ = write!(html, "</main><footer>{FOOTER}</footer></body></html>\n");
+    Ok(html)
+}
+
+/// What the dashboard says under its figures.
+pub const FOOTER: &str = "参保率 = 应参保人员中已参保 ÷ 应参保人数（公安户籍正常、无死亡记录、16周岁以上、非在校学生、未参加职工养老保险）；\
+         发放率 = 发放成功笔数 ÷ 应发笔数；金额单位：元。";
+
+/// The page's content (notes, key figures, charts, township table) without the
+/// document around it: the static page and the workbench both show it.
+pub fn content(run: &ReportRun) -> Result<String, ReportError> {
+    let summary = require(run, "00_summary")?;
+    let coverage = require(run, "01_coverage_township")?;
+    let benefits = require(run, "08_benefits_township")?;
+    let mut html = String::with_capacity(256 * 1024);
     if !run.notes.is_empty() {
         html.push_str("<div class=\"notes\">");
         for n in &run.notes {
@@ -213,11 +227,6 @@ pub fn render(run: &ReportRun) -> Result<String, ReportError> {
     }
     html.push_str("</section><h2>各乡镇情况</h2>");
     township_table(&mut html, coverage, benefits);
-    let _ = write!(
-        html,
-        "</main><footer>参保率 = 应参保人员中已参保 ÷ 应参保人数（公安户籍正常、无死亡记录、16周岁以上、非在校学生、未参加职工养老保险）；\
-         发放率 = 发放成功笔数 ÷ 应发笔数；金额单位：元。</footer></body></html>\n"
-    );
     Ok(html)
 }
 

@@ -174,6 +174,8 @@ pub fn connect(wh: &Warehouse, catalog: &Catalog) -> Result<Connection, Warehous
     }
     create_quarantine(&conn, wh)?;
     create_ingest_file(&conn, wh)?;
+    conn.execute_batch(&crate::oplog::view_sql(wh.root()))?;
+    conn.execute_batch(&crate::audit::assign::view_sql(wh.root()))?;
     for (name, parts) in &wh.manifest().derived {
         if !parts.is_empty() {
             conn.execute_batch(&format!(

@@ -1,0 +1,296 @@
+//! Accounts, passwords and sessions of the workbench.
+//!
+//! Accounts live in `warehouse/users.json` (name, role, Argon2id hash in PHC form),
+//! replaced atomically (a synced temporary file renamed over it, as the manifest is).
+//! Sessions live in the server's memory only: a restart signs everyone out. Each
+//! session has a random token (the cookie) and its own CSRF token, which every form
+//! carries and every POST must return; a session idle longer than the timeout is
+//! gone.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("accounts file {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("accounts file {path} is damaged: {message}")]
+    Damaged { path: PathBuf, message: String },
+    #[error("{0}")]
+    Usage(String),
+}
+
+/// What an account may see and do (docs/rules.md § Masking: personal numbers reach
+/// only those whose work needs them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Aggregates only: dashboard and the report package without lists.
+    Leader,
+    /// The monthly package, lists masked.
+    Statistician,
+    /// Findings and personal data.
+    Auditor,
+    /// Accounts and the operator log.
+    Admin,
+}
+
+pub const ROLES: &[Role] = &[Role::Leader, Role::Statistician, Role::Auditor, Role::Admin];
+
+impl Role {
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Leader => "leader",
+            Role::Statistician => "statistician",
+            Role::Auditor => "auditor",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn zh(self) -> &'static str {
+        match self {
+            Role::Leader => "领导",
+            Role::Statistician => "统计员",
+            Role::Auditor => "稽核员",
+            Role::Admin => "系统管理员",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Role, AuthError> {
+        ROLES
+            .iter()
+            .copied()
+            .find(|r| r.name() == s.trim().to_ascii_lowercase())
+            .ok_or_else(|| {
+                AuthError::Usage(format!(
+                    "role `{s}` is not one of leader, statistician, auditor, admin"
+                ))
+            })
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct User {
+    pub name: String,
+    pub role: Role,
+    /// Argon2id, PHC string (algorithm, parameters, salt and hash together).
+    pub hash: String,
+    pub created_at: String,
+    pub created_by: String,
+}
+
+pub const USERS_FILE: &str = "users.json";
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> AuthError + '_ {
+    move |source| AuthError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Every account, by name.
+pub fn load_users(warehouse: &Path) -> Result<Vec<User>, AuthError> {
+    let path = warehouse.join(USERS_FILE);
+    match std::fs::read(&path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| AuthError::Damaged {
+            path,
+            message: e.to_string(),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(io(&path)(e)),
+    }
+}
+
+fn save_users(warehouse: &Path, users: &[User]) -> Result<(), AuthError> {
+    std::fs::create_dir_all(warehouse).map_err(io(warehouse))?;
+    let path = warehouse.join(USERS_FILE);
+    let tmp = warehouse.join(format!(".{USERS_FILE}.tmp"));
+    let bytes = serde_json::to_vec_pretty(users).map_err(|e| AuthError::Usage(e.to_string()))?;
+    {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&tmp).map_err(io(&tmp))?;
+        f.write_all(&bytes).map_err(io(&tmp))?;
+        f.sync_all().map_err(io(&tmp))?;
+    }
+    std::fs::rename(&tmp, &path).map_err(io(&path))
+}
+
+pub fn hash_password(password: &str) -> Result<String, AuthError> {
+    let mut bytes = [0u8; 16];
+    random(&mut bytes)
+        .map_err(|e| AuthError::Usage(format!("no random numbers from the system: {e}")))?;
+    let salt = SaltString::encode_b64(&bytes)
+        .map_err(|e| AuthError::Usage(format!("cannot encode the salt: {e}")))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| AuthError::Usage(format!("cannot hash the password: {e}")))
+}
+
+pub fn verify_password(hash: &str, password: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// Adds an account, or replaces the password and role of an existing one.
+pub fn add_user(
+    warehouse: &Path,
+    name: &str,
+    role: Role,
+    password: &str,
+    by: &str,
+) -> Result<bool, AuthError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().any(|c| c.is_control() || c == '/') {
+        return Err(AuthError::Usage(format!(
+            "`{name}` cannot be an account name"
+        )));
+    }
+    if password.chars().count() < 8 {
+        return Err(AuthError::Usage(
+            "the password must have at least 8 characters".into(),
+        ));
+    }
+    let mut users = load_users(warehouse)?;
+    let user = User {
+        name: name.to_string(),
+        role,
+        hash: hash_password(password)?,
+        created_at: chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string(),
+        created_by: by.to_string(),
+    };
+    let existed = match users.iter_mut().find(|u| u.name == name) {
+        Some(u) => {
+            *u = user;
+            true
+        }
+        None => {
+            users.push(user);
+            false
+        }
+    };
+    save_users(warehouse, &users)?;
+    Ok(existed)
+}
+
+/// The account if the password is right. A missing account still pays for one
+/// hash, so timing does not tell which names exist.
+pub fn check_sign_in(
+    warehouse: &Path,
+    name: &str,
+    password: &str,
+) -> Result<Option<User>, AuthError> {
+    let users = load_users(warehouse)?;
+    match users.into_iter().find(|u| u.name == name.trim()) {
+        Some(u) if verify_password(&u.hash, password) => Ok(Some(u)),
+        Some(_) => Ok(None),
+        None => {
+            let _ = hash_password(password);
+            Ok(None)
+        }
+    }
+}
+
+/// Bytes from the kernel's random source (the project runs on Linux; a crate for
+/// this would change the features of crates polars shares, and rebuild it).
+fn random(buf: &mut [u8]) -> std::io::Result<()> {
+    use std::io::Read;
+    std::fs::File::open("/dev/urandom")?.read_exact(buf)
+}
+
+/// A random token of 32 bytes, as hex.
+pub fn token() -> String {
+    let mut b = [0u8; 32];
+    // Without the system's random numbers there is no safe session: stop here.
+    random(&mut b).expect("the operating system's random number source (/dev/urandom)");
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user: String,
+    pub role: Role,
+    pub csrf: String,
+    last_seen: Instant,
+}
+
+/// The signed-in sessions, by cookie token.
+pub struct Sessions {
+    idle: Duration,
+    map: std::sync::Mutex<HashMap<String, Session>>,
+}
+
+impl Sessions {
+    pub fn new(idle: Duration) -> Sessions {
+        Sessions {
+            idle,
+            map: std::sync::Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn start(&self, user: &User) -> (String, Session) {
+        let session = Session {
+            user: user.name.clone(),
+            role: user.role,
+            csrf: token(),
+            last_seen: Instant::now(),
+        };
+        let t = token();
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        let idle = self.idle;
+        map.retain(|_, s| s.last_seen.elapsed() < idle);
+        map.insert(t.clone(), session.clone());
+        (t, session)
+    }
+
+    /// The live session of a token (its idle clock restarted), or None when unknown
+    /// or expired (an expired one is removed).
+    pub fn touch(&self, token: &str) -> Option<Session> {
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        let s = map.get_mut(token)?;
+        if s.last_seen.elapsed() >= self.idle {
+            map.remove(token);
+            return None;
+        }
+        s.last_seen = Instant::now();
+        Some(s.clone())
+    }
+
+    /// Restarts the idle clock of a live session at the end of its request (a slow
+    /// page is activity, not idleness).
+    pub fn refresh(&self, token: &str) {
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(s) = map.get_mut(token) {
+            s.last_seen = Instant::now();
+        }
+    }
+
+    pub fn end(&self, token: &str) {
+        self.map
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(token);
+    }
+}
+
+/// Constant-time comparison of two tokens.
+pub fn same_token(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}

@@ -1,0 +1,156 @@
+//! The warehouse as the server reads it: one DuckDB session with every view
+//! (pipeline/warehouse/views.rs, as the CLI's `sql` sees it), rebuilt when the
+//! manifest or the operator log changes, and a cloned connection per request so
+//! that requests run side by side.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use duckdb::arrow::util::display::array_value_to_string;
+use duckdb::Connection;
+
+use crate::schema::Catalog;
+use crate::warehouse::{connect, Warehouse};
+
+use super::WebError;
+
+/// What the session was built from: the manifest (commits) and the two append-only
+/// files the views read.
+type Stamp = Vec<Option<(SystemTime, u64)>>;
+
+fn stamp(wh: &Path) -> Stamp {
+    [
+        "manifest.json",
+        crate::oplog::FILE,
+        crate::audit::assign::FILE,
+    ]
+    .iter()
+    .map(|f| {
+        std::fs::metadata(wh.join(f))
+            .ok()
+            .and_then(|m| Some((m.modified().ok()?, m.len())))
+    })
+    .collect()
+}
+
+/// Every table's columns in order: asking DuckDB's information_schema binds every
+/// view (reading Parquet footers), so it is asked once per rebuild.
+pub type Columns = Arc<std::collections::HashMap<String, Vec<String>>>;
+
+struct Base {
+    stamp: Stamp,
+    conn: Arc<Mutex<Connection>>,
+    columns: Columns,
+}
+
+pub struct Db {
+    wh: PathBuf,
+    catalog: Catalog,
+    base: Mutex<Option<Base>>,
+}
+
+impl Db {
+    pub fn new(wh: &Path, catalog: Catalog) -> Db {
+        Db {
+            wh: wh.to_path_buf(),
+            catalog,
+            base: Mutex::new(None),
+        }
+    }
+
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// A connection over the warehouse as committed now, with the masking macros.
+    pub fn conn(&self) -> Result<Connection, WebError> {
+        Ok(self.conn_and_columns()?.0)
+    }
+
+    /// A connection, and the columns of every table it sees.
+    pub fn conn_and_columns(&self) -> Result<(Connection, Columns), WebError> {
+        let now = stamp(&self.wh);
+        let (base, columns) = {
+            let mut guard = self.base.lock().unwrap_or_else(|e| e.into_inner());
+            match &*guard {
+                Some(b) if b.stamp == now => (b.conn.clone(), b.columns.clone()),
+                _ => {
+                    let wh = Warehouse::open_read(&self.wh)?;
+                    let conn = connect(&wh, &self.catalog)?;
+                    let mut columns = std::collections::HashMap::<String, Vec<String>>::new();
+                    for r in rows(
+                        &conn,
+                        "SELECT table_name, column_name FROM information_schema.columns
+                         WHERE table_schema = 'main' ORDER BY table_name, ordinal_position",
+                        &[],
+                    )?
+                    .rows
+                    {
+                        columns.entry(r[0].clone()).or_default().push(r[1].clone());
+                    }
+                    let b = Base {
+                        stamp: now,
+                        conn: Arc::new(Mutex::new(conn)),
+                        columns: Arc::new(columns),
+                    };
+                    let out = (b.conn.clone(), b.columns.clone());
+                    *guard = Some(b);
+                    out
+                }
+            }
+        };
+        let conn = base.lock().unwrap_or_else(|e| e.into_inner()).try_clone()?;
+        crate::mask::install(&conn)?;
+        Ok((conn, columns))
+    }
+}
+
+/// A query's result as text: column names and rows (NULL as an empty string).
+#[derive(Debug, Clone, serde::Serialize, Default)]
+pub struct Rows {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Rows {
+    pub fn col(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c == name)
+    }
+
+    /// The first row's value of a column.
+    pub fn first(&self, name: &str) -> Option<&str> {
+        let i = self.col(name)?;
+        self.rows.first().map(|r| r[i].as_str())
+    }
+}
+
+pub fn rows(conn: &Connection, sql: &str, params: &[String]) -> Result<Rows, WebError> {
+    let mut stmt = conn.prepare(sql)?;
+    let arrow = stmt.query_arrow(duckdb::params_from_iter(params.iter()))?;
+    let schema = arrow.get_schema();
+    let columns: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+    let mut out = Vec::new();
+    for batch in arrow {
+        for i in 0..batch.num_rows() {
+            let mut row = Vec::with_capacity(columns.len());
+            for col in batch.columns() {
+                row.push(if col.is_null(i) {
+                    String::new()
+                } else {
+                    array_value_to_string(col, i).unwrap_or_default()
+                });
+            }
+            out.push(row);
+        }
+    }
+    Ok(Rows { columns, rows: out })
+}
+
+pub fn scalar(conn: &Connection, sql: &str, params: &[String]) -> Result<String, WebError> {
+    Ok(rows(conn, sql, params)?
+        .rows
+        .first()
+        .and_then(|r| r.first().cloned())
+        .unwrap_or_default())
+}

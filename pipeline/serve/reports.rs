@@ -1,0 +1,56 @@
+//! The monthly report package (统计月报) for download: the workbook of
+//! `pipeline report`. A statistician's lists for action come masked (as the package
+//! always masks them); a leader's package has no lists at all (aggregates only).
+
+use minijinja::context;
+
+use super::auth::Role;
+use super::{App, Reply, Req, WebError};
+use crate::reports::{self, Definitions, ReportOptions};
+use crate::warehouse::{connect, Warehouse};
+
+pub fn page(app: &App, req: &Req) -> Result<Reply, WebError> {
+    let conn = app.db.conn()?;
+    let latest = super::db::scalar(
+        &conn,
+        "SELECT strftime(max(month), '%Y-%m') FROM payout",
+        &[],
+    )?;
+    let ctx = context! {  latest => latest, lists => req.user().role == Role::Statistician, ..req.base() };
+    Ok(Reply::Html(app.render("reports.html", ctx)?))
+}
+
+pub fn download(app: &App, req: &Req) -> Result<Reply, WebError> {
+    let m = req.q("month");
+    let month = crate::audit::engine::parse_month(&m)
+        .map_err(|_| WebError::Input(format!("月份 `{m}` 应写作 YYYY-MM")))?;
+    let lists = req.user().role == Role::Statistician;
+    let wh = Warehouse::open_read(&app.wh)?;
+    let conn = connect(&wh, app.db.catalog())?;
+    let defs = Definitions::load(crate::defs::active())?;
+    let run = reports::compute(
+        &conn,
+        &defs,
+        &ReportOptions {
+            month,
+            unmasked: false,
+            lists,
+        },
+    )?;
+    let dir = std::env::temp_dir().join(format!("pipeline-report-{}", super::auth::token()));
+    let written = reports::write_package(&run, &dir);
+    let bytes = written
+        .map_err(WebError::from)
+        .and_then(|files| Ok(std::fs::read(&files[0])?));
+    let _ = std::fs::remove_dir_all(&dir);
+    let bytes = bytes?;
+    app.log(&req.entry("export").subject("report").detail(&format!(
+        "月报 {m}, lists {}",
+        if lists { "masked" } else { "left out" }
+    )))?;
+    Ok(Reply::File {
+        name: format!("月报_{m}.xlsx"),
+        mime: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        bytes,
+    })
+}
