@@ -29,7 +29,7 @@ use std::time::Instant;
 use chrono::NaiveDate;
 use pension::idnum;
 
-use crate::audit_death::{audit_month, ingest_all};
+use crate::common::{audit_month, ingest_all};
 use crate::common::{write, Fixture};
 
 struct E {

@@ -234,7 +234,7 @@ fn setting() -> Option<&'static World> {
         };
         let fx = Fixture::new();
         assert!(fx.ingest(&[samples().join("county")]).committed, "the sample county ingests");
-        let mut wh = crate::audit_status::open_wh(&fx.wh_dir());
+        let mut wh = crate::common::open_wh(&fx.wh_dir());
         let month = chrono::NaiveDate::from_ymd_opt(2026, 10, 1).unwrap();
         pension::ledger::run(&mut wh, &fx.catalog, &pension::ledger::StageOptions::new(month)).expect("ledger runs");
         let opts = AuditOptions { month: MONTH.into(), command: "test".into(), who: "tester".into(), ..Default::default() };
