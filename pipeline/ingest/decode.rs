@@ -146,26 +146,31 @@ fn decode_line(line: &[u8]) -> Line<'_> {
     }
 }
 
-/// Whether most of a text's non-ASCII characters are unexpected ones: a word such as
-/// Müller in a line of Chinese stays UTF-8; GBK read as UTF-8 is nearly all
-/// unexpected.
+/// Whether most of a text's non-ASCII characters, and at least two, are unexpected
+/// ones: a word such as Müller in a line of Chinese, or one odd sign, stays UTF-8;
+/// GBK read as UTF-8 is nearly all unexpected.
 fn mostly_unexpected(text: &str) -> bool {
     let (mut wide, mut odd) = (0usize, 0usize);
     for c in text.chars().filter(|c| !c.is_ascii()) {
         wide += 1;
         odd += usize::from(!expected_char(c));
     }
-    odd * 2 > wide
+    odd >= 2 && odd * 2 > wide
 }
 
 /// Characters pension records are written in: ASCII, CJK ideographs (with the
 /// extensions), CJK and full-width punctuation, general punctuation (“”…—), number
-/// forms (Ⅱ, ①), the middle dot of transcribed names (阿卜杜·热合曼) and ×.
+/// forms (Ⅱ, ①), the middle dot of transcribed names (阿卜杜·热合曼), ¥, °, ±, ²,
+/// ³, µ, × and ÷.
 fn expected_char(c: char) -> bool {
     matches!(c as u32,
         0x00..=0x7F
+        | 0xA5
+        | 0xB0..=0xB3
+        | 0xB5
         | 0xB7
         | 0xD7
+        | 0xF7
         | 0x2000..=0x206F
         | 0x2100..=0x218F
         | 0x2460..=0x24FF
@@ -272,6 +277,7 @@ mod tests {
             "2,张三,“东关”村,Ⅱ组,①\n",
             "3,Müller 张三\n",
             "4,½ 亩\n",
+            "5,¥100.25\n",
         ] {
             assert_eq!(decode(text.as_bytes()), text);
         }
