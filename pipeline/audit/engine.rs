@@ -128,10 +128,7 @@ pub fn prepare(
              SELECT * REPLACE ('ok' AS status), _line AS _screen FROM {rel};"
         ),
     };
-    conn.execute_batch(&src).map_err(|e| AuditError::Check {
-        check: "setup".into(),
-        source: e,
-    })?;
+    run_setup(conn, &src)?;
     // The ledger's expected_payout, when it has been computed, gives the standard and
     // the approved account pension in force per person and month (AMOUNT_MISMATCH).
     let expected = if super::relation_exists(conn, "expected_payout")? {
@@ -143,11 +140,7 @@ pub fn prepare(
     } else {
         "CREATE OR REPLACE TABLE a_expected (person_no VARCHAR, month DATE, basic_standard DECIMAL(18,2), account_pension DECIMAL(18,2));"
     };
-    conn.execute_batch(expected)
-        .map_err(|e| AuditError::Check {
-            check: "setup".into(),
-            source: e,
-        })?;
+    run_setup(conn, expected)?;
     // The ledger's postings, when it has run: BOOKS_DISAGREE compares the sum of the
     // individual accounts with the fund's individual-account side (docs/rules.md
     // § Books agree); without the ledger that half is not compared.
@@ -157,11 +150,7 @@ pub fn prepare(
     } else {
         "CREATE OR REPLACE TABLE a_account_event (date DATE, kind VARCHAR, holding VARCHAR, amount DECIMAL(18,2));"
     };
-    conn.execute_batch(postings)
-        .map_err(|e| AuditError::Check {
-            check: "setup".into(),
-            source: e,
-        })?;
+    run_setup(conn, postings)?;
     let setup_secs = t.elapsed().as_secs_f64();
     let mut timings = vec![Timing {
         step: "prelude: setup".into(),
@@ -253,4 +242,12 @@ pub fn run_checks(
         });
     }
     Ok((timings, stats))
+}
+
+/// Runs SQL that prepares the checks; a failure is the audit's setup's.
+fn run_setup(conn: &Connection, sql: &str) -> Result<(), AuditError> {
+    conn.execute_batch(sql).map_err(|e| AuditError::Check {
+        check: "setup".into(),
+        source: e,
+    })
 }

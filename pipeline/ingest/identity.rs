@@ -72,7 +72,9 @@ impl KeyPlan {
         if self.scope.is_empty() {
             0
         } else {
-            scope_id(&join_parts(&self.scope, cells))
+            let mut text = String::new();
+            join_parts(&self.scope, cells, &mut text);
+            scope_id(&text)
         }
     }
 
@@ -95,12 +97,7 @@ impl KeyPlan {
     /// The natural key as text, written into `out` (cleared first).
     pub fn write_key(&self, cells: &[Cell], out: &mut String) {
         out.clear();
-        for (n, (i, ty)) in self.key.iter().enumerate() {
-            if n > 0 {
-                out.push(KEY_SEPARATOR);
-            }
-            render(&cells[*i], *ty, out);
-        }
+        join_parts(&self.key, cells, out);
     }
 
     /// The key's id without keeping its text (a per-thread buffer).
@@ -140,15 +137,13 @@ fn lay_out(c: &Cell, buf: &mut Vec<u8>) {
     }
 }
 
-fn join_parts(cols: &[(usize, ColType)], cells: &[Cell]) -> String {
-    let mut out = String::new();
+fn join_parts(cols: &[(usize, ColType)], cells: &[Cell], out: &mut String) {
     for (n, (i, ty)) in cols.iter().enumerate() {
         if n > 0 {
             out.push(KEY_SEPARATOR);
         }
-        render(&cells[*i], *ty, &mut out);
+        render(&cells[*i], *ty, out);
     }
-    out
 }
 
 /// A key part as text: dates `2024-03-05`, months `2024-03`, money `12.50`.
