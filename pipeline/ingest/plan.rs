@@ -1,0 +1,132 @@
+//! The plan of a run: every input hashed, the ones already stored skipped, the rest
+//! opened, recognised and numbered in input order.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use super::source::Source;
+use super::{detect, refused, sha256_file, FileReport, FileStatus, IngestError};
+use crate::schema::{Catalog, Schema};
+use crate::warehouse::Transaction;
+
+/// A file whose kind is known and whose sequence number is taken: ready to read.
+pub(super) struct Job<'c> {
+    pub(super) path: PathBuf,
+    pub(super) sha: String,
+    pub(super) bytes: u64,
+    pub(super) src: Source,
+    pub(super) counter: Arc<AtomicU64>,
+    pub(super) schema: &'c Schema,
+    pub(super) map: detect::HeaderMap,
+    pub(super) seq: u64,
+}
+
+/// What the plan decided for one input, in input order.
+pub(super) enum Step<'c> {
+    /// Refused, or byte-identical to a file already in the warehouse.
+    Done(FileReport),
+    /// Byte-identical to an earlier input of this same run (known once that is read).
+    SameAs(PathBuf, u64),
+    Read(Box<Job<'c>>),
+}
+
+/// Hashes every input (in parallel: it reads every byte), skips the ones already
+/// stored, opens the rest and recognises their kind, and numbers them in input order
+/// so that the warehouse's file numbers do not depend on which thread reads first.
+pub(super) fn plan<'c>(
+    tx: &mut Transaction,
+    catalog: &'c Catalog,
+    forced: Option<&'c Schema>,
+    inputs: &[PathBuf],
+) -> Result<Vec<Step<'c>>, IngestError> {
+    let hashes: Vec<Result<(String, u64), IngestError>> = inputs
+        .par_iter()
+        .map(|p| {
+            sha256_file(p).map_err(|source| IngestError::Io {
+                path: p.clone(),
+                source,
+            })
+        })
+        .collect();
+    let mut this_run: HashMap<String, u64> = HashMap::new();
+    let mut steps = Vec::with_capacity(inputs.len());
+    for (path, hash) in inputs.iter().zip(hashes) {
+        let (sha, bytes) = hash?;
+        if let Some(prev) = tx.manifest.by_sha(&sha) {
+            let mut r = refused(path, Some(&prev.kind), String::new());
+            r.status = FileStatus::Unchanged {
+                seq: prev.seq,
+                ingested_at: prev.ingested_at.clone(),
+            };
+            steps.push(Step::Done(r));
+            continue;
+        }
+        if let Some(seq) = this_run.get(&sha) {
+            steps.push(Step::SameAs(path.clone(), *seq));
+            continue;
+        }
+        match open_and_detect(catalog, forced, path) {
+            Err(r) => steps.push(Step::Done(r)),
+            Ok((src, counter, schema, map)) => {
+                let seq = tx.take_seq();
+                this_run.insert(sha.clone(), seq);
+                steps.push(Step::Read(Box::new(Job {
+                    path: path.clone(),
+                    sha,
+                    bytes,
+                    src,
+                    counter,
+                    schema,
+                    map,
+                    seq,
+                })));
+            }
+        }
+    }
+    Ok(steps)
+}
+
+type Opened<'c> = (Source, Arc<AtomicU64>, &'c Schema, detect::HeaderMap);
+
+/// Opens a file and maps its header to a kind (the forced one, or recognised);
+/// a file that cannot be read or recognised is refused with what was expected.
+pub(super) fn open_and_detect<'c>(
+    catalog: &'c Catalog,
+    forced: Option<&'c Schema>,
+    path: &Path,
+) -> Result<Opened<'c>, FileReport> {
+    let counter = Arc::new(AtomicU64::new(0));
+    let src =
+        Source::open(path, counter.clone()).map_err(|e| refused(path, None, e.to_string()))?;
+    let file_name = path
+        .file_name()
+        .map_or(String::new(), |n| n.to_string_lossy().into_owned());
+    let (schema, map) = match forced {
+        Some(s) => {
+            let m = detect::map_header(s, &src.header);
+            if !m.missing_required.is_empty() {
+                let reason = format!(
+                    "{}: missing required column(s) {} for kind {}",
+                    path.display(),
+                    m.missing_required.join(", "),
+                    s.kind
+                );
+                return Err(refused(path, Some(&s.kind), reason));
+            }
+            (s, m)
+        }
+        None => detect::detect(catalog, &src.header, &file_name).map_err(|msg| {
+            let reason = format!(
+                "{} (header on {}): {msg}",
+                path.display(),
+                src.header_place()
+            );
+            refused(path, None, reason)
+        })?,
+    };
+    Ok((src, counter, schema, map))
+}
