@@ -84,6 +84,10 @@ fn select_definitions(folder: Option<PathBuf>) -> anyhow::Result<()> {
     if let Some(dir) = folder {
         let source = pension::defs::DefSource::with_folder(&dir)
             .map_err(|e| anyhow::anyhow!("--definitions: {e}"))?;
+        // The audit checks' metadata is read here, once, so that a broken check file
+        // stops every command with its path rather than the first one to list checks.
+        pension::audit::catalogue::load(&source)
+            .map_err(|e| anyhow::anyhow!("--definitions: {e}"))?;
         if let Some(abs) = source.folder() {
             // Still one thread: nothing else reads the environment concurrently.
             std::env::set_var("PIPELINE_DEFINITIONS", abs);

@@ -116,7 +116,7 @@ pub(crate) fn copy_parquet(conn: &Connection, select: &str, path: &Path) -> Resu
 
 /// `a_sev`: severity and title per check.
 fn severity_table(conn: &Connection) -> Result<(), AuditError> {
-    let rows: Vec<String> = CHECKS
+    let rows: Vec<String> = super::catalogue::active()?
         .iter()
         .map(|c| {
             format!(
