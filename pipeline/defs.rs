@@ -209,7 +209,7 @@ impl DefSource {
             .into_iter()
             .chain(self.list(folder, "toml")?)
             .map(|n| stem(&n))
-            .filter(|n| pair(n))
+            .filter(|n| pair(n.as_str()))
             .collect();
         names.sort();
         names.dedup();

@@ -137,10 +137,9 @@ fn check_of(pair: Pair, kinds: Option<&crate::schema::Catalog>) -> Result<Check,
             )))
         }
     };
-    let known = |n: &String| {
-        LEDGER_TABLES.contains(&n.as_str()) || kinds.is_none_or(|k| k.get(n).is_ok())
-    };
-    if let Some(unknown) = meta.needs.iter().find(|n| !known(n)) {
+    let known =
+        |n: &str| LEDGER_TABLES.contains(&n) || kinds.is_none_or(|k| k.get(n).is_ok());
+    if let Some(unknown) = meta.needs.iter().find(|n| !known(n.as_str())) {
         return Err(bad(format!(
             "needs {unknown:?}, which is neither an input kind nor a ledger table ({})",
             LEDGER_TABLES.join(", ")
@@ -186,7 +185,7 @@ pub const CHECKS: Checks = Checks;
 
 impl std::ops::Deref for Checks {
     type Target = [Check];
-    fn deref(&self) -> &'static [Check] {
+    fn deref(&self) -> &[Check] {
         active().unwrap_or_else(|e| panic!("the audit check catalogue: {e}"))
     }
 }

@@ -253,7 +253,7 @@ impl Life<'_> {
     }
 
     pub(super) fn push_cert(&mut self, y: i32, d: NaiveDate) {
-        let age = super::calendar::age_on(self.p.birth, d);
+        let age = super::super::calendar::age_on(self.p.birth, d);
         let x = self.rng.random_range(0..100);
         let method = if age >= 80 && x < 50 {
             1
@@ -328,7 +328,7 @@ impl Life<'_> {
                 format!(
                     "{}{}",
                     self.p.name.chars().next().unwrap_or('王'),
-                    super::names::given(self.rng, 1975, male)
+                    super::super::names::given(self.rng, 1975, male)
                 )
             }
             _ => self.p.name.clone(),

@@ -96,7 +96,7 @@ impl Life<'_> {
             let mut hi = date(y, 10, 31).min(self.ctx.t_end).min(stop - days(1));
             let before16 = self.e.inj == Inj::BadContribution(1) && y == y0;
             if before16 {
-                hi = hi.min(super::calendar::add_years(self.p.birth, 16) - days(1));
+                hi = hi.min(super::super::calendar::add_years(self.p.birth, 16) - days(1));
             }
             let in_prison = self
                 .p
@@ -160,7 +160,7 @@ impl Life<'_> {
     pub(super) fn paid_after_death(&mut self, y: i32) {
         let Some(d) = self.p.death else { return };
         let when =
-            (d + days(self.rng.random_range(1..=5))).min(super::calendar::last_day(ym_of(d)));
+            (d + days(self.rng.random_range(1..=5))).min(super::super::calendar::last_day(ym_of(d)));
         let tier = self.tier_in(y);
         self.push_contrib(
             y,

@@ -104,7 +104,7 @@ impl Outputs {
                     .e(z, en)
                     .date(s.start)
                     .opt_date(s.end)
-                    .s(super::geo::EMPLOYERS[s.employer])
+                    .s(super::super::geo::EMPLOYERS[s.employer])
                     .end()?;
             }
             if let Some((a, rel)) = p.prison {

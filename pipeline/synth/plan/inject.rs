@@ -309,7 +309,7 @@ impl Builder<'_> {
             } else {
                 EmpStatus::Contributing
             };
-            let employer = j % super::geo::EMPLOYERS.len();
+            let employer = j % super::super::geo::EMPLOYERS.len();
             self.pop.persons[self.es[k].person as usize].employee = Some(EmpSpell {
                 status,
                 start: from,
