@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use std::time::Instant;
 
 use pension::audit::{self, AuditOptions, AuditReport};
-use pension::synth::{generate, SynthConfig};
+use crate::synth::{generate, SynthConfig};
 use rust_decimal::Decimal;
 
 use crate::common::Fixture;

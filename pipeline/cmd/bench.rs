@@ -10,7 +10,7 @@ use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
-use pension::synth::{generate, SynthConfig};
+use crate::synth::{generate, SynthConfig};
 use pension::warehouse::Manifest;
 
 /// Benchmark ingest beside DuckDB's own CSV → Parquet, or (--stage report) the

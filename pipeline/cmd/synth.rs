@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use pension::domain::Month;
-use pension::synth::{generate, SynthConfig};
+use crate::synth::{generate, SynthConfig};
 
 /// Generate a synthetic county with known injected audit cases.
 ///

@@ -519,7 +519,7 @@ fn malformed(id: &str, variant: u8) -> String {
         }
         1 => {
             let mut s = format!("{}{}0230{}", &id[..6], &id[6..10], &id[14..17]);
-            let c = crate::idnum::check_char(s.as_bytes());
+            let c = pension::idnum::check_char(s.as_bytes());
             s.push(c);
             s
         }
