@@ -220,8 +220,14 @@ impl DefSource {
             let sql = format!("{folder}/{name}.sql");
             let toml = format!("{folder}/{name}.toml");
             pairs.push(Pair {
-                sql: listed_sql.contains(&sql).then(|| self.file(&sql)).transpose()?,
-                meta: listed_toml.contains(&toml).then(|| self.file(&toml)).transpose()?,
+                sql: listed_sql
+                    .contains(&sql)
+                    .then(|| self.file(&sql))
+                    .transpose()?,
+                meta: listed_toml
+                    .contains(&toml)
+                    .then(|| self.file(&toml))
+                    .transpose()?,
                 name,
             });
         }
@@ -328,8 +334,8 @@ impl DefSource {
         } else {
             format!("{code}.sql")
         };
-        let has_other = path.with_file_name(&other).is_file()
-            || builtin(&format!("checks/{other}")).is_some();
+        let has_other =
+            path.with_file_name(&other).is_file() || builtin(&format!("checks/{other}")).is_some();
         if is_code && has_other {
             return Ok(());
         }

@@ -72,7 +72,12 @@ fn leak(s: String) -> &'static str {
 }
 
 fn leak_all(v: Vec<String>) -> &'static [&'static str] {
-    Box::leak(v.into_iter().map(leak).collect::<Vec<_>>().into_boxed_slice())
+    Box::leak(
+        v.into_iter()
+            .map(leak)
+            .collect::<Vec<_>>()
+            .into_boxed_slice(),
+    )
 }
 
 /// Every check of `src`, in their order (then by code).
@@ -94,10 +99,13 @@ fn check_of(pair: Pair, kinds: Option<&crate::schema::Catalog>) -> Result<Check,
     let rust = RUST_CHECKS.contains(&code.as_str());
     let Some(toml) = pair.meta else {
         let path = pair.sql.map(|f| f.path).unwrap_or_default();
-        return Err(invalid(&path, &format!(
-            "the audit check {code} has no metadata file beside it; create {code}.toml with \
+        return Err(invalid(
+            &path,
+            &format!(
+                "the audit check {code} has no metadata file beside it; create {code}.toml with \
              its title, severity, book_level, screening and needs (checks/README.md)"
-        )));
+            ),
+        ));
     };
     let bad = |message: String| invalid(&toml.path, &message);
     match (&pair.sql, rust) {
@@ -123,12 +131,10 @@ fn check_of(pair: Pair, kinds: Option<&crate::schema::Catalog>) -> Result<Check,
         "person" | "none" if flagged => {
             return Err(bad("flags go only with screening = \"payment\"".into()))
         }
-        "payment" if !flagged => {
-            return Err(bad(
-                "screening = \"payment\" needs flags: the columns of a_payeval that mark the payment"
-                    .into(),
-            ))
-        }
+        "payment" if !flagged => return Err(bad(
+            "screening = \"payment\" needs flags: the columns of a_payeval that mark the payment"
+                .into(),
+        )),
         "person" => true,
         "payment" | "none" => false,
         other => {
@@ -137,8 +143,7 @@ fn check_of(pair: Pair, kinds: Option<&crate::schema::Catalog>) -> Result<Check,
             )))
         }
     };
-    let known =
-        |n: &str| LEDGER_TABLES.contains(&n) || kinds.is_none_or(|k| k.get(n).is_ok());
+    let known = |n: &str| LEDGER_TABLES.contains(&n) || kinds.is_none_or(|k| k.get(n).is_ok());
     if let Some(unknown) = meta.needs.iter().find(|n| !known(n.as_str())) {
         return Err(bad(format!(
             "needs {unknown:?}, which is neither an input kind nor a ledger table ({})",
@@ -225,24 +230,58 @@ mod tests {
         assert_eq!(
             codes,
             [
-                "ID_INVALID", "ID_UNKNOWN", "ID_MISMATCH", "DECEASED_ACTIVE", "PAID_AFTER_DEATH",
-                "DUP_ID", "DUP_PERSON", "SHARED_ACCOUNT", "DUAL_PENSION", "UNDERAGE_PAID",
-                "PAID_WHILE_SUSPENDED", "UNCERTIFIED_PAID", "AMOUNT_MISMATCH", "DUP_PAYMENT",
-                "MOVED_OUT_ACTIVE", "LATE_DEATH_REPORT", "BAD_CONTRIBUTION", "SUBSIDY_MISMATCH",
-                "RECEIPT_GAP", "FUND_RULE", "BOOKS_DISAGREE",
+                "ID_INVALID",
+                "ID_UNKNOWN",
+                "ID_MISMATCH",
+                "DECEASED_ACTIVE",
+                "PAID_AFTER_DEATH",
+                "DUP_ID",
+                "DUP_PERSON",
+                "SHARED_ACCOUNT",
+                "DUAL_PENSION",
+                "UNDERAGE_PAID",
+                "PAID_WHILE_SUSPENDED",
+                "UNCERTIFIED_PAID",
+                "AMOUNT_MISMATCH",
+                "DUP_PAYMENT",
+                "MOVED_OUT_ACTIVE",
+                "LATE_DEATH_REPORT",
+                "BAD_CONTRIBUTION",
+                "SUBSIDY_MISMATCH",
+                "RECEIPT_GAP",
+                "FUND_RULE",
+                "BOOKS_DISAGREE",
             ]
         );
         let dup = checks.iter().find(|c| c.code == "DUP_PERSON").unwrap();
-        assert!(dup.sql_file.is_none() && dup.holds_person && dup.title_zh == "疑似一人多证重复参保");
+        assert!(
+            dup.sql_file.is_none() && dup.holds_person && dup.title_zh == "疑似一人多证重复参保"
+        );
         let books = checks.iter().find(|c| c.code == "BOOKS_DISAGREE").unwrap();
         assert!(books.book_level && !books.holds_person && books.severity == "high");
         assert_eq!(books.sql_file, Some("checks/BOOKS_DISAGREE.sql"));
-        let late = checks.iter().find(|c| c.code == "LATE_DEATH_REPORT").unwrap();
+        let late = checks
+            .iter()
+            .find(|c| c.code == "LATE_DEATH_REPORT")
+            .unwrap();
         assert_eq!((late.severity, late.title_zh), ("low", "死亡注销逾期"));
-        let holding: Vec<&str> = checks.iter().filter(|c| c.holds_person).map(|c| c.code).collect();
+        let holding: Vec<&str> = checks
+            .iter()
+            .filter(|c| c.holds_person)
+            .map(|c| c.code)
+            .collect();
         assert_eq!(
             holding,
-            ["ID_INVALID", "ID_UNKNOWN", "ID_MISMATCH", "DECEASED_ACTIVE", "DUP_ID", "DUP_PERSON", "SHARED_ACCOUNT", "MOVED_OUT_ACTIVE"]
+            [
+                "ID_INVALID",
+                "ID_UNKNOWN",
+                "ID_MISMATCH",
+                "DECEASED_ACTIVE",
+                "DUP_ID",
+                "DUP_PERSON",
+                "SHARED_ACCOUNT",
+                "MOVED_OUT_ACTIVE"
+            ]
         );
         let mut flags = payment_flags(&checks);
         flags.sort();
@@ -303,25 +342,53 @@ mod tests {
         // A new check's SQL without its metadata: refused when the folder is opened.
         let dir = folder("lone", &[("NEW_RULE.sql", "SELECT 1")]);
         let err = DefSource::with_folder(&dir).unwrap_err().to_string();
-        assert!(err.contains("NEW_RULE.sql") && err.contains("NEW_RULE.toml"), "{err}");
+        assert!(
+            err.contains("NEW_RULE.sql") && err.contains("NEW_RULE.toml"),
+            "{err}"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
         // Metadata that is wrong: named with its file.
         let cases = [
-            ("severity", NEW_TOML.replace("\"low\"", "\"urgent\""), "urgent"),
-            ("screening", NEW_TOML.replace("\"none\"", "\"payment\""), "flags"),
-            ("needs", NEW_TOML.replace("\"payout\"", "\"payouts\""), "payouts"),
+            (
+                "severity",
+                NEW_TOML.replace("\"low\"", "\"urgent\""),
+                "urgent",
+            ),
+            (
+                "screening",
+                NEW_TOML.replace("\"none\"", "\"payment\""),
+                "flags",
+            ),
+            (
+                "needs",
+                NEW_TOML.replace("\"payout\"", "\"payouts\""),
+                "payouts",
+            ),
             ("field", format!("{NEW_TOML}holds = true\n"), "holds"),
         ];
         for (name, toml, says) in cases {
-            let dir = folder(name, &[("NEW_RULE.sql", "SELECT 1"), ("NEW_RULE.toml", &toml)]);
-            let err = load(&DefSource::with_folder(&dir).unwrap()).unwrap_err().to_string();
-            assert!(err.contains("NEW_RULE.toml") && err.contains(says), "{name}: {err}");
+            let dir = folder(
+                name,
+                &[("NEW_RULE.sql", "SELECT 1"), ("NEW_RULE.toml", &toml)],
+            );
+            let err = load(&DefSource::with_folder(&dir).unwrap())
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("NEW_RULE.toml") && err.contains(says),
+                "{name}: {err}"
+            );
             std::fs::remove_dir_all(&dir).unwrap();
         }
         // DUP_PERSON is Rust: a SQL file for it would silently replace nothing.
         let dir = folder("dup", &[("DUP_PERSON.sql", "SELECT 1")]);
-        let err = load(&DefSource::with_folder(&dir).unwrap()).unwrap_err().to_string();
-        assert!(err.contains("DUP_PERSON.sql") && err.contains("dup.rs"), "{err}");
+        let err = load(&DefSource::with_folder(&dir).unwrap())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("DUP_PERSON.sql") && err.contains("dup.rs"),
+            "{err}"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

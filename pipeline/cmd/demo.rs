@@ -3,9 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use crate::synth::SynthConfig;
 use anyhow::{bail, Context};
 use pension::ingest::{self, IngestOptions};
-use crate::synth::SynthConfig;
 use pension::warehouse::connect;
 
 /// The main job on the bundled sample data.

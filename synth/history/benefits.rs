@@ -119,7 +119,14 @@ impl Life<'_> {
         later
     }
 
-    pub(super) fn push_payout(&mut self, month: Ym, basic: Decimal, account: Decimal, d: NaiveDate, ok: bool) {
+    pub(super) fn push_payout(
+        &mut self,
+        month: Ym,
+        basic: Decimal,
+        account: Decimal,
+        d: NaiveDate,
+        ok: bool,
+    ) {
         let bank = u8::from(self.bank_change.is_some_and(|c| d >= c));
         self.r.payouts.push(Payout {
             month,

@@ -112,7 +112,13 @@ impl Life<'_> {
         }
     }
 
-    pub(super) fn contribution_year(&mut self, y: i32, lo: NaiveDate, hi: NaiveDate, force_ok: bool) {
+    pub(super) fn contribution_year(
+        &mut self,
+        y: i32,
+        lo: NaiveDate,
+        hi: NaiveDate,
+        force_ok: bool,
+    ) {
         let tier = self.tier_in(y);
         let amount = Decimal::from(tier);
         let no_money =
@@ -159,8 +165,8 @@ impl Life<'_> {
     /// BAD_CONTRIBUTION: the bank kept deducting after the payer died.
     pub(super) fn paid_after_death(&mut self, y: i32) {
         let Some(d) = self.p.death else { return };
-        let when =
-            (d + days(self.rng.random_range(1..=5))).min(super::super::calendar::last_day(ym_of(d)));
+        let when = (d + days(self.rng.random_range(1..=5)))
+            .min(super::super::calendar::last_day(ym_of(d)));
         let tier = self.tier_in(y);
         self.push_contrib(
             y,

@@ -485,7 +485,6 @@ impl Builder<'_> {
         })
     }
 
-
     /// Benefit start after injections that move it; none after an earlier cancellation.
     fn finalize(&mut self) {
         let ctx = self.ctx;
