@@ -448,10 +448,7 @@ mod tests {
     fn variants_of_names_and_dates() {
         assert_eq!(homophone('平'), Some('萍'));
         assert_eq!(shape_alike('淑'), Some('椒'));
-        assert_eq!(
-            replace_one("王芳", shape_alike).as_deref(),
-            Some("王芬")
-        );
+        assert_eq!(replace_one("王芳", shape_alike).as_deref(), Some("王芬"));
         assert_eq!(swap_given("吴建国").as_deref(), Some("吴国建"));
         assert_eq!(
             replace_one("李波峰", product::to_variant).as_deref(),
