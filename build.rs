@@ -1,4 +1,4 @@
-//! Embeds the definition files (input kinds, report definitions, audit check SQL)
+//! Embeds the definition files (input kinds, report definitions, audit checks)
 //! and the hand-made bad sample files into the binary, so a copied or installed
 //! `pipeline` needs no source tree (pipeline/defs.rs reads them).
 //!
@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 const DEFINITIONS: &[(&str, &str, &[&str])] = &[
     ("schemas", "schemas", &["toml"]),
     ("reports", "reports", &["sql", "toml"]),
-    ("pipeline/audit/checks", "checks", &["sql"]),
+    ("pipeline/audit/checks", "checks", &["sql", "toml"]),
     ("pipeline/audit/prelude.sql", "checks/prelude.sql", &["sql"]),
     ("pipeline/audit/death.sql", "checks/death.sql", &["sql"]),
     (

@@ -1,19 +1,23 @@
-//! Where definition files come from: the one place that yields a definition's text.
+//! Where definition files come from: the one place that yields a definition's text,
+//! and the one loader of definitions written as a SQL file with its metadata beside
+//! it ([`DefSource::pairs`], [`parse_toml`]): report tables, charts, audit checks.
 //!
 //! Definitions are the files that say what the program does with the data rather
 //! than the data itself: the input kinds (`schemas/*.toml`), the report package
-//! (`reports/*.sql|toml`, `reports/_prelude.sql`, `reports/charts/`), the audit checks'
-//! SQL (`checks/<CODE>.sql`, `checks/prelude.sql`, `checks/fund_flows.sql`) and the
-//! rule parameters (`parameters.toml`). All of them are built into the binary
-//! (build.rs), so a copied or installed `pipeline` runs anywhere.
+//! (`reports/*.sql|toml`, `reports/_prelude.sql`, `reports/charts/`), the audit checks
+//! (`checks/<CODE>.sql` + `checks/<CODE>.toml`, and the shared `checks/prelude.sql`,
+//! `checks/death.sql`, `checks/fund_flows.sql`) and the rule parameters
+//! (`parameters.toml`). All of them are built into the binary (build.rs), so a copied
+//! or installed `pipeline` runs anywhere.
 //!
 //! A definitions folder (`--definitions DIR`, `$PIPELINE_DEFINITIONS`) lays its files
 //! over the built-in ones, by relative path:
 //! - a file there replaces the built-in file of the same name
 //!   (`DIR/reports/05_cancellations.toml` replaces that report's metadata);
 //! - a new file in `schemas/` or `reports/` adds an input kind or a report;
-//! - `checks/` can only replace: the check catalogue (titles, severities) is code,
-//!   so `checks/NEW.sql` is refused rather than silently ignored;
+//! - a new `checks/CODE.sql` with its `checks/CODE.toml` adds an audit check (code in
+//!   capitals); a new `.sql` there without its metadata, or a new lower-case name
+//!   (the shared SQL files are fixed), is refused rather than silently ignored;
 //! - a `.sql` or `.toml` file anywhere else in the folder is refused by name (a
 //!   misplaced override would otherwise change nothing without a word);
 //! - other files (README.md, notes) are ignored.
@@ -44,6 +48,34 @@ pub enum DefsError {
     Missing { name: String, searched: String },
     #[error("{path}: {message}")]
     Misplaced { path: PathBuf, message: String },
+    #[error("definition file {path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+/// A definition written as a SQL file with a TOML file of metadata beside it
+/// (`reports/05_cancellations.sql` + `.toml`, `checks/DUP_ID.sql` + `.toml`).
+#[derive(Debug, Clone)]
+pub struct Pair {
+    /// The file name without folder and ending (`05_cancellations`, `DUP_ID`).
+    pub name: String,
+    /// The SQL file, when there is one.
+    pub sql: Option<DefFile>,
+    /// The metadata file, when there is one.
+    pub meta: Option<DefFile>,
+}
+
+/// A TOML definition file read into `T`; an error names the file.
+pub fn parse_toml<T: serde::de::DeserializeOwned>(file: &DefFile) -> Result<T, DefsError> {
+    toml::from_str(&file.text).map_err(|e| DefsError::Invalid {
+        path: file.path.clone(),
+        message: e.to_string(),
+    })
+}
+
+/// The file name without folder and ending (`reports/05_x.sql` → `05_x`).
+pub fn stem(name: &str) -> String {
+    let file = name.rsplit('/').next().unwrap_or(name);
+    file.rsplit_once('.').map_or(file, |(s, _)| s).to_string()
 }
 
 /// Where one definition file came from.
@@ -167,6 +199,41 @@ impl DefSource {
         Ok(names)
     }
 
+    /// Every definition in `folder` made of `NAME.sql` and `NAME.toml` (either may be
+    /// missing: the caller decides what a lone file means), built-in and the
+    /// folder's together, in name order; names for which `pair` is false (shared SQL
+    /// such as `_prelude`) are left out.
+    pub fn pairs(&self, folder: &str, pair: impl Fn(&str) -> bool) -> Result<Vec<Pair>, DefsError> {
+        let mut names: Vec<String> = self
+            .list(folder, "sql")?
+            .into_iter()
+            .chain(self.list(folder, "toml")?)
+            .map(|n| stem(&n))
+            .filter(|n| pair(n.as_str()))
+            .collect();
+        names.sort();
+        names.dedup();
+        let listed_sql = self.list(folder, "sql")?;
+        let listed_toml = self.list(folder, "toml")?;
+        let mut pairs = Vec::new();
+        for name in names {
+            let sql = format!("{folder}/{name}.sql");
+            let toml = format!("{folder}/{name}.toml");
+            pairs.push(Pair {
+                sql: listed_sql
+                    .contains(&sql)
+                    .then(|| self.file(&sql))
+                    .transpose()?,
+                meta: listed_toml
+                    .contains(&toml)
+                    .then(|| self.file(&toml))
+                    .transpose()?,
+                name,
+            });
+        }
+        Ok(pairs)
+    }
+
     /// The folder's definition files, by name, with where each comes from.
     pub fn overrides(&self) -> Result<Vec<(String, Origin)>, DefsError> {
         Ok(self
@@ -214,7 +281,7 @@ impl DefSource {
             ("schemas", &["toml"][..]),
             ("reports", &["sql", "toml"][..]),
             ("reports/charts", &["sql", "toml"][..]),
-            ("checks", &["sql"][..]),
+            ("checks", &["sql", "toml"][..]),
         ];
         if dir.join("parameters.toml").is_file() {
             files.insert("parameters.toml".to_string(), dir.join("parameters.toml"));
@@ -232,11 +299,7 @@ impl DefSource {
                     ));
                 }
                 if place == "checks" && builtin(&name).is_none() {
-                    return Err(misplaced(&path, &format!(
-                        "no audit check or audit SQL file has this name, so it would change nothing; \
-                         the files that can be replaced are: {}",
-                        self.builtin_names("checks/").join(", ")
-                    )));
+                    self.new_check_file(&path, &file)?;
                 }
                 files.insert(name, path);
             }
@@ -255,6 +318,44 @@ impl DefSource {
             }
         }
         Ok(files)
+    }
+
+    /// A file in `checks/` that no built-in file has the name of: a new check when
+    /// its name is a code (capitals, digits, `_`) and its other half (`.sql` or
+    /// `.toml`) is there too; otherwise it would change nothing, so it is refused.
+    fn new_check_file(&self, path: &Path, file: &str) -> Result<(), DefsError> {
+        let code = stem(file);
+        let is_code = !code.is_empty()
+            && code
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+        let other = if file.ends_with(".sql") {
+            format!("{code}.toml")
+        } else {
+            format!("{code}.sql")
+        };
+        let has_other =
+            path.with_file_name(&other).is_file() || builtin(&format!("checks/{other}")).is_some();
+        if is_code && has_other {
+            return Ok(());
+        }
+        let why = if is_code {
+            format!(
+                "a new audit check needs both files, {code}.sql (its query) and {code}.toml \
+                 (title, severity, …: see checks/README.md), and {other} is missing"
+            )
+        } else {
+            "no audit check or audit SQL file has this name, so it would change nothing \
+             (a new check is CODE.sql + CODE.toml, the code in capitals)"
+                .to_string()
+        };
+        Err(misplaced(
+            path,
+            &format!(
+                "{why}; the built-in files that can be replaced are: {}",
+                self.builtin_names("checks/").join(", ")
+            ),
+        ))
     }
 
     fn builtin_names(&self, prefix: &str) -> Vec<String> {
@@ -332,7 +433,7 @@ mod tests {
         assert!(d.list("schemas", "toml").unwrap().len() >= 20);
         assert!(d.text("reports/_prelude.sql").unwrap().contains("CREATE"));
         assert!(!d.list("reports/charts", "sql").unwrap().is_empty());
-        // Every catalogue check's SQL: tests/portable.rs (defs does not import the audit).
+        // Every catalogue check's files: audit::catalogue's tests and tests/portable.rs.
         assert!(builtin("checks/prelude.sql").is_some());
         assert!(builtin("checks/fund_flows.sql").is_some());
         assert!(bad_samples().iter().any(|(n, _)| *n == "bad/README.md"));

@@ -8,9 +8,10 @@
 //!
 //! `schema` holds the input kinds as data and `params` the rule parameters
 //! (`parameters.toml`); `defs` is where every definition file (input kinds,
-//! reports, audit SQL, parameters) is read from: built into the binary, or a
-//! definitions folder laid over them; `synth` makes the synthetic county that
-//! tests, the demo and the benchmarks run on.
+//! reports, audit checks, parameters) is read from: built into the binary, or a
+//! definitions folder laid over them. The synthetic county that the tests, the demo
+//! and the benchmarks run on is not part of this library: `synth/` beside
+//! `pipeline/`, compiled into the binary and the tests only.
 
 pub mod audit;
 pub mod defs;
@@ -26,5 +27,4 @@ pub mod reports;
 pub mod schema;
 pub mod serve;
 pub mod status;
-pub mod synth;
 pub mod warehouse;

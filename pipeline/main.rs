@@ -2,6 +2,12 @@
 //! in its own file under `cmd/`, with its usage text.
 
 mod cmd;
+// The synthetic county (`synth/`, beside `pipeline/`): not part of the product
+// library, compiled into this binary (demo, bench, synth) and into the tests
+// (tests/main.rs), each of which uses only part of it.
+#[allow(dead_code)]
+#[path = "../synth/mod.rs"]
+mod synth;
 
 /// mimalloc instead of the system allocator: ingest and the ledger allocate small
 /// values per row on every core (see Cargo.toml).
@@ -30,9 +36,9 @@ struct Cli {
     )]
     warehouse: PathBuf,
     /// A definitions folder laid over the built-in definitions: its schemas/*.toml,
-    /// reports/**.sql|toml, checks/<CODE>.sql and parameters.toml replace the built-in
-    /// files of the same name, and new files in schemas/ or reports/ add a kind or a
-    /// report (`status` lists them).
+    /// reports/**.sql|toml, checks/<CODE>.sql|toml and parameters.toml replace the
+    /// built-in files of the same name, and new files in schemas/, reports/ or checks/
+    /// add a kind, a report or an audit check (`status` lists them).
     #[arg(long, global = true, env = "PIPELINE_DEFINITIONS", value_name = "DIR")]
     definitions: Option<PathBuf>,
     #[command(subcommand)]
@@ -83,6 +89,10 @@ fn select_definitions(folder: Option<PathBuf>) -> anyhow::Result<()> {
     }
     if let Some(dir) = folder {
         let source = pension::defs::DefSource::with_folder(&dir)
+            .map_err(|e| anyhow::anyhow!("--definitions: {e}"))?;
+        // The audit checks' metadata is read here, once, so that a broken check file
+        // stops every command with its path rather than the first one to list checks.
+        pension::audit::catalogue::load(&source)
             .map_err(|e| anyhow::anyhow!("--definitions: {e}"))?;
         if let Some(abs) = source.folder() {
             // Still one thread: nothing else reads the environment concurrently.

@@ -10,8 +10,14 @@
 //! commit (manifest rename) does not cover it on purpose: a failed write is still an
 //! attempt worth recording. Queried as the view `operator_log` (`pipeline sql`).
 //!
-//! Kept small and free of the CLI and the web server so that a shared command
-//! context can call it later from one place.
+//! The finding assignments (核查分派: who is to verify a finding on the spot, and who
+//! said so) are a log of the same sort and are stored the same way
+//! (`finding_assignment.csv`); their file and views are defined here, beside the
+//! operator log, so that the warehouse defines every view of the warehouse without
+//! importing the audit, a later stage (the audit's `assign` writes the records).
+//!
+//! Storage level, like the warehouse: it imports no stage, the CLI or the web
+//! server, so every one of them can record through it.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -118,10 +124,35 @@ pub fn append_records<T: Serialize>(
     f.sync_data()
 }
 
+/// Who is acting at the command line: $USER (or $USERNAME), else the login name of
+/// the process owner.
+pub fn current_user() -> String {
+    if let Some(u) = std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .ok()
+        .filter(|s| !s.is_empty())
+    {
+        return u;
+    }
+    // SAFETY: getpwuid returns a pointer into static storage or null; the name is a
+    // NUL-terminated string that we copy before any other call.
+    unsafe {
+        let pw = libc::getpwuid(libc::geteuid());
+        if !pw.is_null() && !(*pw).pw_name.is_null() {
+            if let Ok(name) = std::ffi::CStr::from_ptr((*pw).pw_name).to_str() {
+                if !name.is_empty() {
+                    return name.to_string();
+                }
+            }
+        }
+    }
+    "unknown".into()
+}
+
 /// A command-line write, recorded at the command's edge after it succeeded: who is
 /// the operating-system user, the detail the command line.
 pub fn record_cli(warehouse: &Path, action: &str, subject: &str) -> std::io::Result<()> {
-    let who = crate::audit::store::current_user();
+    let who = current_user();
     let command = std::env::args().collect::<Vec<_>>().join(" ");
     let entry = Entry::new(&who, "", "cli", action)
         .subject(subject)
@@ -129,9 +160,28 @@ pub fn record_cli(warehouse: &Path, action: &str, subject: &str) -> std::io::Res
     append(warehouse, &entry)
 }
 
-/// The SQL of the `operator_log` view (an empty table when nothing was logged yet).
-pub fn view_sql(warehouse: &Path) -> String {
-    csv_view_sql("operator_log", &path(warehouse), COLUMNS)
+/// The finding assignments' file in the warehouse (the audit's `assign` appends to it).
+pub const ASSIGNMENT_FILE: &str = "finding_assignment.csv";
+
+/// Its columns, in order (the fields of `audit::assign::Assignment`).
+pub const ASSIGNMENT_COLUMNS: &str =
+    "assigned_at VARCHAR, finding_id VARCHAR, assignee VARCHAR, assigned_by VARCHAR";
+
+/// The SQL of the logs' views (each an empty table when nothing was logged yet):
+/// `operator_log`; `finding_assignment` (every assignment) and `finding_assignee`
+/// (the latest assignee per finding: the latest line of a finding wins).
+pub fn views_sql(warehouse: &Path) -> String {
+    format!(
+        "{}\n{}\n\
+         CREATE VIEW finding_assignee AS SELECT finding_id, arg_max(assignee, assigned_at) AS assignee,
+                max(assigned_at) AS assigned_at FROM finding_assignment GROUP BY finding_id;",
+        csv_view_sql("operator_log", &path(warehouse), COLUMNS),
+        csv_view_sql(
+            "finding_assignment",
+            &warehouse.join(ASSIGNMENT_FILE),
+            ASSIGNMENT_COLUMNS
+        ),
+    )
 }
 
 /// A view over an append-only CSV file with these columns (`name TYPE, …`); a torn
@@ -149,6 +199,6 @@ pub fn csv_view_sql(name: &str, file: &Path, columns: &str) -> String {
     format!(
         "CREATE VIEW {name} AS SELECT * FROM read_csv({}, header = true, delim = ',', quote = '\"', \
          escape = '\"', auto_detect = false, columns = {{{spec}}}, ignore_errors = true);",
-        crate::warehouse::lit(&file.to_string_lossy())
+        crate::query::lit(&file.to_string_lossy())
     )
 }

@@ -5,6 +5,11 @@ use std::io::Write;
 use duckdb::arrow::record_batch::RecordBatch;
 use duckdb::Connection;
 
+/// Quotes a string literal for SQL.
+pub fn lit(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum QueryError {
     #[error("the query failed: {0}")]

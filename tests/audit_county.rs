@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Instant;
 
+use crate::synth::{generate, SynthConfig};
 use pension::audit::{self, AuditOptions, AuditReport};
-use pension::synth::{generate, SynthConfig};
 use rust_decimal::Decimal;
 
 use crate::common::Fixture;

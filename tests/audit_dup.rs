@@ -237,12 +237,12 @@ fn dup_person_recall_on_a_synthetic_county() {
     const SEED: u64 = 20_261_201;
     let fx = Fixture::new();
     let data = fx.dir.path().join("county");
-    let cfg = pension::synth::SynthConfig {
+    let cfg = crate::synth::SynthConfig {
         persons: PERSONS,
         seed: SEED,
         ..Default::default()
     };
-    pension::synth::generate(&cfg, &data).expect("the synthetic county generates");
+    crate::synth::generate(&cfg, &data).expect("the synthetic county generates");
     let truth = truth_groups(&data);
     let notes = std::fs::read_to_string(data.join("_truth/ground_truth.csv")).expect("truth");
     for variant in [
@@ -333,12 +333,12 @@ fn estimate_dup_weights() {
     for seed in [7u64, 8] {
         let fx = Fixture::new();
         let data = fx.dir.path().join("county");
-        let cfg = pension::synth::SynthConfig {
+        let cfg = crate::synth::SynthConfig {
             persons,
             seed,
             ..Default::default()
         };
-        pension::synth::generate(&cfg, &data).expect("synth");
+        crate::synth::generate(&cfg, &data).expect("synth");
         let truth = truth_groups(&data);
         let group_of: BTreeMap<&str, &str> = truth
             .iter()

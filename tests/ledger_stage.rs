@@ -792,7 +792,7 @@ fn truth_persons(
 /// those of the payment cases in the answer key.
 #[test]
 fn synthetic_county_agrees_with_its_answer_key() {
-    use pension::synth::{generate, SynthConfig};
+    use crate::synth::{generate, SynthConfig};
     let fx = Fixture::new();
     let dir = fx.dir.path().join("county");
     let cfg = SynthConfig {

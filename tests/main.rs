@@ -1,6 +1,11 @@
 //! One integration-test binary (each test binary links DuckDB and polars again).
 
 mod common;
+// The synthetic county generator (`synth/`): compiled into the binary and into this
+// test binary, not into the product library; each uses only part of it.
+#[allow(dead_code)]
+#[path = "../synth/mod.rs"]
+mod synth;
 
 mod atomic;
 mod audit_closed;

@@ -4,12 +4,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use pension::synth::{generate, SynthConfig};
+use crate::synth::{generate, SynthConfig};
 use rust_decimal::Decimal;
 
 use crate::common::Fixture;
 
-fn county(dir: &Path, persons: u32, seed: u64) -> pension::synth::SynthReport {
+fn county(dir: &Path, persons: u32, seed: u64) -> crate::synth::SynthReport {
     generate(
         &SynthConfig {
             persons,

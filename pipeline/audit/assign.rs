@@ -8,9 +8,11 @@ use std::path::Path;
 
 use serde::Serialize;
 
-pub const FILE: &str = "finding_assignment.csv";
-pub const COLUMNS: &str =
-    "assigned_at VARCHAR, finding_id VARCHAR, assignee VARCHAR, assigned_by VARCHAR";
+use crate::oplog::{ASSIGNMENT_COLUMNS as COLUMNS, ASSIGNMENT_FILE};
+
+/// The file in the warehouse (defined with the other append-only logs in
+/// `crate::oplog`, which also defines the views).
+pub const FILE: &str = ASSIGNMENT_FILE;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Assignment {
@@ -41,14 +43,4 @@ pub fn append(
         })
         .collect();
     crate::oplog::append_records(&warehouse.join(FILE), COLUMNS, &records)
-}
-
-/// `finding_assignment` and `finding_assignee` (the latest assignee per finding).
-pub fn view_sql(warehouse: &Path) -> String {
-    format!(
-        "{}
-         CREATE VIEW finding_assignee AS SELECT finding_id, arg_max(assignee, assigned_at) AS assignee,
-                max(assigned_at) AS assigned_at FROM finding_assignment GROUP BY finding_id;",
-        crate::oplog::csv_view_sql("finding_assignment", &warehouse.join(FILE), COLUMNS)
-    )
 }

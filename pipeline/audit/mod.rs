@@ -3,9 +3,11 @@
 //! statuses with their history; exports for field verification; and screening of
 //! next month's payout file before it goes to the bank.
 //!
-//! Checks that are joins are SQL, one file per check in `checks/<CODE>.sql`, over
-//! shared tables built by `prelude.sql`; DUP_PERSON (fuzzy matching without a shared
-//! key) is Rust, in [`dup`].
+//! Each check is a definition: its query `checks/<CODE>.sql`, over shared tables built
+//! by `prelude.sql`, and its metadata `checks/<CODE>.toml` (title, severity, book
+//! level, screening, needs; read into the catalogue by [`catalogue`], so a definitions
+//! folder can replace or add one); DUP_PERSON (fuzzy matching without a shared key)
+//! is Rust, in [`dup`], with only its TOML.
 //!
 //! Derived tables written (through the warehouse's atomic commit):
 //! - `findings`: finding_id, check_code, severity, person_no, id_number, name,

@@ -20,7 +20,7 @@ use chrono::NaiveDate;
 use duckdb::Connection;
 use rust_decimal::Decimal;
 
-use super::catalogue::{CHECKS, PAYMENT_FLAGS};
+use super::catalogue;
 use super::engine::{self, AuditParams};
 use super::{io_err, store, AuditError};
 use crate::ingest::{self, FileStatus, IngestOptions};
@@ -183,11 +183,12 @@ fn screen_in(
     store::finalize(&conn, "screening")?;
 
     // 3. Codes per held row, with the reasons.
-    let flag_arms: Vec<String> = PAYMENT_FLAGS
+    let checks = catalogue::active()?;
+    let flag_arms: Vec<String> = catalogue::payment_flags(checks)
         .iter()
         .map(|(f, code)| format!("CASE WHEN {f} THEN '{code}' END"))
         .collect();
-    let person_codes: Vec<String> = CHECKS
+    let person_codes: Vec<String> = checks
         .iter()
         .filter(|c| c.holds_person)
         .map(|c| lit(c.code))

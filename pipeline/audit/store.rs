@@ -100,30 +100,6 @@ pub(crate) fn now() -> String {
     chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
-/// Who is acting: $USER (or $USERNAME), else the login name of the process owner.
-pub fn current_user() -> String {
-    if let Some(u) = std::env::var("USER")
-        .or_else(|_| std::env::var("USERNAME"))
-        .ok()
-        .filter(|s| !s.is_empty())
-    {
-        return u;
-    }
-    // SAFETY: getpwuid returns a pointer into static storage or null; the name is a
-    // NUL-terminated string that we copy before any other call.
-    unsafe {
-        let pw = libc::getpwuid(libc::geteuid());
-        if !pw.is_null() && !(*pw).pw_name.is_null() {
-            if let Ok(name) = std::ffi::CStr::from_ptr((*pw).pw_name).to_str() {
-                if !name.is_empty() {
-                    return name.to_string();
-                }
-            }
-        }
-    }
-    "unknown".into()
-}
-
 /// Writes a query's result as zstd Parquet and makes it durable.
 pub(crate) fn copy_parquet(conn: &Connection, select: &str, path: &Path) -> Result<(), AuditError> {
     if let Some(dir) = path.parent() {
@@ -140,7 +116,7 @@ pub(crate) fn copy_parquet(conn: &Connection, select: &str, path: &Path) -> Resu
 
 /// `a_sev`: severity and title per check.
 fn severity_table(conn: &Connection) -> Result<(), AuditError> {
-    let rows: Vec<String> = CHECKS
+    let rows: Vec<String> = super::catalogue::active()?
         .iter()
         .map(|c| {
             format!(

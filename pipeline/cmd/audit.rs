@@ -38,7 +38,7 @@ pub fn run(ctx: &super::Ctx, args: Args) -> anyhow::Result<ExitCode> {
         // The parameters in force in the audit month.
         params: ctx.parameters()?.audit(args.month.first_day())?,
         command: ctx.command_line(),
-        who: audit::store::current_user(),
+        who: pension::oplog::current_user(),
     };
     let report = audit::run_audit(&mut wh, &catalog, &opts).with_context(|| {
         format!(

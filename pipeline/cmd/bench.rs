@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::synth::{generate, SynthConfig};
 use anyhow::{bail, Context};
-use pension::synth::{generate, SynthConfig};
 use pension::warehouse::Manifest;
 
 /// Benchmark ingest beside DuckDB's own CSV → Parquet, or (--stage report) the

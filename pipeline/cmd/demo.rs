@@ -3,9 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use crate::synth::SynthConfig;
 use anyhow::{bail, Context};
 use pension::ingest::{self, IngestOptions};
-use pension::synth::SynthConfig;
 use pension::warehouse::connect;
 
 /// The main job on the bundled sample data.
@@ -63,7 +63,7 @@ fn write_samples(dir: &Path) -> anyhow::Result<()> {
         std::fs::remove_dir_all(dir).with_context(|| format!("removing {}", dir.display()))?;
     }
     let county = dir.join("county");
-    pension::synth::generate(&SAMPLE_COUNTY, &county)
+    crate::synth::generate(&SAMPLE_COUNTY, &county)
         .with_context(|| format!("writing the sample county to {}", county.display()))?;
     for (name, bytes) in pension::defs::bad_samples() {
         let path = dir.join(name);

@@ -53,7 +53,7 @@ pub fn run(ctx: &super::Ctx, args: Args) -> anyhow::Result<ExitCode> {
             note,
         } => {
             let mut wh = ctx.open_write()?;
-            let who = audit::store::current_user();
+            let who = pension::oplog::current_user();
             let command = ctx.command_line();
             let o = audit::set_status(
                 &mut wh,

@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::synth::{generate, SynthConfig};
 use anyhow::Context;
 use pension::domain::Month;
-use pension::synth::{generate, SynthConfig};
 
 /// Generate a synthetic county with known injected audit cases.
 ///

@@ -89,7 +89,7 @@ pub fn run(wh_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
                 anyhow::ensure!(a == b, "the two passwords differ; nothing was saved");
                 a
             };
-            let by = pension::audit::store::current_user();
+            let by = pension::oplog::current_user();
             let existed = auth::add_user(wh_dir, &name, role, &password, &by)
                 .with_context(|| format!("adding the account {name}"))?;
             println!(

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::ReportError;
-use crate::defs::{DefFile, DefSource};
+use crate::defs::{parse_toml, DefFile, DefSource};
 
 /// How a column's values are written (XLSX number format, CSV text, chart labels).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -143,24 +143,10 @@ pub struct Definitions {
     pub charts: Vec<ChartDef>,
 }
 
-fn parse<T: serde::de::DeserializeOwned>(file: &DefFile) -> Result<T, ReportError> {
-    toml::from_str(&file.text).map_err(|e| ReportError::Definition {
-        path: file.path.clone(),
-        message: e.to_string(),
-    })
-}
-
-/// The file name without folder and ending (`reports/05_x.sql` → `05_x`).
-fn stem(name: &str) -> String {
-    let file = name.rsplit('/').next().unwrap_or(name);
-    file.rsplit_once('.').map_or(file, |(s, _)| s).to_string()
-}
-
-/// The metadata file beside a SQL file; a SQL file without one is an error (a
-/// report without labels would reach the statisticians as bare column names).
-fn meta_of(src: &DefSource, sql: &DefFile) -> Result<DefFile, ReportError> {
-    let toml = format!("{}.toml", sql.name.trim_end_matches(".sql"));
-    src.file(&toml).map_err(|_| ReportError::Definition {
+/// The metadata file of a SQL file; a SQL file without one is an error (a report
+/// without labels would reach the statisticians as bare column names).
+fn meta_of(sql: &DefFile, meta: Option<DefFile>) -> Result<DefFile, ReportError> {
+    meta.ok_or_else(|| ReportError::Definition {
         path: sql.path.clone(),
         message: format!(
             "has no metadata file beside it; create {} with its title, sheet and columns",
@@ -210,40 +196,41 @@ impl Definitions {
     }
 
     /// `reports/*.sql` with their TOML beside them (files starting with `_` are
-    /// preludes), then `reports/charts/`, from `src`.
+    /// preludes), then `reports/charts/`, from `src` (through the one loader of such
+    /// pairs, `defs::DefSource::pairs`). A TOML file without its SQL is not a table.
     pub fn load(src: &DefSource) -> Result<Definitions, ReportError> {
         let mut preludes = Vec::new();
         let mut reports = Vec::new();
         let mut charts = Vec::new();
-        for name in src.list("reports", "sql")? {
-            let sql = src.file(&name)?;
-            if stem(&name).starts_with('_') {
+        for pair in src.pairs("reports", |_| true)? {
+            let Some(sql) = pair.sql else { continue };
+            if pair.name.starts_with('_') {
                 preludes.push((sql.path, sql.text));
                 continue;
             }
-            let toml = meta_of(src, &sql)?;
-            let meta: ReportMeta = parse(&toml)?;
+            let toml = meta_of(&sql, pair.meta)?;
+            let meta: ReportMeta = parse_toml(&toml)?;
             check_columns(&toml.path, &meta)?;
             if let Some(chart) = &meta.chart {
                 charts.push(ChartDef {
-                    name: chart.name.clone().unwrap_or_else(|| stem(&name)),
+                    name: chart.name.clone().unwrap_or_else(|| pair.name.clone()),
                     meta: chart.clone(),
-                    source: ChartSource::Table(stem(&name)),
+                    source: ChartSource::Table(pair.name.clone()),
                     path: toml.path.clone(),
                 });
             }
             reports.push(ReportDef {
-                name: stem(&name),
+                name: pair.name,
                 sql: sql.text,
                 meta,
                 sql_path: sql.path,
             });
         }
-        for name in src.list("reports/charts", "sql")? {
-            let sql = src.file(&name)?;
-            let meta: ChartMeta = parse(&meta_of(src, &sql)?)?;
+        for pair in src.pairs("reports/charts", |_| true)? {
+            let Some(sql) = pair.sql else { continue };
+            let meta: ChartMeta = parse_toml(&meta_of(&sql, pair.meta)?)?;
             charts.push(ChartDef {
-                name: stem(&name),
+                name: pair.name,
                 source: ChartSource::Sql(sql.text),
                 meta,
                 path: sql.path,

@@ -7,10 +7,7 @@ use duckdb::{params, Connection};
 use super::{Warehouse, WarehouseError};
 use crate::schema::{output_columns, Catalog, Schema};
 
-/// Quotes a string literal for SQL.
-pub fn lit(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
-}
+pub use crate::query::lit;
 
 fn file_list(wh: &Warehouse, parts: &[String]) -> String {
     let items: Vec<String> = parts
@@ -174,8 +171,7 @@ pub fn connect(wh: &Warehouse, catalog: &Catalog) -> Result<Connection, Warehous
     }
     create_quarantine(&conn, wh)?;
     create_ingest_file(&conn, wh)?;
-    conn.execute_batch(&crate::oplog::view_sql(wh.root()))?;
-    conn.execute_batch(&crate::audit::assign::view_sql(wh.root()))?;
+    conn.execute_batch(&crate::oplog::views_sql(wh.root()))?;
     for (name, parts) in &wh.manifest().derived {
         if !parts.is_empty() {
             conn.execute_batch(&format!(

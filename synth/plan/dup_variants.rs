@@ -10,7 +10,7 @@
 //! one household whose names sound the same, and married couples sharing an
 //! address.
 //!
-//! The character tables are the product's own (`crate::audit::names`), except the
+//! The character tables are the product's own (`pension::audit::names`), except the
 //! homophone groups below: the generator needs a character to write, the product
 //! only compares sounds (with the `pinyin` crate, which checks every group here).
 //! Randomness comes from a stream of its own, so these choices do not shift the
@@ -22,7 +22,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::{address, Builder, Enrollment, Look, Person, OTHER_REGIONS};
-use crate::audit::names as product;
+use pension::audit::names as product;
 
 /// How a planted duplicate's second enrollment differs from the first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -361,7 +361,7 @@ impl Builder<'_> {
     ) -> String {
         loop {
             let seq = rng.random_range(0..500u16) * 2 + u16::from(male);
-            let id = crate::idnum::make(region, birth, seq);
+            let id = pension::idnum::make(region, birth, seq);
             if !self.pop.id_taken(&id) {
                 self.pop.reserve_id(&id);
                 return id;
@@ -448,10 +448,7 @@ mod tests {
     fn variants_of_names_and_dates() {
         assert_eq!(homophone('平'), Some('萍'));
         assert_eq!(shape_alike('淑'), Some('椒'));
-        assert_eq!(
-            replace_one("王芳", |c| shape_alike(c)).as_deref(),
-            Some("王芬")
-        );
+        assert_eq!(replace_one("王芳", shape_alike).as_deref(), Some("王芬"));
         assert_eq!(swap_given("吴建国").as_deref(), Some("吴国建"));
         assert_eq!(
             replace_one("李波峰", product::to_variant).as_deref(),

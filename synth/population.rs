@@ -189,7 +189,7 @@ impl Population {
     ) -> String {
         loop {
             let seq = rng.random_range(0..500u16) * 2 + u16::from(male);
-            let id = crate::idnum::make(region, birth, seq);
+            let id = pension::idnum::make(region, birth, seq);
             if self.ids.insert(id.clone()) {
                 return id;
             }

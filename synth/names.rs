@@ -1,6 +1,6 @@
 //! Chinese personal names: surnames with realistic frequencies, era-typical given
 //! names, minority names with a middle dot; the traditional forms and the folding
-//! of names are the product's (`crate::audit::names`).
+//! of names are the product's (`pension::audit::names`).
 
 use rand::Rng;
 
@@ -122,16 +122,16 @@ pub const MINORITY: &[(&str, bool)] = &[
 /// The traditional form of a name character: the product's table
 /// (pipeline/audit/names/traditional.txt), so look-alikes and matching agree.
 pub fn to_traditional(c: char) -> Option<char> {
-    crate::audit::names::to_traditional(c)
+    pension::audit::names::to_traditional(c)
 }
 
 pub fn to_simplified(c: char) -> char {
-    crate::audit::names::simplify(c)
+    pension::audit::names::simplify(c)
 }
 
 /// The name a matcher compares: the product's one definition.
 pub fn normalize_name(name: &str) -> String {
-    crate::audit::names::normalize(name)
+    pension::audit::names::normalize(name)
 }
 
 /// The name with every character that has a traditional form swapped, if any has.

@@ -212,7 +212,7 @@ fn stream(
         let found = audit::audit(p, e, &r);
         // A look-alike is only listed while nothing flags it.
         if found.is_empty() {
-            let id = crate::idnum::parse(&e.id_text).normalized;
+            let id = pension::idnum::parse(&e.id_text).normalized;
             for &l in &e.looks {
                 s.looks.push([
                     l.code().to_string(),

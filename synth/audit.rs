@@ -60,7 +60,7 @@ impl Acc {
 
 pub fn audit(p: &Person, e: &Enrollment, r: &Records) -> Vec<Gt> {
     let mut found: BTreeMap<&'static str, Acc> = BTreeMap::new();
-    let parsed = crate::idnum::parse(&e.id_text);
+    let parsed = pension::idnum::parse(&e.id_text);
     let known = parsed.problem.is_none() && parsed.normalized == p.id && p.in_register;
     identity_checks(e, p, &parsed, known, &mut found);
     // Groups are made by construction (plan.rs); the rest of the county is unique.
@@ -98,7 +98,7 @@ pub fn audit(p: &Person, e: &Enrollment, r: &Records) -> Vec<Gt> {
 fn identity_checks(
     e: &Enrollment,
     p: &Person,
-    parsed: &crate::idnum::IdNumber,
+    parsed: &pension::idnum::IdNumber,
     known: bool,
     found: &mut BTreeMap<&'static str, Acc>,
 ) {
