@@ -170,7 +170,7 @@ fn dechunk(mut b: &[u8]) -> Vec<u8> {
 /// The shared setting: the sample county through ledger and audit, the accounts,
 /// one server (30-minute sessions) and chromedriver. None when there is no browser.
 struct World {
-    fx: Fixture,
+    fx: &'static Fixture,
     port: u16,
     driver: u16,
     _server: Running,
@@ -213,25 +213,24 @@ fn serve(wh: &Path, port: u16, idle: &str) -> Running {
     Running(child)
 }
 
-/// The world, and a turn: one browser at a time (several Chromiums starting at once
-/// on a 2-core machine time out).
-fn world() -> Option<(&'static World, std::sync::MutexGuard<'static, ()>)> {
+/// One test at a time on the shared county (tests change findings' statuses), and
+/// one browser at a time (several Chromiums starting at once on a 2-core machine
+/// time out).
+fn turn() -> std::sync::MutexGuard<'static, ()> {
     static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    TURN.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The world, and a turn.
+fn world() -> Option<(&'static World, std::sync::MutexGuard<'static, ()>)> {
+    let turn = turn();
     Some((setting()?, turn))
 }
 
-fn setting() -> Option<&'static World> {
-    static W: OnceLock<Option<World>> = OnceLock::new();
-    W.get_or_init(|| {
-        let Some((_, driver_bin)) = browser_paths() else {
-            assert!(
-                std::env::var_os("PIPELINE_REQUIRE_BROWSER").is_none(),
-                "chromium and chromedriver are needed: apt-get install chromium chromium-driver (as .ci/run does)"
-            );
-            eprintln!("SKIPPED the web tests: no chromium/chromedriver (apt-get install chromium chromium-driver)");
-            return None;
-        };
+/// The sample county through ledger and audit, with the accounts (no browser needed).
+fn county() -> &'static Fixture {
+    static C: OnceLock<Fixture> = OnceLock::new();
+    C.get_or_init(|| {
         let fx = Fixture::new();
         assert!(fx.ingest(&[samples().join("county")]).committed, "the sample county ingests");
         let mut wh = crate::common::open_wh(&fx.wh_dir());
@@ -248,6 +247,22 @@ fn setting() -> Option<&'static World> {
             let out = child.wait_with_output().unwrap();
             assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         }
+        fx
+    })
+}
+
+fn setting() -> Option<&'static World> {
+    static W: OnceLock<Option<World>> = OnceLock::new();
+    W.get_or_init(|| {
+        let Some((_, driver_bin)) = browser_paths() else {
+            assert!(
+                std::env::var_os("PIPELINE_REQUIRE_BROWSER").is_none(),
+                "chromium and chromedriver are needed: apt-get install chromium chromium-driver (as .ci/run does)"
+            );
+            eprintln!("SKIPPED the web tests: no chromium/chromedriver (apt-get install chromium chromium-driver)");
+            return None;
+        };
+        let fx = county();
         let port = free_port();
         let server = serve(&fx.wh_dir(), port, "30m");
         let driver = free_port();
@@ -875,4 +890,70 @@ fn an_auditor_finds_a_person_by_number_id_or_name() {
     );
     let views = sql(w, &format!("SELECT count(*) FROM operator_log WHERE who = 'aud1' AND action = 'view_person' AND subject = '{no}'"));
     assert_eq!(views[0][0], "3", "each view of the person is logged");
+}
+
+/// The dashboard's drill-down adds up: the township rows (with 乡镇不详 for what has
+/// no township, such as the county-level books findings) sum to the county row, the
+/// county row equals the key figures (open findings as the summary tile counts
+/// them, enrolled persons, the month's payouts), and each township's villages sum
+/// to that township's row. No browser needed.
+#[test]
+fn the_dashboard_drill_down_levels_add_up() {
+    use pension::serve::dashboard::{drill, DrillRow};
+    let _turn = turn();
+    let fx = county();
+    let session = fx.session();
+    let month: pension::domain::Month = MONTH.parse().unwrap();
+    let level = |township: &str, village: &str| -> (Vec<DrillRow>, DrillRow) {
+        let mut rows = drill(&session.conn, month, township, village).expect("drill-down");
+        let total = rows.pop().expect("a total row");
+        assert!(total.total && total.label == "合计");
+        assert!(rows.iter().all(|r| !r.total));
+        (rows, total)
+    };
+    let sum = |rows: &[DrillRow]| {
+        let mut s = (0i64, 0i64, rust_decimal::Decimal::ZERO, rust_decimal::Decimal::ZERO, 0i64, rust_decimal::Decimal::ZERO);
+        for r in rows {
+            s.0 += r.enrolled;
+            s.1 += r.paid_persons;
+            s.2 += r.paid;
+            s.3 += r.paid_ly;
+            s.4 += r.open_findings;
+            s.5 += r.at_risk;
+        }
+        s
+    };
+    let figures = |r: &DrillRow| (r.enrolled, r.paid_persons, r.paid, r.paid_ly, r.open_findings, r.at_risk);
+    let (townships, county) = level("", "");
+    assert_eq!(sum(&townships), figures(&county), "the townships sum to the county");
+    // The county row is the key figures, counted independently.
+    let key = &fx.rows(&format!(
+        "SELECT (SELECT count(*) FROM findings WHERE status IN ('open', 'confirmed')),
+                (SELECT sum(abs(amount_at_risk)) FROM findings WHERE status IN ('open', 'confirmed')),
+                (SELECT count(DISTINCT person_no) FROM enrollment),
+                (SELECT sum(total_amount) FROM payout WHERE status = 'ok' AND month = DATE '{MONTH}-01'),
+                (SELECT count(*) FROM findings WHERE status IN ('open', 'confirmed') AND nullif(trim(township), '') IS NULL)"
+    ))[0];
+    assert_eq!(county.open_findings.to_string(), key[0], "open findings as the tile counts them");
+    assert_eq!(county.at_risk.to_string(), key[1]);
+    assert_eq!(county.enrolled.to_string(), key[2]);
+    assert_eq!(county.paid.to_string(), key[3]);
+    // Findings without a township are not dropped: they are the 乡镇不详 row.
+    let no_township: i64 = key[4].parse().unwrap();
+    assert!(no_township > 0, "the sample county has county-level findings (books, receipts)");
+    let unknown = townships.iter().find(|r| r.area.is_empty()).expect("a 乡镇不详 row");
+    assert_eq!(unknown.label, "乡镇不详");
+    assert_eq!(unknown.open_findings, no_township);
+    assert!(townships.len() >= 12, "twelve townships and the unknown row");
+    for t in townships.iter().filter(|r| !r.area.is_empty()) {
+        let (villages, total) = level(&t.area, "");
+        assert_eq!(figures(&total), figures(t), "{}: its total row is its county row", t.area);
+        assert_eq!(sum(&villages), figures(t), "{}: the villages sum to the township", t.area);
+        assert_eq!(total.mom, t.mom);
+        // One village alone is that village's row.
+        let v = villages.iter().find(|v| !v.area.is_empty()).expect("a village");
+        let (one, one_total) = level(&t.area, &v.area);
+        assert_eq!(one.len(), 1);
+        assert_eq!(figures(&one_total), figures(v), "{} {}", t.area, v.area);
+    }
 }

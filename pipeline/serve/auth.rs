@@ -96,9 +96,19 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> AuthError + '_ {
     }
 }
 
-/// Every account, by name.
+/// The warehouse's accounts file.
+pub fn users_file(warehouse: &Path) -> PathBuf {
+    warehouse.join(USERS_FILE)
+}
+
+/// Every account of the warehouse, by name.
 pub fn load_users(warehouse: &Path) -> Result<Vec<User>, AuthError> {
-    let path = warehouse.join(USERS_FILE);
+    load_users_from(&users_file(warehouse))
+}
+
+/// Every account of an accounts file (none when it does not exist).
+pub fn load_users_from(path: &Path) -> Result<Vec<User>, AuthError> {
+    let path = path.to_path_buf();
     match std::fs::read(&path) {
         Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| AuthError::Damaged {
             path,
@@ -109,10 +119,11 @@ pub fn load_users(warehouse: &Path) -> Result<Vec<User>, AuthError> {
     }
 }
 
-fn save_users(warehouse: &Path, users: &[User]) -> Result<(), AuthError> {
-    std::fs::create_dir_all(warehouse).map_err(io(warehouse))?;
-    let path = warehouse.join(USERS_FILE);
-    let tmp = warehouse.join(format!(".{USERS_FILE}.tmp"));
+fn save_users(path: &Path, users: &[User]) -> Result<(), AuthError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let name = path.file_name().map_or("users.json".into(), |n| n.to_string_lossy());
+    let tmp = dir.join(format!(".{name}.tmp"));
     let bytes = serde_json::to_vec_pretty(users).map_err(|e| AuthError::Usage(e.to_string()))?;
     {
         use std::io::Write;
@@ -120,7 +131,7 @@ fn save_users(warehouse: &Path, users: &[User]) -> Result<(), AuthError> {
         f.write_all(&bytes).map_err(io(&tmp))?;
         f.sync_all().map_err(io(&tmp))?;
     }
-    std::fs::rename(&tmp, &path).map_err(io(&path))
+    std::fs::rename(&tmp, path).map_err(io(path))
 }
 
 pub fn hash_password(password: &str) -> Result<String, AuthError> {
@@ -145,9 +156,21 @@ pub fn verify_password(hash: &str, password: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// Adds an account, or replaces the password and role of an existing one.
+/// Adds an account to the warehouse, or replaces the password and role of an
+/// existing one.
 pub fn add_user(
     warehouse: &Path,
+    name: &str,
+    role: Role,
+    password: &str,
+    by: &str,
+) -> Result<bool, AuthError> {
+    add_user_to(&users_file(warehouse), name, role, password, by)
+}
+
+/// Adds an account to an accounts file (created when missing), or replaces one.
+pub fn add_user_to(
+    file: &Path,
     name: &str,
     role: Role,
     password: &str,
@@ -164,7 +187,7 @@ pub fn add_user(
             "the password must have at least 8 characters".into(),
         ));
     }
-    let mut users = load_users(warehouse)?;
+    let mut users = load_users_from(file)?;
     let user = User {
         name: name.to_string(),
         role,
@@ -182,18 +205,18 @@ pub fn add_user(
             false
         }
     };
-    save_users(warehouse, &users)?;
+    save_users(file, &users)?;
     Ok(existed)
 }
 
 /// The account if the password is right. A missing account still pays for one
 /// hash, so timing does not tell which names exist.
 pub fn check_sign_in(
-    warehouse: &Path,
+    accounts: &Path,
     name: &str,
     password: &str,
 ) -> Result<Option<User>, AuthError> {
-    let users = load_users(warehouse)?;
+    let users = load_users_from(accounts)?;
     match users.into_iter().find(|u| u.name == name.trim()) {
         Some(u) if verify_password(&u.hash, password) => Ok(Some(u)),
         Some(_) => Ok(None),

@@ -9,7 +9,8 @@
 
 mod admin;
 pub mod auth;
-mod dashboard;
+pub mod bench;
+pub mod dashboard;
 pub mod db;
 pub mod findings;
 mod persons;
@@ -49,6 +50,17 @@ pub enum WebError {
     Input(String),
     #[error("not found: {0}")]
     NotFound(String),
+}
+
+/// A month typed by the user (`YYYY-MM`, domain::Month), or a message saying how
+/// to write it.
+pub fn month_of(text: &str) -> Result<crate::domain::Month, WebError> {
+    text.parse().map_err(|_| {
+        WebError::Input(format!(
+            "月份 `{}` 应写作 YYYY-MM，例如 2026-10 (a month is written YYYY-MM)",
+            text.trim()
+        ))
+    })
 }
 
 pub struct Options {
@@ -120,6 +132,9 @@ const STATIC: &[(&str, &str, &[u8])] = &[(
 
 pub struct App {
     pub wh: PathBuf,
+    /// The accounts file: `warehouse/users.json`, or another for a bench's throw-away
+    /// account (`serve --accounts`).
+    pub accounts: PathBuf,
     pub db: db::Db,
     pub sessions: Sessions,
     templates: minijinja::Environment<'static>,
@@ -140,12 +155,19 @@ impl App {
         }
         Ok(App {
             wh: wh.to_path_buf(),
+            accounts: auth::users_file(wh),
             db: db::Db::new(wh, catalog),
             sessions: Sessions::new(idle),
             templates: env,
             writing: std::sync::Mutex::new(()),
             dashboards: dashboard::Cache::default(),
         })
+    }
+
+    /// Reads the accounts from `file` instead of the warehouse's.
+    pub fn with_accounts(mut self, file: PathBuf) -> App {
+        self.accounts = file;
+        self
     }
 
     pub fn render(&self, name: &str, ctx: minijinja::Value) -> Result<String, WebError> {
@@ -387,7 +409,7 @@ fn login(app: &App, req: &Req, cookies: &mut Vec<String>) -> Reply {
             );
         }
         let name = req.field("name");
-        match auth::check_sign_in(&app.wh, &name, &req.field("password")) {
+        match auth::check_sign_in(&app.accounts, &name, &req.field("password")) {
             Ok(Some(user)) => {
                 let (token, _) = app.sessions.start(&user);
                 let entry = oplog::Entry::new(&user.name, user.role.name(), "web", "sign_in")
