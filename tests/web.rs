@@ -957,3 +957,66 @@ fn the_dashboard_drill_down_levels_add_up() {
         assert_eq!(figures(&one_total), figures(v), "{} {}", t.area, v.area);
     }
 }
+
+/// The CSRF token of a page's forms.
+fn csrf_of(page: &[u8]) -> String {
+    let text = String::from_utf8_lossy(page);
+    text.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a form with its CSRF token")
+        .to_string()
+}
+
+/// Restarting the server signs nobody out: sessions are kept in the warehouse's
+/// `sessions.json` by the hash of their token (the token itself is not there);
+/// signing out removes the session from the file, so the next server refuses it.
+/// Driven over plain HTTP with the bench's client (no browser needed).
+#[test]
+fn sessions_survive_a_restart_and_the_file_holds_no_token() {
+    use pension::serve::bench::{sign_in, Client};
+    use sha2::Digest as _;
+    let _turn = turn();
+    let fx = county();
+    let address = |port: u16| std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let port = free_port();
+    let first = serve(&fx.wh_dir(), port, "30m");
+    let mut before = Client::new(address(port));
+    sign_in(&mut before, "aud1", PASSWORD).expect("aud1 signs in");
+    assert_eq!(before.get("/persons").unwrap().status, 200);
+    drop(first);
+    let token = before
+        .cookie("pipeline_session")
+        .expect("a session cookie")
+        .to_string();
+    let kept = std::fs::read_to_string(fx.wh_dir().join("sessions.json")).expect("sessions.json");
+    let hash: String = sha2::Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert!(!kept.contains(&token), "the file does not hold the token");
+    assert!(kept.contains(&hash) && kept.contains("\"aud1\""), "{kept}");
+
+    // A new server: the same cookie still opens the auditor's pages.
+    let port = free_port();
+    let second = serve(&fx.wh_dir(), port, "30m");
+    let mut after = Client::new(address(port));
+    after.set_cookie("pipeline_session", &token);
+    let page = after.get("/persons").unwrap();
+    assert_eq!(page.status, 200, "still signed in after the restart");
+    // Signing out ends it for every later server too.
+    let out = after
+        .post_form("/logout", &[("csrf", &csrf_of(&page.body))])
+        .unwrap();
+    assert_eq!(out.location.as_deref(), Some("/login"));
+    drop(second);
+    let kept = std::fs::read_to_string(fx.wh_dir().join("sessions.json")).unwrap();
+    assert!(!kept.contains(&hash), "signed out: gone from the file");
+    let port = free_port();
+    let _third = serve(&fx.wh_dir(), port, "30m");
+    let mut again = Client::new(address(port));
+    again.set_cookie("pipeline_session", &token);
+    let refused = again.get("/persons").unwrap();
+    assert_eq!(refused.status, 303);
+    assert_eq!(refused.location.as_deref(), Some("/login?expired=1"));
+}

@@ -71,8 +71,7 @@ pub fn run(wh_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
             args.listen
         );
     }
-    let app =
-        serve::App::new(wh_dir, super::catalog()?, args.idle_timeout)?.with_accounts(accounts);
+    let app = serve::App::new(wh_dir, super::catalog()?, args.idle_timeout, accounts)?;
     serve::run(
         app,
         &serve::Options {

@@ -52,6 +52,19 @@ impl Client {
         }
     }
 
+    /// A cookie the server set.
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.cookies
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Sends a cookie from now on (a browser's, carried over).
+    pub fn set_cookie(&mut self, name: &str, value: &str) {
+        keep_cookie(&mut self.cookies, &format!("{name}={value}"));
+    }
+
     pub fn get(&mut self, path: &str) -> std::io::Result<Answer> {
         self.request("GET", path, None)
     }

@@ -133,7 +133,7 @@ const STATIC: &[(&str, &str, &[u8])] = &[(
 pub struct App {
     pub wh: PathBuf,
     /// The accounts file: `warehouse/users.json`, or another for a bench's throw-away
-    /// account (`serve --accounts`).
+    /// account (`serve --accounts`); the sessions are kept beside it.
     pub accounts: PathBuf,
     pub db: db::Db,
     pub sessions: Sessions,
@@ -144,30 +144,34 @@ pub struct App {
 }
 
 impl App {
+    /// The workbench over the warehouse `wh`, with the accounts of `accounts`
+    /// (normally `warehouse/users.json`) and the sessions kept beside them.
     pub fn new(
         wh: &Path,
         catalog: crate::schema::Catalog,
         idle: Duration,
+        accounts: PathBuf,
     ) -> Result<App, WebError> {
         let mut env = minijinja::Environment::new();
         for (name, text) in TEMPLATES {
             env.add_template(name, text)?;
         }
+        // A session comes back only for an account that still has the same role.
+        let users = auth::load_users_from(&accounts)?;
+        let sessions = Sessions::kept_in(
+            &accounts.with_file_name(auth::SESSIONS_FILE),
+            idle,
+            |s| users.iter().any(|u| u.name == s.user && u.role == s.role),
+        )?;
         Ok(App {
             wh: wh.to_path_buf(),
-            accounts: auth::users_file(wh),
+            accounts,
             db: db::Db::new(wh, catalog),
-            sessions: Sessions::new(idle),
+            sessions,
             templates: env,
             writing: std::sync::Mutex::new(()),
             dashboards: dashboard::Cache::default(),
         })
-    }
-
-    /// Reads the accounts from `file` instead of the warehouse's.
-    pub fn with_accounts(mut self, file: PathBuf) -> App {
-        self.accounts = file;
-        self
     }
 
     pub fn render(&self, name: &str, ctx: minijinja::Value) -> Result<String, WebError> {
@@ -411,7 +415,10 @@ fn login(app: &App, req: &Req, cookies: &mut Vec<String>) -> Reply {
         let name = req.field("name");
         match auth::check_sign_in(&app.accounts, &name, &req.field("password")) {
             Ok(Some(user)) => {
-                let (token, _) = app.sessions.start(&user);
+                let token = match app.sessions.start(&user) {
+                    Ok((token, _)) => token,
+                    Err(e) => return Reply::Status(StatusCode::INTERNAL_SERVER_ERROR, format!("{e}")),
+                };
                 let entry = oplog::Entry::new(&user.name, user.role.name(), "web", "sign_in")
                     .address(&req.address);
                 if let Err(e) = app.log(&entry) {
