@@ -153,10 +153,7 @@ fn http(
 
 fn dechunk(mut b: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    loop {
-        let Some(eol) = b.windows(2).position(|w| w == b"\r\n") else {
-            break;
-        };
+    while let Some(eol) = b.windows(2).position(|w| w == b"\r\n") {
         let n = usize::from_str_radix(String::from_utf8_lossy(&b[..eol]).trim(), 16).unwrap_or(0);
         if n == 0 {
             break;
@@ -232,20 +229,45 @@ fn county() -> &'static Fixture {
     static C: OnceLock<Fixture> = OnceLock::new();
     C.get_or_init(|| {
         let fx = Fixture::new();
-        assert!(fx.ingest(&[samples().join("county")]).committed, "the sample county ingests");
+        assert!(
+            fx.ingest(&[samples().join("county")]).committed,
+            "the sample county ingests"
+        );
         let mut wh = crate::common::open_wh(&fx.wh_dir());
         let month = chrono::NaiveDate::from_ymd_opt(2026, 10, 1).unwrap();
-        pension::ledger::run(&mut wh, &fx.catalog, &pension::ledger::StageOptions::new(month)).expect("ledger runs");
-        let opts = AuditOptions { month: MONTH.into(), command: "test".into(), who: "tester".into(), ..Default::default() };
+        pension::ledger::run(
+            &mut wh,
+            &fx.catalog,
+            &pension::ledger::StageOptions::new(month),
+        )
+        .expect("ledger runs");
+        let opts = AuditOptions {
+            month: MONTH.into(),
+            command: "test".into(),
+            who: "tester".into(),
+            ..Default::default()
+        };
         audit::run_audit(&mut wh, &fx.catalog, &opts).expect("audit runs");
         drop(wh);
         for (name, role) in ACCOUNTS {
             let mut cmd = pipeline(&fx.wh_dir());
-            cmd.args(["user", "add", name, "--role", role, "--password-stdin"]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+            cmd.args(["user", "add", name, "--role", role, "--password-stdin"])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
             let mut child = cmd.spawn().expect("user add starts");
-            child.stdin.take().unwrap().write_all(format!("{PASSWORD}\n").as_bytes()).unwrap();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(format!("{PASSWORD}\n").as_bytes())
+                .unwrap();
             let out = child.wait_with_output().unwrap();
-            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
         fx
     })
@@ -912,7 +934,14 @@ fn the_dashboard_drill_down_levels_add_up() {
         (rows, total)
     };
     let sum = |rows: &[DrillRow]| {
-        let mut s = (0i64, 0i64, rust_decimal::Decimal::ZERO, rust_decimal::Decimal::ZERO, 0i64, rust_decimal::Decimal::ZERO);
+        let mut s = (
+            0i64,
+            0i64,
+            rust_decimal::Decimal::ZERO,
+            rust_decimal::Decimal::ZERO,
+            0i64,
+            rust_decimal::Decimal::ZERO,
+        );
         for r in rows {
             s.0 += r.enrolled;
             s.1 += r.paid_persons;
@@ -923,9 +952,22 @@ fn the_dashboard_drill_down_levels_add_up() {
         }
         s
     };
-    let figures = |r: &DrillRow| (r.enrolled, r.paid_persons, r.paid, r.paid_ly, r.open_findings, r.at_risk);
+    let figures = |r: &DrillRow| {
+        (
+            r.enrolled,
+            r.paid_persons,
+            r.paid,
+            r.paid_ly,
+            r.open_findings,
+            r.at_risk,
+        )
+    };
     let (townships, county) = level("", "");
-    assert_eq!(sum(&townships), figures(&county), "the townships sum to the county");
+    assert_eq!(
+        sum(&townships),
+        figures(&county),
+        "the townships sum to the county"
+    );
     // The county row is the key figures, counted independently.
     let key = &fx.rows(&format!(
         "SELECT (SELECT count(*) FROM findings WHERE status IN ('open', 'confirmed')),
@@ -934,24 +976,50 @@ fn the_dashboard_drill_down_levels_add_up() {
                 (SELECT sum(total_amount) FROM payout WHERE status = 'ok' AND month = DATE '{MONTH}-01'),
                 (SELECT count(*) FROM findings WHERE status IN ('open', 'confirmed') AND nullif(trim(township), '') IS NULL)"
     ))[0];
-    assert_eq!(county.open_findings.to_string(), key[0], "open findings as the tile counts them");
+    assert_eq!(
+        county.open_findings.to_string(),
+        key[0],
+        "open findings as the tile counts them"
+    );
     assert_eq!(county.at_risk.to_string(), key[1]);
     assert_eq!(county.enrolled.to_string(), key[2]);
     assert_eq!(county.paid.to_string(), key[3]);
     // Findings without a township are not dropped: they are the 乡镇不详 row.
     let no_township: i64 = key[4].parse().unwrap();
-    assert!(no_township > 0, "the sample county has county-level findings (books, receipts)");
-    let unknown = townships.iter().find(|r| r.area.is_empty()).expect("a 乡镇不详 row");
+    assert!(
+        no_township > 0,
+        "the sample county has county-level findings (books, receipts)"
+    );
+    let unknown = townships
+        .iter()
+        .find(|r| r.area.is_empty())
+        .expect("a 乡镇不详 row");
     assert_eq!(unknown.label, "乡镇不详");
     assert_eq!(unknown.open_findings, no_township);
-    assert!(townships.len() >= 12, "twelve townships and the unknown row");
+    assert!(
+        townships.len() >= 12,
+        "twelve townships and the unknown row"
+    );
     for t in townships.iter().filter(|r| !r.area.is_empty()) {
         let (villages, total) = level(&t.area, "");
-        assert_eq!(figures(&total), figures(t), "{}: its total row is its county row", t.area);
-        assert_eq!(sum(&villages), figures(t), "{}: the villages sum to the township", t.area);
+        assert_eq!(
+            figures(&total),
+            figures(t),
+            "{}: its total row is its county row",
+            t.area
+        );
+        assert_eq!(
+            sum(&villages),
+            figures(t),
+            "{}: the villages sum to the township",
+            t.area
+        );
         assert_eq!(total.mom, t.mom);
         // One village alone is that village's row.
-        let v = villages.iter().find(|v| !v.area.is_empty()).expect("a village");
+        let v = villages
+            .iter()
+            .find(|v| !v.area.is_empty())
+            .expect("a village");
         let (one, one_total) = level(&t.area, &v.area);
         assert_eq!(one.len(), 1);
         assert_eq!(figures(&one_total), figures(v), "{} {}", t.area, v.area);

@@ -23,8 +23,8 @@ pub fn add_user(app: &App, req: &Req) -> Result<Reply, WebError> {
     let name = req.field("name");
     let role = auth::Role::parse(&req.field("role")).map_err(|e| WebError::Input(e.to_string()))?;
     let by = req.user().user.clone();
-    let existed =
-        auth::add_user_to(&app.accounts, &name, role, &req.field("password"), &by).map_err(|e| match e {
+    let existed = auth::add_user_to(&app.accounts, &name, role, &req.field("password"), &by)
+        .map_err(|e| match e {
             auth::AuthError::Usage(m) => WebError::Input(m),
             other => other.into(),
         })?;

@@ -123,7 +123,9 @@ pub fn load_users_from(path: &Path) -> Result<Vec<User>, AuthError> {
 fn save_users(path: &Path, users: &[User]) -> Result<(), AuthError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(io(dir))?;
-    let name = path.file_name().map_or("users.json".into(), |n| n.to_string_lossy());
+    let name = path
+        .file_name()
+        .map_or("users.json".into(), |n| n.to_string_lossy());
     let tmp = dir.join(format!(".{name}.tmp"));
     let bytes = serde_json::to_vec_pretty(users).map_err(|e| AuthError::Usage(e.to_string()))?;
     {
@@ -357,7 +359,8 @@ impl Sessions {
                 session: s.clone(),
             })
             .collect();
-        let bytes = serde_json::to_vec_pretty(&kept).map_err(|e| AuthError::Usage(e.to_string()))?;
+        let bytes =
+            serde_json::to_vec_pretty(&kept).map_err(|e| AuthError::Usage(e.to_string()))?;
         write_private(path, &bytes)?;
         map.saved = map.live.keys().map(|id| (id.clone(), now)).collect();
         Ok(())

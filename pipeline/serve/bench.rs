@@ -109,7 +109,11 @@ impl Client {
         };
         let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\n", self.addr);
         if !self.cookies.is_empty() {
-            let jar: Vec<String> = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let jar: Vec<String> = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
             head.push_str(&format!("Cookie: {}\r\n", jar.join("; ")));
         }
         let body = form.unwrap_or("");
@@ -215,8 +219,7 @@ fn keep_cookie(jar: &mut Vec<(String, String)>, header: &str) {
         return;
     };
     jar.retain(|(k, _)| k != name);
-    let cleared = value.is_empty()
-        || parts.any(|a| a.trim().eq_ignore_ascii_case("max-age=0"));
+    let cleared = value.is_empty() || parts.any(|a| a.trim().eq_ignore_ascii_case("max-age=0"));
     if !cleared {
         jar.push((name.to_string(), value.to_string()));
     }
@@ -456,7 +459,10 @@ pub fn mixed_request(plan: &Plan, dice: &mut Dice) -> (Page, String) {
         0..=6 => {
             let township = pick(&plan.townships, dice);
             let page = dice.below(10) as i64 + 1;
-            (Page::List, list_path(&[("township", township.as_str())], page))
+            (
+                Page::List,
+                list_path(&[("township", township.as_str())], page),
+            )
         }
         7..=11 => (
             Page::Finding,
@@ -505,7 +511,10 @@ mod tests {
     fn cookies_are_kept_replaced_and_cleared() {
         let mut jar = Vec::new();
         keep_cookie(&mut jar, "pipeline_login=abc; Path=/login; HttpOnly");
-        keep_cookie(&mut jar, "pipeline_session=s1; Path=/; HttpOnly; SameSite=Strict");
+        keep_cookie(
+            &mut jar,
+            "pipeline_session=s1; Path=/; HttpOnly; SameSite=Strict",
+        );
         keep_cookie(&mut jar, "pipeline_session=s2; Path=/");
         keep_cookie(&mut jar, "pipeline_login=; Path=/login; Max-Age=0");
         assert_eq!(jar, vec![("pipeline_session".into(), "s2".into())]);
@@ -514,7 +523,14 @@ mod tests {
     #[test]
     fn list_addresses_carry_the_filter_and_page() {
         assert_eq!(
-            list_path(&[("check", "PAID_AFTER_DEATH"), ("township", "竹沟镇"), ("status", "")], 3),
+            list_path(
+                &[
+                    ("check", "PAID_AFTER_DEATH"),
+                    ("township", "竹沟镇"),
+                    ("status", "")
+                ],
+                3
+            ),
             "/findings?check=PAID_AFTER_DEATH&township=%E7%AB%B9%E6%B2%9F%E9%95%87&page=3"
         );
         assert_eq!(pages(0), 1);

@@ -228,7 +228,7 @@ pub fn page(app: &App, req: &Req, id: &str) -> Result<Reply, WebError> {
                     strftime(last_seen, '%Y-%m') AS last_seen, in_latest_audit, subject, assignee
              FROM {SOURCE} WHERE finding_id = ?"
         ),
-        &[id.clone()],
+        std::slice::from_ref(&id),
     )?;
     let Some(row) = f.rows.first() else {
         return Err(WebError::NotFound(format!("疑点编号 `{id}` 不存在")));
@@ -241,7 +241,7 @@ pub fn page(app: &App, req: &Req, id: &str) -> Result<Reply, WebError> {
             &conn,
             "SELECT seq, changed_at, who, coalesce(previous_status, '') AS previous_status, status, coalesce(note, '') AS note, source
              FROM finding_history WHERE finding_id = ? ORDER BY seq",
-            &[id.clone()],
+            std::slice::from_ref(&id),
         )?
     } else {
         Rows::default()

@@ -158,11 +158,10 @@ impl App {
         }
         // A session comes back only for an account that still has the same role.
         let users = auth::load_users_from(&accounts)?;
-        let sessions = Sessions::kept_in(
-            &accounts.with_file_name(auth::SESSIONS_FILE),
-            idle,
-            |s| users.iter().any(|u| u.name == s.user && u.role == s.role),
-        )?;
+        let sessions =
+            Sessions::kept_in(&accounts.with_file_name(auth::SESSIONS_FILE), idle, |s| {
+                users.iter().any(|u| u.name == s.user && u.role == s.role)
+            })?;
         Ok(App {
             wh: wh.to_path_buf(),
             accounts,
@@ -417,7 +416,9 @@ fn login(app: &App, req: &Req, cookies: &mut Vec<String>) -> Reply {
             Ok(Some(user)) => {
                 let token = match app.sessions.start(&user) {
                     Ok((token, _)) => token,
-                    Err(e) => return Reply::Status(StatusCode::INTERNAL_SERVER_ERROR, format!("{e}")),
+                    Err(e) => {
+                        return Reply::Status(StatusCode::INTERNAL_SERVER_ERROR, format!("{e}"))
+                    }
                 };
                 let entry = oplog::Entry::new(&user.name, user.role.name(), "web", "sign_in")
                     .address(&req.address);

@@ -87,7 +87,13 @@ fn start(wh_dir: &Path) -> anyhow::Result<(Server, SocketAddr, String, String)> 
     let child = Command::new(std::env::current_exe()?)
         .arg("--warehouse")
         .arg(wh_dir)
-        .args(["serve", "--listen", &addr.to_string(), "--idle-timeout", "2h"])
+        .args([
+            "serve",
+            "--listen",
+            &addr.to_string(),
+            "--idle-timeout",
+            "2h",
+        ])
         .arg("--accounts")
         .arg(&accounts)
         .stdout(Stdio::null())
@@ -201,7 +207,11 @@ pub fn run(ctx: &crate::cmd::Ctx, args: &Args) -> anyhow::Result<ExitCode> {
         wh_dir.display(),
         plan.findings,
         plan.persons_enrolled,
-        if cfg!(debug_assertions) { "debug" } else { "release" },
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        },
         std::thread::available_parallelism().map_or(1, |n| n.get()),
     );
     let mut rows = Vec::new();
@@ -211,7 +221,11 @@ pub fn run(ctx: &crate::cmd::Ctx, args: &Args) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("server messages:\n{}", server.log_tail()))?;
     let mut signing = Timings::default();
     signing.times.push(t.elapsed());
-    rows.push(line("sign-in (Argon2id check of the password)", &signing, None));
+    rows.push(line(
+        "sign-in (Argon2id check of the password)",
+        &signing,
+        None,
+    ));
     rows.push(line(
         "first page after the start (opens the warehouse's DuckDB session)",
         &repeat(&mut client, Page::List, "/findings", 1),
@@ -234,7 +248,10 @@ pub fn run(ctx: &crate::cmd::Ctx, args: &Args) -> anyhow::Result<ExitCode> {
     ));
     let deepest = pages(plan.findings);
     rows.push(line(
-        &format!("(a) findings list, no filter ({} findings), page {deepest} of {deepest}", plan.findings),
+        &format!(
+            "(a) findings list, no filter ({} findings), page {deepest} of {deepest}",
+            plan.findings
+        ),
         &repeat(&mut client, Page::List, &list_path(&[], deepest), 50),
         Some(300.0),
     ));
@@ -243,27 +260,32 @@ pub fn run(ctx: &crate::cmd::Ctx, args: &Args) -> anyhow::Result<ExitCode> {
         timed(&mut client, Page::Person, &format!("/persons/{p}"), &mut b);
     }
     rows.push(line(
-        &format!("(b) a person's page, {} persons with findings", plan.persons.len().min(50)),
+        &format!(
+            "(b) a person's page, {} persons with findings",
+            plan.persons.len().min(50)
+        ),
         &b,
         Some(500.0),
     ));
     let mut f = Timings::default();
     for id in plan.finding_ids.iter().take(50) {
-        timed(&mut client, Page::Finding, &format!("/findings/{id}"), &mut f);
+        timed(
+            &mut client,
+            Page::Finding,
+            &format!("/findings/{id}"),
+            &mut f,
+        );
     }
     rows.push(line(
-        &format!("(b) a finding's page (evidence, records beside), {} findings", plan.finding_ids.len().min(50)),
+        &format!(
+            "(b) a finding's page (evidence, records beside), {} findings",
+            plan.finding_ids.len().min(50)
+        ),
         &f,
         Some(500.0),
     ));
 
-    let (by_page, wall) = mixed(
-        addr,
-        &plan,
-        (&name, &password),
-        args.clients,
-        args.seconds,
-    )?;
+    let (by_page, wall) = mixed(addr, &plan, (&name, &password), args.clients, args.seconds)?;
     let mut all = Timings::default();
     for t in &by_page {
         all.add(t);
@@ -288,7 +310,10 @@ pub fn run(ctx: &crate::cmd::Ctx, args: &Args) -> anyhow::Result<ExitCode> {
     for r in &rows {
         println!("{r}");
     }
-    println!("server peak RSS: {} MiB (the whole run, from wait4)", rss / 1024);
+    println!(
+        "server peak RSS: {} MiB (the whole run, from wait4)",
+        rss / 1024
+    );
     println!(
         "(the bench's account `{name}` signed in and viewed persons and findings: the warehouse's operator log records it)"
     );
