@@ -149,12 +149,15 @@ pub fn drill(
     } else {
         "SELECT NULL::VARCHAR AS township, NULL::VARCHAR AS village, NULL::DECIMAL(18,2) AS amount_at_risk WHERE false"
     };
-    // Each person's place is their latest enrollment record; a payout to a person
-    // with none is kept, in the unknown row.
+    // Each person's place is their latest enrollment record: the last line of the
+    // last file, blanks included (arg_max_null), so township and village come from
+    // one row; a hash aggregate, no sort. A payout to a person with none is kept, in
+    // the unknown row.
     let sql = format!(
-        "WITH e AS (SELECT DISTINCT ON (person_no) person_no, nullif(trim(township), '') AS township,
-                           nullif(trim(village), '') AS village
-                    FROM enrollment ORDER BY person_no, _file_seq DESC, _line DESC),
+        "WITH e AS (SELECT person_no,
+                           arg_max_null(nullif(trim(township), ''), _file_seq * 1000000000 + _line) AS township,
+                           arg_max_null(nullif(trim(village), ''), _file_seq * 1000000000 + _line) AS village
+                    FROM enrollment GROUP BY person_no),
          enr AS (SELECT coalesce({group}, '') AS area, count(*) AS enrolled FROM e WHERE {cond} GROUP BY 1),
          pe AS (SELECT e.township, e.village, p.month, p.total_amount, p.person_no
                 FROM payout p LEFT JOIN e USING (person_no)

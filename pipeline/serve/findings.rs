@@ -8,7 +8,7 @@ use duckdb::Connection;
 use minijinja::context;
 use rust_decimal::Decimal;
 
-use super::db::{rows, scalar, Rows};
+use super::db::{rows, Rows};
 use super::{month_of, persons, App, Reply, Req, WebError};
 use crate::audit::{catalogue::CHECKS, STATUSES};
 use crate::domain::Month;
@@ -114,18 +114,17 @@ pub fn list(app: &App, req: &Req) -> Result<Reply, WebError> {
         .find(|s| s.0 == req.q("sort"))
         .unwrap_or(&SORTS[0]);
     let page: i64 = req.q("page").parse().unwrap_or(1).max(1);
-    let total: i64 = scalar(
+    // The count and the amount in one pass over the filtered findings.
+    let counted = rows(
         &conn,
-        &format!("SELECT count(*) FROM {SOURCE} WHERE {cond}"),
-        &params,
-    )?
-    .parse()
-    .unwrap_or(0);
-    let sum = scalar(
-        &conn,
-        &format!("SELECT coalesce(sum(amount_at_risk), 0) FROM {SOURCE} WHERE {cond}"),
+        &format!("SELECT count(*), coalesce(sum(amount_at_risk), 0) FROM {SOURCE} WHERE {cond}"),
         &params,
     )?;
+    let (total, sum): (i64, String) = counted
+        .rows
+        .first()
+        .map(|r| (r[0].parse().unwrap_or(0), r[1].clone()))
+        .unwrap_or_default();
     let found = rows(
         &conn,
         &format!(
