@@ -156,7 +156,7 @@ fn main() -> ExitCode {
         Command::User(a) => cmd::user::run(ctx.warehouse_dir(), a),
         Command::Synth(a) => cmd::synth::run(a),
         Command::Demo(a) => cmd::demo::run(a),
-        Command::Bench(a) => cmd::bench::run(a),
+        Command::Bench(a) => cmd::bench::run(&ctx, a),
         Command::BenchReference(a) => cmd::bench::run_reference(a),
     };
     match result {

@@ -153,10 +153,7 @@ fn http(
 
 fn dechunk(mut b: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    loop {
-        let Some(eol) = b.windows(2).position(|w| w == b"\r\n") else {
-            break;
-        };
+    while let Some(eol) = b.windows(2).position(|w| w == b"\r\n") {
         let n = usize::from_str_radix(String::from_utf8_lossy(&b[..eol]).trim(), 16).unwrap_or(0);
         if n == 0 {
             break;
@@ -170,7 +167,7 @@ fn dechunk(mut b: &[u8]) -> Vec<u8> {
 /// The shared setting: the sample county through ledger and audit, the accounts,
 /// one server (30-minute sessions) and chromedriver. None when there is no browser.
 struct World {
-    fx: Fixture,
+    fx: &'static Fixture,
     port: u16,
     driver: u16,
     _server: Running,
@@ -213,12 +210,67 @@ fn serve(wh: &Path, port: u16, idle: &str) -> Running {
     Running(child)
 }
 
-/// The world, and a turn: one browser at a time (several Chromiums starting at once
-/// on a 2-core machine time out).
-fn world() -> Option<(&'static World, std::sync::MutexGuard<'static, ()>)> {
+/// One test at a time on the shared county (tests change findings' statuses), and
+/// one browser at a time (several Chromiums starting at once on a 2-core machine
+/// time out).
+fn turn() -> std::sync::MutexGuard<'static, ()> {
     static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    TURN.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The world, and a turn.
+fn world() -> Option<(&'static World, std::sync::MutexGuard<'static, ()>)> {
+    let turn = turn();
     Some((setting()?, turn))
+}
+
+/// The sample county through ledger and audit, with the accounts (no browser needed).
+fn county() -> &'static Fixture {
+    static C: OnceLock<Fixture> = OnceLock::new();
+    C.get_or_init(|| {
+        let fx = Fixture::new();
+        assert!(
+            fx.ingest(&[samples().join("county")]).committed,
+            "the sample county ingests"
+        );
+        let mut wh = crate::common::open_wh(&fx.wh_dir());
+        let month = chrono::NaiveDate::from_ymd_opt(2026, 10, 1).unwrap();
+        pension::ledger::run(
+            &mut wh,
+            &fx.catalog,
+            &pension::ledger::StageOptions::new(month),
+        )
+        .expect("ledger runs");
+        let opts = AuditOptions {
+            month: MONTH.into(),
+            command: "test".into(),
+            who: "tester".into(),
+            ..Default::default()
+        };
+        audit::run_audit(&mut wh, &fx.catalog, &opts).expect("audit runs");
+        drop(wh);
+        for (name, role) in ACCOUNTS {
+            let mut cmd = pipeline(&fx.wh_dir());
+            cmd.args(["user", "add", name, "--role", role, "--password-stdin"])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
+            let mut child = cmd.spawn().expect("user add starts");
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(format!("{PASSWORD}\n").as_bytes())
+                .unwrap();
+            let out = child.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        fx
+    })
 }
 
 fn setting() -> Option<&'static World> {
@@ -232,22 +284,7 @@ fn setting() -> Option<&'static World> {
             eprintln!("SKIPPED the web tests: no chromium/chromedriver (apt-get install chromium chromium-driver)");
             return None;
         };
-        let fx = Fixture::new();
-        assert!(fx.ingest(&[samples().join("county")]).committed, "the sample county ingests");
-        let mut wh = crate::common::open_wh(&fx.wh_dir());
-        let month = chrono::NaiveDate::from_ymd_opt(2026, 10, 1).unwrap();
-        pension::ledger::run(&mut wh, &fx.catalog, &pension::ledger::StageOptions::new(month)).expect("ledger runs");
-        let opts = AuditOptions { month: MONTH.into(), command: "test".into(), who: "tester".into(), ..Default::default() };
-        audit::run_audit(&mut wh, &fx.catalog, &opts).expect("audit runs");
-        drop(wh);
-        for (name, role) in ACCOUNTS {
-            let mut cmd = pipeline(&fx.wh_dir());
-            cmd.args(["user", "add", name, "--role", role, "--password-stdin"]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
-            let mut child = cmd.spawn().expect("user add starts");
-            child.stdin.take().unwrap().write_all(format!("{PASSWORD}\n").as_bytes()).unwrap();
-            let out = child.wait_with_output().unwrap();
-            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        }
+        let fx = county();
         let port = free_port();
         let server = serve(&fx.wh_dir(), port, "30m");
         let driver = free_port();
@@ -875,4 +912,179 @@ fn an_auditor_finds_a_person_by_number_id_or_name() {
     );
     let views = sql(w, &format!("SELECT count(*) FROM operator_log WHERE who = 'aud1' AND action = 'view_person' AND subject = '{no}'"));
     assert_eq!(views[0][0], "3", "each view of the person is logged");
+}
+
+/// The dashboard's drill-down adds up: the township rows (with 乡镇不详 for what has
+/// no township, such as the county-level books findings) sum to the county row, the
+/// county row equals the key figures (open findings as the summary tile counts
+/// them, enrolled persons, the month's payouts), and each township's villages sum
+/// to that township's row. No browser needed.
+#[test]
+fn the_dashboard_drill_down_levels_add_up() {
+    use pension::serve::dashboard::{drill, DrillRow};
+    let _turn = turn();
+    let fx = county();
+    let session = fx.session();
+    let month: pension::domain::Month = MONTH.parse().unwrap();
+    let level = |township: &str, village: &str| -> (Vec<DrillRow>, DrillRow) {
+        let mut rows = drill(&session.conn, month, township, village).expect("drill-down");
+        let total = rows.pop().expect("a total row");
+        assert!(total.total && total.label == "合计");
+        assert!(rows.iter().all(|r| !r.total));
+        (rows, total)
+    };
+    let sum = |rows: &[DrillRow]| {
+        let mut s = (
+            0i64,
+            0i64,
+            rust_decimal::Decimal::ZERO,
+            rust_decimal::Decimal::ZERO,
+            0i64,
+            rust_decimal::Decimal::ZERO,
+        );
+        for r in rows {
+            s.0 += r.enrolled;
+            s.1 += r.paid_persons;
+            s.2 += r.paid;
+            s.3 += r.paid_ly;
+            s.4 += r.open_findings;
+            s.5 += r.at_risk;
+        }
+        s
+    };
+    let figures = |r: &DrillRow| {
+        (
+            r.enrolled,
+            r.paid_persons,
+            r.paid,
+            r.paid_ly,
+            r.open_findings,
+            r.at_risk,
+        )
+    };
+    let (townships, county) = level("", "");
+    assert_eq!(
+        sum(&townships),
+        figures(&county),
+        "the townships sum to the county"
+    );
+    // The county row is the key figures, counted independently.
+    let key = &fx.rows(&format!(
+        "SELECT (SELECT count(*) FROM findings WHERE status IN ('open', 'confirmed')),
+                (SELECT sum(abs(amount_at_risk)) FROM findings WHERE status IN ('open', 'confirmed')),
+                (SELECT count(DISTINCT person_no) FROM enrollment),
+                (SELECT sum(total_amount) FROM payout WHERE status = 'ok' AND month = DATE '{MONTH}-01'),
+                (SELECT count(*) FROM findings WHERE status IN ('open', 'confirmed') AND nullif(trim(township), '') IS NULL)"
+    ))[0];
+    assert_eq!(
+        county.open_findings.to_string(),
+        key[0],
+        "open findings as the tile counts them"
+    );
+    assert_eq!(county.at_risk.to_string(), key[1]);
+    assert_eq!(county.enrolled.to_string(), key[2]);
+    assert_eq!(county.paid.to_string(), key[3]);
+    // Findings without a township are not dropped: they are the 乡镇不详 row.
+    let no_township: i64 = key[4].parse().unwrap();
+    assert!(
+        no_township > 0,
+        "the sample county has county-level findings (books, receipts)"
+    );
+    let unknown = townships
+        .iter()
+        .find(|r| r.area.is_empty())
+        .expect("a 乡镇不详 row");
+    assert_eq!(unknown.label, "乡镇不详");
+    assert_eq!(unknown.open_findings, no_township);
+    assert!(
+        townships.len() >= 12,
+        "twelve townships and the unknown row"
+    );
+    for t in townships.iter().filter(|r| !r.area.is_empty()) {
+        let (villages, total) = level(&t.area, "");
+        assert_eq!(
+            figures(&total),
+            figures(t),
+            "{}: its total row is its county row",
+            t.area
+        );
+        assert_eq!(
+            sum(&villages),
+            figures(t),
+            "{}: the villages sum to the township",
+            t.area
+        );
+        assert_eq!(total.mom, t.mom);
+        // One village alone is that village's row.
+        let v = villages
+            .iter()
+            .find(|v| !v.area.is_empty())
+            .expect("a village");
+        let (one, one_total) = level(&t.area, &v.area);
+        assert_eq!(one.len(), 1);
+        assert_eq!(figures(&one_total), figures(v), "{} {}", t.area, v.area);
+    }
+}
+
+/// The CSRF token of a page's forms.
+fn csrf_of(page: &[u8]) -> String {
+    let text = String::from_utf8_lossy(page);
+    text.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a form with its CSRF token")
+        .to_string()
+}
+
+/// Restarting the server signs nobody out: sessions are kept in the warehouse's
+/// `sessions.json` by the hash of their token (the token itself is not there);
+/// signing out removes the session from the file, so the next server refuses it.
+/// Driven over plain HTTP with the bench's client (no browser needed).
+#[test]
+fn sessions_survive_a_restart_and_the_file_holds_no_token() {
+    use pension::serve::bench::{sign_in, Client};
+    use sha2::Digest as _;
+    let _turn = turn();
+    let fx = county();
+    let address = |port: u16| std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let port = free_port();
+    let first = serve(&fx.wh_dir(), port, "30m");
+    let mut before = Client::new(address(port));
+    sign_in(&mut before, "aud1", PASSWORD).expect("aud1 signs in");
+    assert_eq!(before.get("/persons").unwrap().status, 200);
+    drop(first);
+    let token = before
+        .cookie("pipeline_session")
+        .expect("a session cookie")
+        .to_string();
+    let kept = std::fs::read_to_string(fx.wh_dir().join("sessions.json")).expect("sessions.json");
+    let hash: String = sha2::Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert!(!kept.contains(&token), "the file does not hold the token");
+    assert!(kept.contains(&hash) && kept.contains("\"aud1\""), "{kept}");
+
+    // A new server: the same cookie still opens the auditor's pages.
+    let port = free_port();
+    let second = serve(&fx.wh_dir(), port, "30m");
+    let mut after = Client::new(address(port));
+    after.set_cookie("pipeline_session", &token);
+    let page = after.get("/persons").unwrap();
+    assert_eq!(page.status, 200, "still signed in after the restart");
+    // Signing out ends it for every later server too.
+    let out = after
+        .post_form("/logout", &[("csrf", &csrf_of(&page.body))])
+        .unwrap();
+    assert_eq!(out.location.as_deref(), Some("/login"));
+    drop(second);
+    let kept = std::fs::read_to_string(fx.wh_dir().join("sessions.json")).unwrap();
+    assert!(!kept.contains(&hash), "signed out: gone from the file");
+    let port = free_port();
+    let _third = serve(&fx.wh_dir(), port, "30m");
+    let mut again = Client::new(address(port));
+    again.set_cookie("pipeline_session", &token);
+    let refused = again.get("/persons").unwrap();
+    assert_eq!(refused.status, 303);
+    assert_eq!(refused.location.as_deref(), Some("/login?expired=1"));
 }

@@ -1,8 +1,11 @@
 //! `pipeline bench`: ingest throughput and peak memory on a large synthetic county,
 //! side by side with DuckDB's own CSV → Parquet copy of the same files; or the time
-//! and peak memory of the whole monthly report package on that county.
+//! and peak memory of the whole monthly report package on that county; or the
+//! workbench's answer times over an existing warehouse (`--stage serve`).
 //!
 //! Each side runs in a child process so that its peak memory (max RSS) is its own.
+
+mod serve;
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -13,8 +16,9 @@ use crate::synth::{generate, SynthConfig};
 use anyhow::{bail, Context};
 use pension::warehouse::Manifest;
 
-/// Benchmark ingest beside DuckDB's own CSV → Parquet, or (--stage report) the
-/// monthly report package on the same county.
+/// Benchmark ingest beside DuckDB's own CSV → Parquet, (--stage report) the
+/// monthly report package on the same county, or (--stage serve) the workbench's
+/// pages over the warehouse of --warehouse.
 ///
 /// Measures ingest on a synthetic county of --persons (generated once into
 /// WORK/county-N-sS and reused): our validating ingest of every file, and as the
@@ -34,8 +38,18 @@ pub struct Args {
     /// whole monthly package (workbook, CSVs, charts, dashboard) for --month on the
     /// warehouse the ingest bench left in WORK/warehouse-ours (the ledger and audit
     /// it needs are run first when missing, and timed too).
-    #[arg(long, default_value = "ingest", value_parser = ["ingest", "report"])]
+    /// `serve`: the workbench over --warehouse (after ledger and audit): it starts
+    /// `pipeline serve` on a free local port with a throw-away auditor account (in a
+    /// temporary accounts file, removed after), signs in over HTTP and times the
+    /// findings list with a filter, a person's page, and --clients users at once.
+    #[arg(long, default_value = "ingest", value_parser = ["ingest", "report", "serve"])]
     stage: String,
+    /// `--stage serve`: users signed in at once in the mixed load.
+    #[arg(long, default_value_t = 20)]
+    clients: usize,
+    /// `--stage serve`: seconds the mixed load runs.
+    #[arg(long, default_value_t = 20)]
+    seconds: u64,
     /// The report month for `--stage report`.
     #[arg(long, default_value = "2026-10", value_name = "YYYY-MM")]
     month: pension::domain::Month,
@@ -90,9 +104,11 @@ fn is_utf8_csv(path: &Path) -> bool {
     csv && std::str::from_utf8(&bytes).is_ok()
 }
 
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    if args.stage == "report" {
-        return run_report(&args);
+pub fn run(ctx: &super::Ctx, args: Args) -> anyhow::Result<ExitCode> {
+    match args.stage.as_str() {
+        "report" => return run_report(&args),
+        "serve" => return serve::run(ctx, &args),
+        _ => {}
     }
     std::fs::create_dir_all(&args.work)?;
     let county = args

@@ -6,8 +6,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use pension::domain::Month;
-use pension::reports::{self, Definitions, ReportOptions, ReportRun};
-use pension::warehouse::connect;
+use pension::reports::{self, ReportOptions, ReportRun};
 
 /// Write the monthly report package (统计月报) for --month into --out: the workbook
 /// 月报_YYYY-MM.xlsx (a contents sheet, then a sheet per table with Chinese headers,
@@ -52,7 +51,6 @@ pub fn compute(
             wh_dir.display()
         );
     }
-    let defs = Definitions::load_default().context("loading the report definitions")?;
     if let Some(dir) = pension::defs::active().folder() {
         // The statistician should see that the edited files were used.
         let n = pension::defs::active().overrides()?.len();
@@ -61,10 +59,9 @@ pub fn compute(
             dir.display()
         );
     }
-    let conn = connect(&wh, &catalog)?;
-    let run = reports::compute(
-        &conn,
-        &defs,
+    let run = reports::compute_month(
+        &wh,
+        &catalog,
         &ReportOptions {
             month: month.first_day(),
             unmasked,

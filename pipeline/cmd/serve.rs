@@ -1,7 +1,7 @@
 //! `pipeline serve`: the workbench in the browser (pipeline/serve/).
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -22,6 +22,11 @@ pub struct Args {
     /// Sign a session out after this long without a request: 30m, 2h, 90s.
     #[arg(long, default_value = "30m", value_parser = parse_duration)]
     idle_timeout: Duration,
+    /// Hidden: read the accounts from this file instead of WAREHOUSE/users.json
+    /// (`pipeline bench --stage serve` signs in with a throw-away account this way,
+    /// so no password of its own is ever left in the warehouse).
+    #[arg(long, hide = true, value_name = "FILE")]
+    accounts: Option<PathBuf>,
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -48,7 +53,11 @@ pub fn run(wh_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
         "{} is not a warehouse (no manifest.json); ingest files first or pass --warehouse",
         wh_dir.display()
     );
-    let users = auth::load_users(wh_dir)?;
+    let accounts = args
+        .accounts
+        .clone()
+        .unwrap_or_else(|| auth::users_file(wh_dir));
+    let users = auth::load_users_from(&accounts)?;
     if users.is_empty() {
         eprintln!(
             "note: no accounts yet; add one with: pipeline --warehouse {} user add NAME --role admin",
@@ -62,7 +71,7 @@ pub fn run(wh_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
             args.listen
         );
     }
-    let app = serve::App::new(wh_dir, super::catalog()?, args.idle_timeout)?;
+    let app = serve::App::new(wh_dir, super::catalog()?, args.idle_timeout, accounts)?;
     serve::run(
         app,
         &serve::Options {

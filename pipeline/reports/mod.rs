@@ -54,6 +54,8 @@ pub enum ReportError {
     Chart(#[from] chart::ChartError),
     #[error(transparent)]
     Params(#[from] crate::params::ParamsError),
+    #[error(transparent)]
+    Warehouse(#[from] crate::warehouse::WarehouseError),
 }
 
 pub(crate) fn io_err(path: &Path) -> impl Fn(std::io::Error) -> ReportError + '_ {
@@ -234,6 +236,20 @@ pub fn compute(
         prelude_seconds,
         chart_seconds: t.elapsed().as_secs_f64(),
     })
+}
+
+/// The reports of one month over the warehouse as committed now, with the
+/// definitions this process uses (built in, or `--definitions`), in a DuckDB
+/// session of their own (the preludes create tables): the one way `pipeline
+/// report`, `pipeline dashboard` and the workbench run them.
+pub fn compute_month(
+    wh: &crate::warehouse::Warehouse,
+    catalog: &crate::schema::Catalog,
+    opts: &ReportOptions,
+) -> Result<ReportRun, ReportError> {
+    let defs = Definitions::load_default()?;
+    let conn = crate::warehouse::connect(wh, catalog)?;
+    compute(&conn, &defs, opts)
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same folder, so a

@@ -7,7 +7,7 @@ use super::db::rows;
 use super::{App, Reply, Req, WebError};
 
 pub fn users(app: &App, req: &Req) -> Result<Reply, WebError> {
-    let list: Vec<_> = auth::load_users(&app.wh)?
+    let list: Vec<_> = auth::load_users_from(&app.accounts)?
         .into_iter()
         .map(|u| {
             context! { name => u.name, role => u.role.name(), role_zh => u.role.zh(),
@@ -23,8 +23,8 @@ pub fn add_user(app: &App, req: &Req) -> Result<Reply, WebError> {
     let name = req.field("name");
     let role = auth::Role::parse(&req.field("role")).map_err(|e| WebError::Input(e.to_string()))?;
     let by = req.user().user.clone();
-    let existed =
-        auth::add_user(&app.wh, &name, role, &req.field("password"), &by).map_err(|e| match e {
+    let existed = auth::add_user_to(&app.accounts, &name, role, &req.field("password"), &by)
+        .map_err(|e| match e {
             auth::AuthError::Usage(m) => WebError::Input(m),
             other => other.into(),
         })?;

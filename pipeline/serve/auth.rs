@@ -2,14 +2,15 @@
 //!
 //! Accounts live in `warehouse/users.json` (name, role, Argon2id hash in PHC form),
 //! replaced atomically (a synced temporary file renamed over it, as the manifest is).
-//! Sessions live in the server's memory only: a restart signs everyone out. Each
-//! session has a random token (the cookie) and its own CSRF token, which every form
-//! carries and every POST must return; a session idle longer than the timeout is
-//! gone.
+//! Sessions are kept beside the accounts in `sessions.json` (the SHA-256 of each
+//! cookie token, never the token; the account, role, CSRF token and when it was
+//! last used), so restarting the server signs nobody out. Each session has a random
+//! token (the cookie) and its own CSRF token, which every form carries and every
+//! POST must return; a session idle longer than the timeout is gone.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::{Duration, SystemTime};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
@@ -96,9 +97,19 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> AuthError + '_ {
     }
 }
 
-/// Every account, by name.
+/// The warehouse's accounts file.
+pub fn users_file(warehouse: &Path) -> PathBuf {
+    warehouse.join(USERS_FILE)
+}
+
+/// Every account of the warehouse, by name.
 pub fn load_users(warehouse: &Path) -> Result<Vec<User>, AuthError> {
-    let path = warehouse.join(USERS_FILE);
+    load_users_from(&users_file(warehouse))
+}
+
+/// Every account of an accounts file (none when it does not exist).
+pub fn load_users_from(path: &Path) -> Result<Vec<User>, AuthError> {
+    let path = path.to_path_buf();
     match std::fs::read(&path) {
         Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| AuthError::Damaged {
             path,
@@ -109,10 +120,13 @@ pub fn load_users(warehouse: &Path) -> Result<Vec<User>, AuthError> {
     }
 }
 
-fn save_users(warehouse: &Path, users: &[User]) -> Result<(), AuthError> {
-    std::fs::create_dir_all(warehouse).map_err(io(warehouse))?;
-    let path = warehouse.join(USERS_FILE);
-    let tmp = warehouse.join(format!(".{USERS_FILE}.tmp"));
+fn save_users(path: &Path, users: &[User]) -> Result<(), AuthError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let name = path
+        .file_name()
+        .map_or("users.json".into(), |n| n.to_string_lossy());
+    let tmp = dir.join(format!(".{name}.tmp"));
     let bytes = serde_json::to_vec_pretty(users).map_err(|e| AuthError::Usage(e.to_string()))?;
     {
         use std::io::Write;
@@ -120,7 +134,7 @@ fn save_users(warehouse: &Path, users: &[User]) -> Result<(), AuthError> {
         f.write_all(&bytes).map_err(io(&tmp))?;
         f.sync_all().map_err(io(&tmp))?;
     }
-    std::fs::rename(&tmp, &path).map_err(io(&path))
+    std::fs::rename(&tmp, path).map_err(io(path))
 }
 
 pub fn hash_password(password: &str) -> Result<String, AuthError> {
@@ -145,9 +159,21 @@ pub fn verify_password(hash: &str, password: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// Adds an account, or replaces the password and role of an existing one.
+/// Adds an account to the warehouse, or replaces the password and role of an
+/// existing one.
 pub fn add_user(
     warehouse: &Path,
+    name: &str,
+    role: Role,
+    password: &str,
+    by: &str,
+) -> Result<bool, AuthError> {
+    add_user_to(&users_file(warehouse), name, role, password, by)
+}
+
+/// Adds an account to an accounts file (created when missing), or replaces one.
+pub fn add_user_to(
+    file: &Path,
     name: &str,
     role: Role,
     password: &str,
@@ -164,7 +190,7 @@ pub fn add_user(
             "the password must have at least 8 characters".into(),
         ));
     }
-    let mut users = load_users(warehouse)?;
+    let mut users = load_users_from(file)?;
     let user = User {
         name: name.to_string(),
         role,
@@ -182,18 +208,18 @@ pub fn add_user(
             false
         }
     };
-    save_users(warehouse, &users)?;
+    save_users(file, &users)?;
     Ok(existed)
 }
 
 /// The account if the password is right. A missing account still pays for one
 /// hash, so timing does not tell which names exist.
 pub fn check_sign_in(
-    warehouse: &Path,
+    accounts: &Path,
     name: &str,
     password: &str,
 ) -> Result<Option<User>, AuthError> {
-    let users = load_users(warehouse)?;
+    let users = load_users_from(accounts)?;
     match users.into_iter().find(|u| u.name == name.trim()) {
         Some(u) if verify_password(&u.hash, password) => Ok(Some(u)),
         Some(_) => Ok(None),
@@ -219,71 +245,206 @@ pub fn token() -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Session {
     pub user: String,
     pub role: Role,
     pub csrf: String,
-    last_seen: Instant,
+    /// The end of the session's last request (wall clock: it outlives a restart).
+    last_seen: SystemTime,
 }
 
-/// The signed-in sessions, by cookie token.
+impl Session {
+    fn idle_for(&self) -> Duration {
+        self.last_seen.elapsed().unwrap_or_default()
+    }
+}
+
+/// A session as its file keeps it: the SHA-256 of the cookie token, never the token
+/// itself, so the file signs nobody in.
+#[derive(Serialize, Deserialize)]
+struct Kept {
+    id: String,
+    #[serde(flatten)]
+    session: Session,
+}
+
+pub const SESSIONS_FILE: &str = "sessions.json";
+
+/// How stale the file's idle clocks may be: a request rewrites the file only when
+/// its session's last save is older than this, so a busy server writes it about
+/// once a minute per user, and a restart may end a session up to this much early.
+const SAVE_EVERY: Duration = Duration::from_secs(60);
+
+fn hashed(token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The signed-in sessions, by the hash of their cookie token; kept in a file beside
+/// the accounts (`sessions.json`) so that restarting the server signs nobody out.
 pub struct Sessions {
     idle: Duration,
-    map: std::sync::Mutex<HashMap<String, Session>>,
+    file: Option<PathBuf>,
+    map: std::sync::Mutex<SessionMap>,
+}
+
+#[derive(Default)]
+struct SessionMap {
+    live: HashMap<String, Session>,
+    /// When each session was last written to the file.
+    saved: HashMap<String, SystemTime>,
 }
 
 impl Sessions {
+    /// Sessions held in memory only.
     pub fn new(idle: Duration) -> Sessions {
         Sessions {
             idle,
-            map: std::sync::Mutex::new(HashMap::new()),
+            file: None,
+            map: std::sync::Mutex::new(SessionMap::default()),
         }
     }
 
-    pub fn start(&self, user: &User) -> (String, Session) {
+    /// Sessions kept in `file`: those still live (not idle longer than `idle`) and
+    /// whose account still has the same role (`keep`) are signed in again.
+    pub fn kept_in(
+        file: &Path,
+        idle: Duration,
+        keep: impl Fn(&Session) -> bool,
+    ) -> Result<Sessions, AuthError> {
+        let kept: Vec<Kept> = match std::fs::read(file) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| AuthError::Damaged {
+                path: file.to_path_buf(),
+                message: e.to_string(),
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(io(file)(e)),
+        };
+        let now = SystemTime::now();
+        let mut map = SessionMap::default();
+        for k in kept {
+            if k.session.idle_for() < idle && keep(&k.session) {
+                map.saved.insert(k.id.clone(), now);
+                map.live.insert(k.id, k.session);
+            }
+        }
+        let sessions = Sessions {
+            idle,
+            file: Some(file.to_path_buf()),
+            map: std::sync::Mutex::new(map),
+        };
+        sessions.save(&mut sessions.lock())?;
+        Ok(sessions)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, SessionMap> {
+        self.map.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Writes the live sessions to the file (atomically, readable by the owner only).
+    fn save(&self, map: &mut SessionMap) -> Result<(), AuthError> {
+        let Some(path) = &self.file else {
+            return Ok(());
+        };
+        let now = SystemTime::now();
+        let kept: Vec<Kept> = map
+            .live
+            .iter()
+            .map(|(id, s)| Kept {
+                id: id.clone(),
+                session: s.clone(),
+            })
+            .collect();
+        let bytes =
+            serde_json::to_vec_pretty(&kept).map_err(|e| AuthError::Usage(e.to_string()))?;
+        write_private(path, &bytes)?;
+        map.saved = map.live.keys().map(|id| (id.clone(), now)).collect();
+        Ok(())
+    }
+
+    /// A new session for the account: its cookie token and the session.
+    pub fn start(&self, user: &User) -> Result<(String, Session), AuthError> {
         let session = Session {
             user: user.name.clone(),
             role: user.role,
             csrf: token(),
-            last_seen: Instant::now(),
+            last_seen: SystemTime::now(),
         };
         let t = token();
-        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        let mut map = self.lock();
         let idle = self.idle;
-        map.retain(|_, s| s.last_seen.elapsed() < idle);
-        map.insert(t.clone(), session.clone());
-        (t, session)
+        map.live.retain(|_, s| s.idle_for() < idle);
+        map.live.insert(hashed(&t), session.clone());
+        self.save(&mut map)?;
+        Ok((t, session))
     }
 
     /// The live session of a token (its idle clock restarted), or None when unknown
     /// or expired (an expired one is removed).
     pub fn touch(&self, token: &str) -> Option<Session> {
-        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
-        let s = map.get_mut(token)?;
-        if s.last_seen.elapsed() >= self.idle {
-            map.remove(token);
+        let id = hashed(token);
+        let mut map = self.lock();
+        let s = map.live.get_mut(&id)?;
+        if s.idle_for() >= self.idle {
+            map.live.remove(&id);
+            let _ = self.save(&mut map);
             return None;
         }
-        s.last_seen = Instant::now();
+        s.last_seen = SystemTime::now();
         Some(s.clone())
     }
 
     /// Restarts the idle clock of a live session at the end of its request (a slow
-    /// page is activity, not idleness).
+    /// page is activity, not idleness); the file is brought up to date when its
+    /// copy is older than a minute.
     pub fn refresh(&self, token: &str) {
-        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(s) = map.get_mut(token) {
-            s.last_seen = Instant::now();
+        let id = hashed(token);
+        let mut map = self.lock();
+        let Some(s) = map.live.get_mut(&id) else {
+            return;
+        };
+        s.last_seen = SystemTime::now();
+        let stale = map
+            .saved
+            .get(&id)
+            .is_none_or(|t| t.elapsed().unwrap_or_default() >= SAVE_EVERY);
+        if stale {
+            // A failed save costs at most a sign-in after a restart.
+            let _ = self.save(&mut map);
         }
     }
 
     pub fn end(&self, token: &str) {
-        self.map
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(token);
+        let mut map = self.lock();
+        if map.live.remove(&hashed(token)).is_some() {
+            let _ = self.save(&mut map);
+        }
     }
+}
+
+/// Replaces `path` with `bytes` through a synced temporary file, readable and
+/// writable by the owner only.
+fn write_private(path: &Path, bytes: &[u8]) -> Result<(), AuthError> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let name = path
+        .file_name()
+        .map_or("sessions.json".into(), |n| n.to_string_lossy());
+    let tmp = path.with_file_name(format!(".{name}.tmp"));
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)
+        .map_err(io(&tmp))?;
+    f.write_all(bytes).map_err(io(&tmp))?;
+    f.sync_all().map_err(io(&tmp))?;
+    std::fs::rename(&tmp, path).map_err(io(path))
 }
 
 /// Constant-time comparison of two tokens.

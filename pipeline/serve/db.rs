@@ -15,23 +15,20 @@ use crate::warehouse::{connect, Warehouse};
 
 use super::WebError;
 
-/// What the session was built from: the manifest (commits) and the two append-only
-/// files the views read.
-type Stamp = Vec<Option<(SystemTime, u64)>>;
+/// What the session was built from: the manifest (commits), and whether each of the
+/// two append-only files the views read exists. Only their existence: a view over
+/// an existing CSV reads the file afresh at every query, so an appended line needs
+/// no new session — and every page showing a person appends to the operator log,
+/// which would otherwise rebuild the session (every view, every Parquet footer) on
+/// the next request.
+type Stamp = (Option<(SystemTime, u64)>, [bool; 2]);
 
 fn stamp(wh: &Path) -> Stamp {
-    [
-        "manifest.json",
-        crate::oplog::FILE,
-        crate::audit::assign::FILE,
-    ]
-    .iter()
-    .map(|f| {
-        std::fs::metadata(wh.join(f))
-            .ok()
-            .and_then(|m| Some((m.modified().ok()?, m.len())))
-    })
-    .collect()
+    let manifest = std::fs::metadata(wh.join("manifest.json"))
+        .ok()
+        .and_then(|m| Some((m.modified().ok()?, m.len())));
+    let exists = [crate::oplog::FILE, crate::audit::assign::FILE].map(|f| wh.join(f).exists());
+    (manifest, exists)
 }
 
 /// Every table's columns in order: asking DuckDB's information_schema binds every
@@ -78,6 +75,10 @@ impl Db {
                 _ => {
                     let wh = Warehouse::open_read(&self.wh)?;
                     let conn = connect(&wh, &self.catalog)?;
+                    // A person's page reads a few rows from every Parquet file of the
+                    // partitioned kinds (a payout file per month): keep the files'
+                    // footers between requests rather than parse them every time.
+                    conn.execute_batch("SET parquet_metadata_cache = true;")?;
                     let mut columns = std::collections::HashMap::<String, Vec<String>>::new();
                     for r in rows(
                         &conn,

@@ -8,9 +8,10 @@ use duckdb::Connection;
 use minijinja::context;
 use rust_decimal::Decimal;
 
-use super::db::{rows, scalar, Rows};
-use super::{persons, App, Reply, Req, WebError};
+use super::db::{rows, Rows};
+use super::{month_of, persons, App, Reply, Req, WebError};
 use crate::audit::{catalogue::CHECKS, STATUSES};
+use crate::domain::Month;
 use crate::warehouse::{relation_exists, Warehouse};
 
 pub const PAGE_SIZE: i64 = 50;
@@ -66,11 +67,10 @@ fn filter(req: &Req) -> Result<(String, Vec<String>), WebError> {
     }
     let month = req.q("month");
     if !month.is_empty() {
-        let m = crate::audit::engine::parse_month(&month)
-            .map_err(|_| WebError::Input(format!("月份 `{month}` 应写作 YYYY-MM")))?;
+        let m = month_of(&month)?;
         // A finding concerns the month when the month lies within its months.
         conds.push("CAST(? AS DATE) BETWEEN coalesce(month_from, last_seen) AND coalesce(month_to, month_from, last_seen)".into());
-        params.push(m.to_string());
+        params.push(m.first_day().to_string());
     }
     let q = req.q("q");
     if !q.is_empty() {
@@ -114,18 +114,17 @@ pub fn list(app: &App, req: &Req) -> Result<Reply, WebError> {
         .find(|s| s.0 == req.q("sort"))
         .unwrap_or(&SORTS[0]);
     let page: i64 = req.q("page").parse().unwrap_or(1).max(1);
-    let total: i64 = scalar(
+    // The count and the amount in one pass over the filtered findings.
+    let counted = rows(
         &conn,
-        &format!("SELECT count(*) FROM {SOURCE} WHERE {cond}"),
-        &params,
-    )?
-    .parse()
-    .unwrap_or(0);
-    let sum = scalar(
-        &conn,
-        &format!("SELECT coalesce(sum(amount_at_risk), 0) FROM {SOURCE} WHERE {cond}"),
+        &format!("SELECT count(*), coalesce(sum(amount_at_risk), 0) FROM {SOURCE} WHERE {cond}"),
         &params,
     )?;
+    let (total, sum): (i64, String) = counted
+        .rows
+        .first()
+        .map(|r| (r[0].parse().unwrap_or(0), r[1].clone()))
+        .unwrap_or_default();
     let found = rows(
         &conn,
         &format!(
@@ -228,7 +227,7 @@ pub fn page(app: &App, req: &Req, id: &str) -> Result<Reply, WebError> {
                     strftime(last_seen, '%Y-%m') AS last_seen, in_latest_audit, subject, assignee
              FROM {SOURCE} WHERE finding_id = ?"
         ),
-        &[id.clone()],
+        std::slice::from_ref(&id),
     )?;
     let Some(row) = f.rows.first() else {
         return Err(WebError::NotFound(format!("疑点编号 `{id}` 不存在")));
@@ -241,7 +240,7 @@ pub fn page(app: &App, req: &Req, id: &str) -> Result<Reply, WebError> {
             &conn,
             "SELECT seq, changed_at, who, coalesce(previous_status, '') AS previous_status, status, coalesce(note, '') AS note, source
              FROM finding_history WHERE finding_id = ? ORDER BY seq",
-            &[id.clone()],
+            std::slice::from_ref(&id),
         )?
     } else {
         Rows::default()
@@ -383,14 +382,11 @@ pub fn export(app: &App, req: &Req) -> Result<Reply, WebError> {
                 any_value(bank_account) AS bank_account FROM enrollment GROUP BY person_no;",
     )?;
     let month = match req.q("month") {
-        m if !m.is_empty() => crate::audit::engine::parse_month(&m)?,
-        _ => chrono::Local::now()
-            .date_naive()
-            .with_day0(0)
-            .unwrap_or_default(),
+        m if !m.is_empty() => month_of(&m)?,
+        _ => Month::of(chrono::Local::now().date_naive()),
     };
     let dir = std::env::temp_dir().join(format!("pipeline-export-{}", super::auth::token()));
-    let files = crate::audit::export::write(&conn, &dir, month);
+    let files = crate::audit::export::write(&conn, &dir, month.first_day());
     let result = files.and_then(|files| {
         std::fs::read(&files[0]).map_err(|e| crate::audit::AuditError::Io {
             path: files[0].clone(),
@@ -405,10 +401,8 @@ pub fn export(app: &App, req: &Req) -> Result<Reply, WebError> {
             .detail(&format!("{n} findings, filter: {}", filter_query(req, &[]))),
     )?;
     Ok(Reply::File {
-        name: format!("稽核疑点_{}.xlsx", month.format("%Y-%m")),
+        name: format!("稽核疑点_{month}.xlsx"),
         mime: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         bytes,
     })
 }
-
-use chrono::Datelike as _;

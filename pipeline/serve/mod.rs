@@ -9,7 +9,8 @@
 
 mod admin;
 pub mod auth;
-mod dashboard;
+pub mod bench;
+pub mod dashboard;
 pub mod db;
 pub mod findings;
 mod persons;
@@ -49,6 +50,17 @@ pub enum WebError {
     Input(String),
     #[error("not found: {0}")]
     NotFound(String),
+}
+
+/// A month typed by the user (`YYYY-MM`, domain::Month), or a message saying how
+/// to write it.
+pub fn month_of(text: &str) -> Result<crate::domain::Month, WebError> {
+    text.parse().map_err(|_| {
+        WebError::Input(format!(
+            "月份 `{}` 应写作 YYYY-MM，例如 2026-10 (a month is written YYYY-MM)",
+            text.trim()
+        ))
+    })
 }
 
 pub struct Options {
@@ -120,6 +132,9 @@ const STATIC: &[(&str, &str, &[u8])] = &[(
 
 pub struct App {
     pub wh: PathBuf,
+    /// The accounts file: `warehouse/users.json`, or another for a bench's throw-away
+    /// account (`serve --accounts`); the sessions are kept beside it.
+    pub accounts: PathBuf,
     pub db: db::Db,
     pub sessions: Sessions,
     templates: minijinja::Environment<'static>,
@@ -129,19 +144,29 @@ pub struct App {
 }
 
 impl App {
+    /// The workbench over the warehouse `wh`, with the accounts of `accounts`
+    /// (normally `warehouse/users.json`) and the sessions kept beside them.
     pub fn new(
         wh: &Path,
         catalog: crate::schema::Catalog,
         idle: Duration,
+        accounts: PathBuf,
     ) -> Result<App, WebError> {
         let mut env = minijinja::Environment::new();
         for (name, text) in TEMPLATES {
             env.add_template(name, text)?;
         }
+        // A session comes back only for an account that still has the same role.
+        let users = auth::load_users_from(&accounts)?;
+        let sessions =
+            Sessions::kept_in(&accounts.with_file_name(auth::SESSIONS_FILE), idle, |s| {
+                users.iter().any(|u| u.name == s.user && u.role == s.role)
+            })?;
         Ok(App {
             wh: wh.to_path_buf(),
+            accounts,
             db: db::Db::new(wh, catalog),
-            sessions: Sessions::new(idle),
+            sessions,
             templates: env,
             writing: std::sync::Mutex::new(()),
             dashboards: dashboard::Cache::default(),
@@ -387,9 +412,14 @@ fn login(app: &App, req: &Req, cookies: &mut Vec<String>) -> Reply {
             );
         }
         let name = req.field("name");
-        match auth::check_sign_in(&app.wh, &name, &req.field("password")) {
+        match auth::check_sign_in(&app.accounts, &name, &req.field("password")) {
             Ok(Some(user)) => {
-                let (token, _) = app.sessions.start(&user);
+                let token = match app.sessions.start(&user) {
+                    Ok((token, _)) => token,
+                    Err(e) => {
+                        return Reply::Status(StatusCode::INTERNAL_SERVER_ERROR, format!("{e}"))
+                    }
+                };
                 let entry = oplog::Entry::new(&user.name, user.role.name(), "web", "sign_in")
                     .address(&req.address);
                 if let Err(e) = app.log(&entry) {

@@ -140,7 +140,7 @@ pub fn beside_finding(
     // `from`/`to` come from the findings table as YYYY-MM; anything else is not used.
     let window = if [from, to]
         .iter()
-        .all(|m| m.is_empty() || crate::audit::engine::parse_month(m).is_ok())
+        .all(|m| m.is_empty() || m.parse::<crate::domain::Month>().is_ok())
     {
         window
     } else {

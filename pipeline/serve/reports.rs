@@ -1,13 +1,15 @@
 //! The monthly report package (统计月报) for download: the workbook of
-//! `pipeline report`. A statistician's lists for action come masked (as the package
-//! always masks them); a leader's package has no lists at all (aggregates only).
+//! `pipeline report`, run by the reports module's own function
+//! (`reports::compute_month`). A statistician's lists for action come masked (as the
+//! package always masks them); a leader's package has no lists at all (aggregates
+//! only).
 
 use minijinja::context;
 
 use super::auth::Role;
-use super::{App, Reply, Req, WebError};
-use crate::reports::{self, Definitions, ReportOptions};
-use crate::warehouse::{connect, Warehouse};
+use super::{month_of, App, Reply, Req, WebError};
+use crate::reports::{self, ReportOptions};
+use crate::warehouse::Warehouse;
 
 pub fn page(app: &App, req: &Req) -> Result<Reply, WebError> {
     let conn = app.db.conn()?;
@@ -21,18 +23,14 @@ pub fn page(app: &App, req: &Req) -> Result<Reply, WebError> {
 }
 
 pub fn download(app: &App, req: &Req) -> Result<Reply, WebError> {
-    let m = req.q("month");
-    let month = crate::audit::engine::parse_month(&m)
-        .map_err(|_| WebError::Input(format!("月份 `{m}` 应写作 YYYY-MM")))?;
+    let month = month_of(&req.q("month"))?;
     let lists = req.user().role == Role::Statistician;
     let wh = Warehouse::open_read(&app.wh)?;
-    let conn = connect(&wh, app.db.catalog())?;
-    let defs = Definitions::load(crate::defs::active())?;
-    let run = reports::compute(
-        &conn,
-        &defs,
+    let run = reports::compute_month(
+        &wh,
+        app.db.catalog(),
         &ReportOptions {
-            month,
+            month: month.first_day(),
             unmasked: false,
             lists,
         },
@@ -45,11 +43,11 @@ pub fn download(app: &App, req: &Req) -> Result<Reply, WebError> {
     let _ = std::fs::remove_dir_all(&dir);
     let bytes = bytes?;
     app.log(&req.entry("export").subject("report").detail(&format!(
-        "月报 {m}, lists {}",
+        "月报 {month}, lists {}",
         if lists { "masked" } else { "left out" }
     )))?;
     Ok(Reply::File {
-        name: format!("月报_{m}.xlsx"),
+        name: format!("月报_{month}.xlsx"),
         mime: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         bytes,
     })
