@@ -79,7 +79,7 @@ fn start(wh_dir: &Path) -> anyhow::Result<(Server, SocketAddr, String, String)> 
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let mut server = Server { child: None, dir };
     let accounts = server.dir.join("users.json");
-    let name = format!("bench-{}", pension::audit::store::current_user());
+    let name = format!("bench-{}", pension::oplog::current_user());
     let password = auth::token();
     auth::add_user_to(&accounts, &name, Role::Auditor, &password, &name)?;
     let addr = SocketAddr::from(([127, 0, 0, 1], free_port()?));
