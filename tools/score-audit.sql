@@ -1,12 +1,14 @@
 -- Scores the latest audit against a generated county's answer key.
--- Usage (TRUTH: the county's _truth/ground_truth.csv):
---   pipeline --warehouse W sql "$(sed "s#TRUTH#county/_truth/ground_truth.csv#" tools/score-audit.sql)"
+-- Usage: put the path of the county's _truth/ground_truth.csv in place of the
+-- placeholder in read_csv below, and pass the query after `--` (it starts with a
+-- comment, which would otherwise read as an option):
+--   pipeline --warehouse W sql -- "$(sed 's#@TRUTH@#county/_truth/ground_truth.csv#' tools/score-audit.sql)"
 -- Person checks match on (check, person); book checks on (check, month within the
 -- finding's months) — the rule tests/audit_county.rs applies on the test county.
 -- `found_not_planted` counts findings of the check that no planted case explains.
 WITH truth AS (
     SELECT check_code, nullif(person_no, '') AS person_no, month_from
-    FROM read_csv('TRUTH', all_varchar = true)
+    FROM read_csv('@TRUTH@', all_varchar = true)
 ), found AS (
     SELECT check_code, person_no, strftime(month_from, '%Y-%m') AS month_from,
            strftime(month_to, '%Y-%m') AS month_to
