@@ -15,7 +15,6 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use pension::audit::{self, AuditOptions};
 use serde_json::{json, Value};
 
 use crate::common::{pipeline, samples, succeeds, Fixture};
@@ -233,22 +232,8 @@ fn county() -> &'static Fixture {
             fx.ingest(&[samples().join("county")]).committed,
             "the sample county ingests"
         );
-        let mut wh = crate::common::open_wh(&fx.wh_dir());
-        let month = chrono::NaiveDate::from_ymd_opt(2026, 10, 1).unwrap();
-        pension::ledger::run(
-            &mut wh,
-            &fx.catalog,
-            &pension::ledger::StageOptions::new(month),
-        )
-        .expect("ledger runs");
-        let opts = AuditOptions {
-            month: MONTH.into(),
-            command: "test".into(),
-            who: "tester".into(),
-            ..Default::default()
-        };
-        audit::run_audit(&mut wh, &fx.catalog, &opts).expect("audit runs");
-        drop(wh);
+        crate::common::ledger_through(&fx, MONTH);
+        crate::common::audit_month(&fx, MONTH);
         for (name, role) in ACCOUNTS {
             let mut cmd = pipeline(&fx.wh_dir());
             cmd.args(["user", "add", name, "--role", role, "--password-stdin"])
