@@ -1,15 +1,24 @@
 //! Text decoding for CSV: UTF-8 or GB18030, detected line by line.
 //!
 //! Files arrive from Excel on Chinese Windows (GBK/GB18030), from web exports
-//! (UTF-8, often with a BOM), and sometimes as a concatenation of both. Each line is
-//! decided on its own bytes, never on its neighbours', so the same line reads the
-//! same in any file, order or company (docs/rules.md § Files):
+//! (UTF-8, often with a BOM), and sometimes as a concatenation of both. A line is
+//! decided on its own bytes wherever they are unambiguous, so the same line reads
+//! the same in any file, order or company (docs/rules.md § Files):
 //! - a line that is not valid UTF-8 is GB18030;
 //! - a line that is valid UTF-8 is UTF-8, unless most of its UTF-8 reading's
 //!   non-ASCII characters are ones pension records are not written in (Latin-1, IPA, Greek… — what GBK text such
 //!   as 陆平胜 `C2BD C6BD CAA4` becomes when read as UTF-8: `½ƽʤ`) and its GB18030
 //!   reading has none: short GBK lines are valid UTF-8 more often than one thinks
 //!   (thousands of names in a county of a million).
+//!
+//! - a line that reads well both ways — valid UTF-8 with an unexpected character
+//!   or a few, but not most of them or only one, and a clean GB18030 reading —
+//!   follows the file: GB18030 if the file's lines decided so far, those of its
+//!   1 MiB chunk included, are mostly GB18030, otherwise UTF-8. In a GBK export of
+//!   a million persons some hundreds of lines are like that (police record 肖梅 in
+//!   GBK, `D0A4 C3B7`, reads as UTF-8 `Ф÷`, one Cyrillic letter and ÷); decided
+//!   alone, they read differently from the same rows in UTF-8, and a re-export
+//!   stored them again as corrections.
 //!
 //! Bytes that are neither become U+FFFD, and the validator quarantines that row
 //! (乱码) rather than guess. Byte 0x0A never occurs inside a GB18030 character, so
@@ -95,21 +104,43 @@ impl<R: BufRead> LineDecoder<R> {
             self.normalise_line_ends();
             return Ok(true);
         }
-        for line in raw.split_inclusive(|b| *b == b'\n') {
-            match decode_line(line) {
-                Line::Ascii => self.out.extend_from_slice(line),
-                Line::Utf8 => {
-                    self.seen.utf8_lines.fetch_add(1, Ordering::Relaxed);
-                    self.out.extend_from_slice(line);
-                }
-                Line::Gb(text) => {
-                    self.seen.gb_lines.fetch_add(1, Ordering::Relaxed);
-                    self.out.extend_from_slice(text.as_bytes());
-                }
+        let lines: Vec<(&[u8], Line)> = raw
+            .split_inclusive(|b| *b == b'\n')
+            .map(|line| (line, decode_line(line)))
+            .collect();
+        let gb_wins = self.gb_majority(&lines);
+        let (out, seen) = (&mut self.out, &self.seen);
+        for (line, decoded) in lines {
+            let (text, counter) = match &decoded {
+                Line::Ascii => (line, None),
+                Line::Gb(text) => (text.as_bytes(), Some(&seen.gb_lines)),
+                Line::Either(text) if gb_wins => (text.as_bytes(), Some(&seen.gb_lines)),
+                Line::Utf8 | Line::Either(_) => (line, Some(&seen.utf8_lines)),
+            };
+            if let Some(counter) = counter {
+                counter.fetch_add(1, Ordering::Relaxed);
             }
+            out.extend_from_slice(text);
         }
         self.normalise_line_ends();
         Ok(true)
+    }
+
+    /// Whether the lines decided so far in this file, this chunk's included, are
+    /// mostly GB18030: the tie-break for lines that read well both ways.
+    fn gb_majority(&self, lines: &[(&[u8], Line)]) -> bool {
+        let (mut gb, mut utf8) = (
+            self.seen.gb_lines.load(Ordering::Relaxed),
+            self.seen.utf8_lines.load(Ordering::Relaxed),
+        );
+        for (_, decoded) in lines {
+            match decoded {
+                Line::Gb(_) => gb += 1,
+                Line::Utf8 => utf8 += 1,
+                Line::Ascii | Line::Either(_) => {}
+            }
+        }
+        gb > utf8
     }
 
     /// CRLF → LF, and a final LF. A chunk always ends with a whole line (or the end
@@ -128,6 +159,9 @@ enum Line<'a> {
     Ascii,
     Utf8,
     Gb(std::borrow::Cow<'a, str>),
+    /// Reads well both ways: valid UTF-8 with some unexpected characters, but not
+    /// most of them or only one, and a clean GB18030 reading (held here).
+    Either(std::borrow::Cow<'a, str>),
 }
 
 /// How one line reads (see the module comment).
@@ -135,27 +169,51 @@ fn decode_line(line: &[u8]) -> Line<'_> {
     if line.is_ascii() {
         return Line::Ascii;
     }
-    let gb = || encoding_rs::GB18030.decode_without_bom_handling(line);
-    match std::str::from_utf8(line) {
-        Err(_) => Line::Gb(gb().0),
-        Ok(text) if !mostly_unexpected(text) => Line::Utf8,
-        Ok(_) => match gb() {
-            (text, false) if text.chars().all(expected_char) => Line::Gb(text),
-            _ => Line::Utf8,
-        },
+    let text = match std::str::from_utf8(line) {
+        Err(_) => return Line::Gb(gb18030(line).0),
+        Ok(text) => text,
+    };
+    let odd = Oddness::of(text);
+    if odd.unexpected == 0 {
+        return Line::Utf8;
+    }
+    match gb18030(line) {
+        (gb, false) if gb.chars().all(expected_char) => {
+            if odd.mostly_unexpected() {
+                Line::Gb(gb)
+            } else {
+                Line::Either(gb)
+            }
+        }
+        _ => Line::Utf8,
     }
 }
 
-/// Whether most of a text's non-ASCII characters, and at least two, are unexpected
-/// ones: a word such as Müller in a line of Chinese, or one odd sign, stays UTF-8;
-/// GBK read as UTF-8 is nearly all unexpected.
-fn mostly_unexpected(text: &str) -> bool {
-    let (mut wide, mut odd) = (0usize, 0usize);
-    for c in text.chars().filter(|c| !c.is_ascii()) {
-        wide += 1;
-        odd += usize::from(!expected_char(c));
+fn gb18030(line: &[u8]) -> (std::borrow::Cow<'_, str>, bool) {
+    encoding_rs::GB18030.decode_without_bom_handling(line)
+}
+
+/// How many of a text's non-ASCII characters are unexpected ones.
+struct Oddness {
+    wide: usize,
+    unexpected: usize,
+}
+
+impl Oddness {
+    fn of(text: &str) -> Self {
+        let (mut wide, mut unexpected) = (0usize, 0usize);
+        for c in text.chars().filter(|c| !c.is_ascii()) {
+            wide += 1;
+            unexpected += usize::from(!expected_char(c));
+        }
+        Oddness { wide, unexpected }
     }
-    odd >= 2 && odd * 2 > wide
+
+    /// Most, and at least two: GBK read as UTF-8 is nearly all unexpected, while a
+    /// word such as Müller in a line of Chinese, or one odd sign, is not.
+    fn mostly_unexpected(&self) -> bool {
+        self.unexpected >= 2 && self.unexpected * 2 > self.wide
+    }
 }
 
 /// Characters pension records are written in: ASCII, CJK ideographs (with the
@@ -268,6 +326,33 @@ mod tests {
             decode(&mixed),
             "个人编号,姓名\n1,王五\nFF2012040000892,陆平胜,55.00\n"
         );
+    }
+
+    #[test]
+    fn a_line_that_reads_both_ways_follows_its_file() {
+        // 肖梅 in GBK is D0A4 C3B7, which is also UTF-8: Ф (odd) and ÷ (expected).
+        let police = gbk("411725197207180104,20160405,police,20160319,肖梅\n");
+        assert_eq!(
+            std::str::from_utf8(&police).unwrap(),
+            "411725197207180104,20160405,police,20160319,Ф÷\n"
+        );
+        // In a GBK file it is GBK, wherever it stands.
+        let header = gbk("身份证号,登记日期,来源,死亡日期,姓名\n");
+        let other = gbk("411725194502123969,20160718,police,20160625,王五\n");
+        for file in [
+            [header.clone(), police.clone(), other.clone()].concat(),
+            [police.clone(), header.clone(), other.clone()].concat(),
+        ] {
+            assert!(decode(&file).contains(",肖梅\n"), "{}", decode(&file));
+        }
+        // In a UTF-8 file, or alone, the same bytes are the UTF-8 text they are.
+        let utf8 = [
+            "身份证号,登记日期,来源,死亡日期,姓名\n".as_bytes(),
+            police.as_slice(),
+        ]
+        .concat();
+        assert!(decode(&utf8).ends_with(",Ф÷\n"));
+        assert!(decode(&police).ends_with(",Ф÷\n"));
     }
 
     #[test]
