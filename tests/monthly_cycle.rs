@@ -438,3 +438,75 @@ fn a_finding_whose_payment_the_bank_corrects_is_closed_with_the_reason() {
         "ok"
     );
 }
+
+#[test]
+fn person_copies_hold_the_current_rows_and_are_dropped_when_the_kind_changes() {
+    use pension::warehouse::by_person;
+    let fx = Fixture::new();
+    let wh = fx.wh_dir();
+    succeeds(pipeline(&wh).arg("ingest").arg(samples().join("county")));
+    let made = by_person::refresh(&wh, &fx.catalog).unwrap();
+    let kinds: Vec<&str> = made.iter().map(|m| m.kind.as_str()).collect();
+    assert!(
+        kinds.contains(&"payout") && kinds.contains(&"contribution"),
+        "{kinds:?}"
+    );
+    let differing = |fx: &Fixture, t: &str| {
+        fx.one(&format!(
+            "SELECT (SELECT count(*) FROM (SELECT * FROM {t} EXCEPT ALL SELECT * FROM {t}_by_person))
+                  + (SELECT count(*) FROM (SELECT * FROM {t}_by_person EXCEPT ALL SELECT * FROM {t}))"
+        ))
+    };
+    for t in ["payout", "contribution"] {
+        assert_eq!(differing(&fx, t), "0", "{t}");
+        assert_eq!(
+            fx.one(&format!(
+                "SELECT count(*) FROM (SELECT person_no < lag(person_no) OVER () AS back FROM {t}_by_person) WHERE back"
+            )),
+            "0",
+            "{t}_by_person is sorted by person"
+        );
+    }
+    assert!(by_person::refresh(&wh, &fx.catalog).unwrap().is_empty());
+
+    // The bank re-issues a month's receipts with one payment marked failed: the
+    // payout copy no longer matches the kind's files and is not offered any more.
+    let file = county_file(SEPT);
+    let (header, rows) = records(&text_of(&file));
+    let status = header.iter().position(|h| h == "发放状态").unwrap();
+    let no = header.iter().position(|h| h == "发放流水号").unwrap();
+    let mut rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| r.iter().map(str::to_string).collect())
+        .collect();
+    let i = rows.iter().position(|r| r[status] == "成功").unwrap();
+    rows[i][status] = "失败".into();
+    let corrected = rows[i][no].clone();
+    let tmp = tempfile::tempdir().unwrap();
+    let reissued = tmp.path().join("回执_重发.csv");
+    write_csv(&reissued, &header, &rows);
+    let out = succeeds(pipeline(&wh).arg("ingest").arg(&reissued));
+    assert!(out.contains("1 corrected record(s)"), "{out}");
+    let session = fx.session();
+    assert!(session
+        .rows("SELECT 1 FROM duckdb_views() WHERE view_name = 'payout_by_person'")
+        .is_empty());
+    assert_eq!(
+        session
+            .rows("SELECT 1 FROM duckdb_views() WHERE view_name = 'contribution_by_person'")
+            .len(),
+        1
+    );
+    let made = by_person::refresh(&wh, &fx.catalog).unwrap();
+    assert_eq!(
+        made.iter().map(|m| m.kind.as_str()).collect::<Vec<_>>(),
+        ["payout"]
+    );
+    assert_eq!(differing(&fx, "payout"), "0");
+    assert_eq!(
+        fx.one(&format!(
+            "SELECT status FROM payout_by_person WHERE payout_no = '{corrected}'"
+        )),
+        "failed"
+    );
+}

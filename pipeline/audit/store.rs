@@ -96,9 +96,7 @@ pub struct AuditReport {
     pub seconds: f64,
 }
 
-pub(crate) fn now() -> String {
-    chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string()
-}
+pub(crate) use crate::warehouse::now;
 
 /// Writes a query's result as zstd Parquet and makes it durable.
 pub(crate) fn copy_parquet(conn: &Connection, select: &str, path: &Path) -> Result<(), AuditError> {

@@ -153,9 +153,7 @@ pub fn sha256_file(path: &Path) -> Result<(String, u64), std::io::Error> {
     Ok((format!("{:x}", h.finalize()), n))
 }
 
-pub(crate) fn now() -> String {
-    chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string()
-}
+pub(crate) use crate::warehouse::now;
 
 /// Ingests files and folders in one transaction.
 pub fn ingest(

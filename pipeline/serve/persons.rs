@@ -76,6 +76,14 @@ fn section(
 ) -> Result<Section, WebError> {
     let cols = columns_of(columns, table);
     let list: Vec<String> = cols.iter().map(|c| format!("\"{c}\"")).collect();
+    // The same rows from the kind's person-sorted copy when it is current (the
+    // session defines it only then): one file instead of one per month.
+    let copy = format!("{table}{}", crate::warehouse::by_person::SUFFIX);
+    let from = if columns.contains_key(&copy) {
+        &copy
+    } else {
+        table
+    };
     let marks = vec!["?"; values.len()].join(", ");
     let order = if cols.iter().any(|c| c == "_line") {
         " ORDER BY \"_file\", \"_line\""
@@ -85,7 +93,7 @@ fn section(
     let r: Rows = rows(
         conn,
         &format!(
-            "SELECT {} FROM \"{table}\" WHERE \"{key}\" IN ({marks}){extra}{order} LIMIT {}",
+            "SELECT {} FROM \"{from}\" WHERE \"{key}\" IN ({marks}){extra}{order} LIMIT {}",
             list.join(", "),
             MAX_ROWS + 1
         ),
@@ -162,6 +170,7 @@ fn person_tables(columns: &Columns) -> Vec<(String, String)> {
         .filter(|(t, _)| {
             !t.ends_with("_all")
                 && !t.ends_with("_history")
+                && !t.ends_with(crate::warehouse::by_person::SUFFIX)
                 && !t.starts_with('_')
                 && !t.starts_with("a_")
         })

@@ -7,6 +7,7 @@
 //!   manifest.json          the commit record: files ingested, runs, derived tables
 //!   tables/<kind>/[<period>/]f<seq>-<n>.parquet
 //!   quarantine/f<seq>.parquet
+//!   derived/<table>/...    later stages' tables (ledger, audit, person copies)
 //!   .staging/<run>/...     an ingest in progress (removed on the next open)
 //!   .lock                  one writer at a time
 //! ```
@@ -15,6 +16,7 @@
 //! are invisible to queries and are removed on the next open, so a write that
 //! fails or is killed half-way leaves the warehouse exactly as it was.
 
+pub mod by_person;
 pub(crate) mod manifest;
 mod views;
 
@@ -151,6 +153,11 @@ impl Warehouse {
         }
         Ok(())
     }
+}
+
+/// The local time a run is stamped with (`2026-12-01 14:05:09`).
+pub fn now() -> String {
+    chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
 /// All files under a folder, recursively, sorted.

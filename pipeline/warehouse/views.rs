@@ -173,7 +173,7 @@ pub fn connect(wh: &Warehouse, catalog: &Catalog) -> Result<Connection, Warehous
     create_ingest_file(&conn, wh)?;
     conn.execute_batch(&crate::oplog::views_sql(wh.root()))?;
     for (name, parts) in &wh.manifest().derived {
-        if !parts.is_empty() {
+        if !parts.is_empty() && !super::by_person::is_stale_copy(wh, name, parts) {
             conn.execute_batch(&format!(
                 "CREATE VIEW \"{name}\" AS SELECT * FROM read_parquet({});",
                 file_list(wh, parts)

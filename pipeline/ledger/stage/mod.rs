@@ -137,9 +137,7 @@ pub struct StageReport {
     pub setup_seconds: f64,
 }
 
-fn now() -> String {
-    chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string()
-}
+use crate::warehouse::now;
 
 /// Runs the stage over the whole warehouse and commits the derived tables.
 pub fn run(
