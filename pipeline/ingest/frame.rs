@@ -269,29 +269,6 @@ pub fn without_lines(path: &Path, drop: &std::collections::HashSet<i64>) -> Resu
 }
 
 pub fn write_parquet(df: &mut DataFrame, path: &Path) -> Result<(), String> {
-    write(df, path, None)
-}
-
-/// Rows per row group of a part clustered by person (below).
-const PERSON_ROW_GROUP: usize = 16_384;
-
-/// Writes a part sorted by the person column `by` (rows of one person kept in file
-/// order) in row groups of 16,384 rows. Why: a person's payouts are in every
-/// month's file; sorted, each file's row-group statistics (min/max) let a reader
-/// of one person — the workbench's person and finding pages — skip all but one
-/// row group per file instead of scanning every file whole.
-pub fn write_by_person(df: &mut DataFrame, path: &Path, by: &str) -> Result<(), String> {
-    df.sort_in_place(
-        [by],
-        SortMultipleOptions::default()
-            .with_maintain_order(true)
-            .with_nulls_last(true),
-    )
-    .map_err(|e| format!("{}: {e}", path.display()))?;
-    write(df, path, Some(PERSON_ROW_GROUP))
-}
-
-fn write(df: &mut DataFrame, path: &Path, row_group: Option<usize>) -> Result<(), String> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }
@@ -303,7 +280,6 @@ fn write(df: &mut DataFrame, path: &Path, row_group: Option<usize>) -> Result<()
     let level = polars::polars_utils::compression::ZstdLevel::try_new(1).map_err(|e| err(&e))?;
     ParquetWriter::new(&mut file)
         .with_compression(ParquetCompression::Zstd(Some(level)))
-        .with_row_group_size(row_group)
         .finish(df)
         .map_err(|e| err(&e))?;
     // Durable before the manifest that makes it visible is written.

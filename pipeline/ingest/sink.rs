@@ -277,19 +277,7 @@ impl<'a> Sink<'a> {
                 path: path.clone(),
                 message: e.to_string(),
             })?;
-        let written = match self.person_column() {
-            Some(by) => frame::write_by_person(&mut df, &path, by),
-            None => frame::write_parquet(&mut df, &path),
-        };
-        written.map_err(|message| IngestError::Write { path, message })
-    }
-
-    /// The column that names the person a row is about, if the kind has one: the
-    /// person number, else the ID number (registers).
-    fn person_column(&self) -> Option<&'static str> {
-        ["person_no", "id_number"]
-            .into_iter()
-            .find(|c| self.cols.iter().any(|(n, _)| n == c))
+        frame::write_parquet(&mut df, &path).map_err(|message| IngestError::Write { path, message })
     }
 
     /// Flushes every partition and writes the quarantine file.
