@@ -71,7 +71,6 @@ pub fn run(wh_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
             args.listen
         );
     }
-    refresh_person_copies(wh_dir.to_path_buf(), super::catalog()?);
     let app = serve::App::new(wh_dir, super::catalog()?, args.idle_timeout, accounts)?;
     serve::run(
         app,
@@ -82,26 +81,4 @@ pub fn run(wh_dir: &Path, args: Args) -> anyhow::Result<ExitCode> {
     )
     .with_context(|| format!("serving on {}", args.listen))?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// Makes the person copies of the kinds spread over many files (one payout file a
-/// month), in the background: a person's page reads them once they are committed
-/// and the kinds themselves until then (pipeline/warehouse/by_person.rs).
-fn refresh_person_copies(wh_dir: std::path::PathBuf, catalog: pension::schema::Catalog) {
-    std::thread::spawn(
-        move || match pension::warehouse::by_person::refresh(&wh_dir, &catalog) {
-            Ok(made) => {
-                for c in made {
-                    eprintln!(
-                        "pipeline serve: person copy of {} made ({} rows, {:.1} s)",
-                        c.kind, c.rows, c.seconds
-                    );
-                }
-            }
-            Err(e) => eprintln!(
-                "pipeline serve: the person copies were not made ({e}); a person's page reads \
-                 every file of the kind instead, which is slower"
-            ),
-        },
-    );
 }

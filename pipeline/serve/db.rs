@@ -4,6 +4,7 @@
 //! that requests run side by side.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
@@ -45,15 +46,52 @@ pub struct Db {
     wh: PathBuf,
     catalog: Catalog,
     base: Mutex<Option<Base>>,
+    /// A background refresh of the person copies is running.
+    refreshing: Arc<AtomicBool>,
 }
 
 impl Db {
     pub fn new(wh: &Path, catalog: Catalog) -> Db {
-        Db {
+        let db = Db {
             wh: wh.to_path_buf(),
             catalog,
             base: Mutex::new(None),
+            refreshing: Arc::new(AtomicBool::new(false)),
+        };
+        db.refresh_person_copies();
+        db
+    }
+
+    /// Makes the person copies of the kinds spread over many files (one payout
+    /// file a month) in the background: at the start and after each commit the
+    /// server sees (an ingest makes a copy stale; the pages read the kind itself
+    /// until the new copy is committed). pipeline/warehouse/by_person.rs.
+    fn refresh_person_copies(&self) {
+        if self.refreshing.swap(true, Ordering::SeqCst) {
+            return;
         }
+        let (wh, catalog, flag) = (
+            self.wh.clone(),
+            self.catalog.clone(),
+            self.refreshing.clone(),
+        );
+        std::thread::spawn(move || {
+            match crate::warehouse::by_person::refresh(&wh, &catalog) {
+                Ok(made) => {
+                    for c in made {
+                        eprintln!(
+                            "pipeline serve: person copy of {} made ({} rows, {:.1} s)",
+                            c.kind, c.rows, c.seconds
+                        );
+                    }
+                }
+                Err(e) => eprintln!(
+                    "pipeline serve: the person copies were not made ({e}); a person's page \
+                     reads every file of the kind instead, which is slower"
+                ),
+            }
+            flag.store(false, Ordering::SeqCst);
+        });
     }
 
     pub fn catalog(&self) -> &Catalog {
@@ -72,7 +110,10 @@ impl Db {
             let mut guard = self.base.lock().unwrap_or_else(|e| e.into_inner());
             match &*guard {
                 Some(b) if b.stamp == now => (b.conn.clone(), b.columns.clone()),
-                _ => {
+                stale => {
+                    if stale.as_ref().is_some_and(|b| b.stamp.0 != now.0) {
+                        self.refresh_person_copies();
+                    }
                     let wh = Warehouse::open_read(&self.wh)?;
                     let conn = connect(&wh, &self.catalog)?;
                     // A person's page reads a few rows from every Parquet file of the
