@@ -13,7 +13,10 @@
 //! - 周德明 of 李集村 / of 东关村 (城关镇): moved to the neighbouring township;
 //! - 吴建国 / 吴国建: given-name characters swapped;
 //! - 郑春华 under two registered IDs (411725…, 410102…), the register holding the
-//!   same name twice (duplicate hukou).
+//!   same name twice (duplicate hukou);
+//! - 钱玉兰 born 1957-04-09 / 1957-04-08, the second enrollment at the address the
+//!   first had then: the first has since moved house in the village (a change
+//!   record), so only the address on record before the change is shared.
 //!
 //! Must not pair, all in the register as the persons they are:
 //! - twins 马晓晶 / 马晓静: same birth date, same address, names that sound alike;
@@ -21,6 +24,15 @@
 //! - a couple 何志强 (man, 1956-02-02) / 何志蔷 (woman, 1956-02-12): names that sound
 //!   alike, birth dates one digit apart, one address, phone and card;
 //! - a couple 张国庆 / 李秀梅: one address, phone and card.
+//!
+//! Must not pair either — namesakes, as a county of a million persons holds many
+//! (the false pairs of the first 1M run, issue 10), each with one ID the register
+//! does not know (its holder is another person, not a second enrollment):
+//! - 高新 born 1973-01-28 / 1973-09-28 in one village, at different addresses;
+//! - 刘飞 born 1985-04-18 / 1985-05-18, in different townships;
+//! - 杨丽萍 / 杨莉萍, one birth date, in different townships;
+//! - and 王红 born 1974-02-27 / 1975-02-27, one village, both registered under that
+//!   name (two persons of one name, not a duplicate hukou: the birth dates differ).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -79,6 +91,17 @@ const fn e(
 }
 
 const R: &str = "411725";
+const WZ: (&str, &str) = ("盘龙街道", "王庄村");
+
+/// Change records (fixture code, field, old value, new value, date): 钱玉兰 (D19)
+/// moved house in her village after her second enrollment (D20) copied the address.
+const CHANGES: &[(&str, &str, &str, &str, &str)] = &[(
+    "D19",
+    "address",
+    "确山县盘龙街道李集村15组3号",
+    "确山县盘龙街道李集村2组40号",
+    "2019-05-01",
+)];
 
 /// (enrollments, the groups DUP_PERSON must find).
 #[rustfmt::skip]
@@ -111,6 +134,18 @@ fn county() -> (Vec<E>, Vec<Vec<&'static str>>) {
         e("L06", "何志蔷", false, "1956-02-12", (R, "1956-02-12", 24), Some("何志蔷"), LJ, "13900000205", "6217000000000205", "确山县盘龙街道李集村13组8号"),
         e("L07", "张国庆", true, "1952-10-01", (R, "1952-10-01", 33), Some("张国庆"), LJ, "13900000207", "6217000000000207", "确山县盘龙街道李集村14组4号"),
         e("L08", "李秀梅", false, "1954-06-06", (R, "1954-06-06", 46), Some("李秀梅"), LJ, "13900000207", "6217000000000207", "确山县盘龙街道李集村14组4号"),
+        // Namesakes (must not pair).
+        e("L09", "高新", true, "1973-01-28", (R, "1973-01-28", 36), Some("高新"), WZ, "13900000209", "6217000000000209", "确山县盘龙街道王庄村5组8号"),
+        e("L10", "高新", true, "1973-09-28", (R, "1973-09-28", 486), None, WZ, "13900000210", "6217000000000210", "确山县盘龙街道王庄村9组33号"),
+        e("L11", "刘飞", true, "1985-04-18", (R, "1985-04-18", 50), Some("刘飞"), LJ, "13900000211", "6217000000000211", "确山县盘龙街道李集村16组5号"),
+        e("L12", "刘飞", true, "1985-05-18", (R, "1985-05-18", 317), None, ("城关镇", "东关村"), "13900000212", "6217000000000212", "确山县城关镇东关村3组2号"),
+        e("L13", "杨丽萍", false, "1977-01-05", (R, "1977-01-05", 93), Some("杨丽萍"), LJ, "13900000213", "6217000000000213", "确山县盘龙街道李集村17组9号"),
+        e("L14", "杨莉萍", false, "1977-01-05", (R, "1977-01-05", 181), None, ("城关镇", "东关村"), "13900000214", "6217000000000214", "确山县城关镇东关村6组1号"),
+        e("L15", "王红", false, "1974-02-27", (R, "1974-02-27", 48), Some("王红"), WZ, "13900000215", "6217000000000215", "确山县盘龙街道王庄村2组11号"),
+        e("L16", "王红", false, "1975-02-27", (R, "1975-02-27", 243), Some("王红"), WZ, "13900000216", "6217000000000216", "确山县盘龙街道王庄村7组20号"),
+        // A duplicate whose first enrollment moved house afterwards (change record below).
+        e("D19", "钱玉兰", false, "1957-04-09", (R, "1957-04-09", 71), Some("钱玉兰"), LJ, "13900000119", "6217000000000119", "确山县盘龙街道李集村15组3号"),
+        e("D20", "钱玉兰", false, "1957-04-08", (R, "1957-04-08", 402), None, LJ, "13900000120", "6217000000000120", "确山县盘龙街道李集村15组3号"),
     ];
     let groups = vec![
         vec!["D01", "D02"],
@@ -122,6 +157,7 @@ fn county() -> (Vec<E>, Vec<Vec<&'static str>>) {
         vec!["D13", "D14"],
         vec!["D15", "D16"],
         vec!["D17", "D18"],
+        vec!["D19", "D20"],
     ];
     (es, groups)
 }
@@ -158,9 +194,18 @@ fn files(dir: &Path, es: &[E]) -> Vec<PathBuf> {
             e.address
         ));
     }
+    let mut change = String::from("个人编号,变更项目,变更前,变更后,变更日期,经办人\n");
+    for (code, field, old, new, date) in CHANGES {
+        let k = es.iter().position(|e| e.no == *code).expect("fixture code");
+        change.push_str(&format!(
+            "41172500{:08},{field},{old},{new},{date},李娜\n",
+            k + 1
+        ));
+    }
     vec![
         write(&dir.join("id_registry.csv"), reg.as_bytes()),
         write(&dir.join("enrollment.csv"), enr.as_bytes()),
+        write(&dir.join("change.csv"), change.as_bytes()),
     ]
 }
 
@@ -223,6 +268,8 @@ fn dup_person_finds_every_variant_and_pairs_no_twins_or_couples() {
     says("D13", "different townships 盘龙街道 / 城关镇");
     says("D15", "given name swapped");
     says("D17", "both IDs registered under the same name");
+    says("D19", "an earlier address the same (changed since)");
+    says("D19", "birth dates one digit apart 1957-04-09 / 1957-04-08");
     for ev in evidence.values() {
         assert!(ev.contains("score "), "{ev}");
     }
@@ -321,6 +368,10 @@ fn truth_groups(data: &Path) -> BTreeMap<String, Vec<String>> {
 /// Re-estimates `pipeline/audit/dup_weights.toml` on the labelled candidate pairs of
 /// synthetic counties and prints it, with the scores' separation (run by hand:
 /// `cargo test --test integration estimate_dup_weights -- --ignored --nocapture`).
+/// By default on two counties it generates (DUP_PERSONS persons, 20,000 unless
+/// set); with DUP_WAREHOUSE, DUP_COUNTY and DUP_MONTH on the warehouse of a county
+/// generated and ingested beforehand (the shipped weights: 1,000,000 persons, seed 8,
+/// see the file's header). DUP_PAIRS_OUT writes every pair with its levels.
 #[test]
 #[ignore]
 fn estimate_dup_weights() {
@@ -330,38 +381,60 @@ fn estimate_dup_weights() {
         .unwrap_or(20_000);
     let mut labelled = Vec::new();
     let mut scored = Vec::new();
-    for seed in [7u64, 8] {
-        let fx = Fixture::new();
-        let data = fx.dir.path().join("county");
-        let cfg = crate::synth::SynthConfig {
-            persons,
-            seed,
-            ..Default::default()
-        };
-        crate::synth::generate(&cfg, &data).expect("synth");
-        let truth = truth_groups(&data);
+    let mut add = |conn: &duckdb::Connection, data: &Path, month: NaiveDate| {
+        let truth = truth_groups(data);
         let group_of: BTreeMap<&str, &str> = truth
             .iter()
             .flat_map(|(g, ms)| ms.iter().map(move |m| (m.as_str(), g.as_str())))
             .collect();
-        ingest_all(&fx, &[data.clone()]);
-        let s = fx.session();
-        let month = NaiveDate::from_ymd_opt(cfg.through_year, cfg.through_month, 1).expect("month");
-        pension::audit::engine::prepare(&s.conn, month, &Default::default(), None)
-            .expect("prelude");
+        pension::audit::engine::prepare(conn, month, &Default::default(), None).expect("prelude");
         for (a, b, levels, score, aside) in
-            pension::audit::dup::candidate_levels(&s.conn).expect("pairs")
+            pension::audit::dup::candidate_levels(conn).expect("pairs")
         {
             let same = matches!((group_of.get(a.as_str()), group_of.get(b.as_str())), (Some(x), Some(y)) if x == y);
             labelled.push((levels, same, aside));
             scored.push((score, same, a, b, levels, aside));
         }
-    }
+    };
+    // An existing warehouse of a generated county instead (e.g. the 1M bench's):
+    // DUP_WAREHOUSE=warehouse DUP_COUNTY=county-folder DUP_MONTH=2026-10.
+    let existing = std::env::var("DUP_WAREHOUSE").ok();
+    let source = match &existing {
+        Some(wh) => {
+            let county = PathBuf::from(std::env::var("DUP_COUNTY").expect("DUP_COUNTY"));
+            let month = std::env::var("DUP_MONTH").unwrap_or_else(|_| "2026-10".into());
+            let month =
+                NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").expect("month");
+            let wh = pension::warehouse::Warehouse::open_read(Path::new(wh)).expect("warehouse");
+            let conn =
+                pension::warehouse::connect(&wh, &crate::common::catalog()).expect("connect");
+            add(&conn, &county, month);
+            format!("the county {} (its warehouse)", county.display())
+        }
+        None => {
+            for seed in [7u64, 8] {
+                let fx = Fixture::new();
+                let data = fx.dir.path().join("county");
+                let cfg = crate::synth::SynthConfig {
+                    persons,
+                    seed,
+                    ..Default::default()
+                };
+                crate::synth::generate(&cfg, &data).expect("synth");
+                ingest_all(&fx, &[data.clone()]);
+                let s = fx.session();
+                let month =
+                    NaiveDate::from_ymd_opt(cfg.through_year, cfg.through_month, 1).expect("month");
+                add(&s.conn, &data, month);
+            }
+            format!("two synthetic counties ({persons} persons, seeds 7 and 8)")
+        }
+    };
     let header = format!(
         "# DUP_PERSON weights (docs/rules.md § DUP_PERSON). weight = log2(m / u).\n\
          # Estimated by `cargo test --test integration estimate_dup_weights -- --ignored\n\
-         # --nocapture` on the candidate pairs of the blocking in two synthetic counties\n\
-         # ({persons} persons, seeds 7 and 8), labelled by the answer key: m is the share\n\
+         # --nocapture` on the candidate pairs of the blocking in\n\
+         # {source}, labelled by the answer key: m is the share\n\
          # of pairs of one person at that level, u the share of pairs of two persons\n\
          # (rules in pipeline/audit/dup.rs, estimate_weights).\n"
     );

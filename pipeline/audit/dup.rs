@@ -17,10 +17,12 @@
 //! 2. **Comparison.** Each pair gets one level per field — name (same, sounds the
 //!    same, one character written alike, given name swapped, one character apart,
 //!    different), birth date (same, one digit off, day and month swapped,
-//!    different), sex, place, phone, bank card, address, and what the
-//!    public-security register says of the two IDs.
-//! 3. **Score.** The sum of the levels' weights, log2(m/u), from `dup_weights.toml`
-//!    (estimated on the synthetic county's labelled pairs, see that file). A pair at
+//!    different), sex, place, phone, bank card, address (any address on record,
+//!    before or after a change record), and what the public-security register says
+//!    of the two IDs.
+//! 3. **Score.** The sum of the weights, log2(m/u), from `dup_weights.toml`
+//!    (estimated on the synthetic county's labelled pairs, see that file), name and
+//!    birth date weighed as one field (`identity`, see [`scored`]). A pair at
 //!    or above the threshold (parameter `dup_person_threshold`) is a match; matches
 //!    are grouped (union-find) and each member gets a finding naming the others,
 //!    with the reasons and the score.
@@ -55,8 +57,9 @@ pub struct DupStats {
     pub seconds: f64,
 }
 
-/// The fields compared and their levels, in the order of `dup_weights.toml`.
-pub const FIELDS: &[(&str, &[&str])] = &[
+/// What is compared of a pair, and the levels of each comparison: the levels a
+/// pair gets ([`Levels`]) and what its evidence says.
+pub const COMPARED: &[(&str, &[&str])] = &[
     (
         "name",
         &["exact", "sound", "shape", "swapped", "near", "different"],
@@ -85,8 +88,44 @@ pub const FIELDS: &[(&str, &[&str])] = &[
     ),
 ];
 
+/// The fields weighed and their levels, in the order of `dup_weights.toml`. Name and
+/// birth date are weighed together, as one field (`identity`): within the blocks
+/// they are far from independent — two persons of one name almost never share a
+/// birth date but often have one a digit away, while a second enrollment of one
+/// person differs in one of the two at most — so a one-digit birth date weighs
+/// differently beside the same name than beside a name that only sounds the same.
+pub const FIELDS: &[(&str, &[&str])] = &[
+    (
+        "identity",
+        &[
+            "same_name_same_birth",
+            "alike_name_same_birth",
+            "same_name_near_birth",
+            "alike_name_near_birth",
+            "near_name",
+            "different",
+            "birth_missing",
+        ],
+    ),
+    ("sex", &["same", "different", "missing"]),
+    (
+        "place",
+        &["same_village", "same_township", "other_township"],
+    ),
+    ("phone", &["same", "different", "missing"]),
+    ("bank", &["same", "different", "missing"]),
+    ("address", &["same", "different", "missing"]),
+    (
+        "register",
+        &["one_unregistered", "same_registered_name", "neither"],
+    ),
+];
+
 const NAME: usize = 0;
 const BIRTH: usize = 1;
+/// The weighed field of name and birth date, and the register's (indices into [`FIELDS`]).
+const IDENTITY: usize = 0;
+const W_REGISTER: usize = 6;
 const SEX: usize = 2;
 const PLACE: usize = 3;
 const PHONE: usize = 4;
@@ -94,8 +133,31 @@ const BANK: usize = 5;
 const ADDRESS: usize = 6;
 const REGISTER: usize = 7;
 
-/// One level per field, as an index into that field's list in [`FIELDS`].
+/// One level per comparison, as an index into that comparison's list in [`COMPARED`].
 pub type Levels = [u8; 8];
+
+/// One level per weighed field ([`FIELDS`]): name and birth date as one, the others
+/// as compared.
+pub type Scored = [u8; 7];
+
+/// The weighed levels of a pair's compared levels. Identity: the same name (in
+/// writing after folding) or an alike one (sounds the same, one character written
+/// alike, given name swapped), with the same birth date or a near one (one digit
+/// off, day and month swapped); names one character apart (birth the same or near);
+/// different (name or birth date); a name the same or alike with no birth date.
+pub fn scored(l: &Levels) -> Scored {
+    let (name, birth) = (l[NAME], l[BIRTH]);
+    let identity = match (name, birth) {
+        (0..=3, 4) => 6,
+        (4, 0..=2) => 4,
+        (4.., _) | (_, 3..) => 5,
+        (0, 0) => 0,
+        (_, 0) => 1,
+        (0, _) => 2,
+        _ => 3,
+    };
+    [identity, l[2], l[3], l[4], l[5], l[6], l[7]]
+}
 
 /// The readings of one character (interned pinyin, 0 = none), at most four.
 type Sound = [u16; 4];
@@ -121,6 +183,10 @@ struct Rec {
     phone: u64,
     bank: u64,
     address: u64,
+    /// Every address on record by the audit month, sorted: the enrollment's and each
+    /// change record's (a person who moved house after a second enrollment copied the
+    /// first address still shares it).
+    addresses: Box<[u64]>,
 }
 
 // ---------------------------------------------------------------------------
@@ -168,7 +234,8 @@ pub fn weights() -> &'static Weights {
 
 impl Weights {
     pub fn score(&self, l: &Levels) -> f64 {
-        l.iter()
+        scored(l)
+            .iter()
             .enumerate()
             .map(|(f, &x)| self.w[f][x as usize])
             .sum()
@@ -178,9 +245,10 @@ impl Weights {
 /// Fields whose levels are ordered from most to least alike (the last level of
 /// birth, phone, bank card and address, "missing", stands apart).
 fn ordered_levels(field: usize) -> usize {
+    // FIELDS: identity, sex, place, phone, bank, address, register
     match field {
-        BIRTH | PHONE | BANK | ADDRESS | SEX => FIELDS[field].1.len() - 1,
-        REGISTER => 0,
+        IDENTITY | 1 | 3 | 4 | 5 => FIELDS[field].1.len() - 1,
+        W_REGISTER => 0,
         _ => FIELDS[field].1.len(),
     }
 }
@@ -202,8 +270,12 @@ fn ordered_levels(field: usize) -> usize {
 ///   another village) cannot make "closer" count against a match.
 pub fn estimate_weights(all: &[(Levels, bool, bool)], header: &str) -> String {
     let mut out = String::from(header);
-    let kept: Vec<(Levels, bool)> = all.iter().filter(|p| !p.2).map(|p| (p.0, p.1)).collect();
-    let every: Vec<(Levels, bool)> = all.iter().map(|p| (p.0, p.1)).collect();
+    let kept: Vec<(Scored, bool)> = all
+        .iter()
+        .filter(|p| !p.2)
+        .map(|p| (scored(&p.0), p.1))
+        .collect();
+    let every: Vec<(Scored, bool)> = all.iter().map(|p| (scored(&p.0), p.1)).collect();
     out.push_str(&format!(
         "# pairs: {} of one person (m), {} of two (u), {} of them set aside by the register rule\n",
         every.iter().filter(|p| p.1).count(),
@@ -211,7 +283,7 @@ pub fn estimate_weights(all: &[(Levels, bool, bool)], header: &str) -> String {
         all.iter().filter(|p| p.2).count()
     ));
     for (f, (field, levels)) in FIELDS.iter().enumerate() {
-        let pairs = if f == REGISTER { &kept } else { &every };
+        let pairs = if f == W_REGISTER { &kept } else { &every };
         let n_m = pairs.iter().filter(|p| p.1).count();
         let n_u = pairs.len() - n_m;
         out.push_str(&format!("\n[{field}]\n"));
@@ -258,9 +330,20 @@ pub fn estimate_weights(all: &[(Levels, bool, bool)], header: &str) -> String {
                 } else {
                     format!(", pooled with {}..{}", levels[first], levels[last])
                 };
+                // A share too small for six decimals (a level one class never
+                // shows, at a million pairs) keeps its digits.
+                let num = |x: f64| {
+                    if x < 1e-4 {
+                        format!("{x:.4e}")
+                    } else {
+                        format!("{x:.6}")
+                    }
+                };
                 out.push_str(&format!(
-                    "{} = {{ m = {m:.6}, u = {u:.6} }}  # {cm} / {cu} pairs{pooled}, weight {:.2}\n",
+                    "{} = {{ m = {}, u = {} }}  # {cm} / {cu} pairs{pooled}, weight {:.2}\n",
                     levels[x],
+                    num(m),
+                    num(u),
                     (m / u).log2()
                 ));
             }
@@ -313,7 +396,20 @@ fn hash_text(s: Option<String>) -> u64 {
     }
 }
 
-fn load(conn: &Connection, places: &mut Vec<String>) -> Result<Vec<Rec>, AuditError> {
+/// The last day of the audit month, as the session's macro `as_of_end()` says.
+pub fn as_of_end(conn: &Connection) -> Result<NaiveDate, AuditError> {
+    Ok(conn.query_row("SELECT as_of_end()", [], |r| r.get(0))?)
+}
+
+/// Separates the addresses of one person in the load query (a control character no
+/// address holds).
+const ADDRESS_SEP: char = '\u{1f}';
+
+fn load(
+    conn: &Connection,
+    places: &mut Vec<String>,
+    as_of_end: NaiveDate,
+) -> Result<Vec<Rec>, AuditError> {
     let mut index: HashMap<String, u32> = HashMap::new();
     let mut intern = |s: String| -> u32 {
         if let Some(&i) = index.get(&s) {
@@ -325,11 +421,25 @@ fn load(conn: &Connection, places: &mut Vec<String>) -> Result<Vec<Rec>, AuditEr
         i
     };
     let mut syl = Syllables::default();
-    let mut stmt = conn.prepare(
-        "SELECT person_no, id_number, registered, name, sex, birth, birth_date, township, village,
-                id_valid, reg_name, phone, bank_account, address
-         FROM a_person WHERE name IS NOT NULL ORDER BY person_no",
-    )?;
+    // (The date is a literal: this may run on a connection of its own, without the
+    // session's macros.)
+    let mut stmt = conn.prepare(&format!(
+        "WITH history AS (
+             SELECT person_no, string_agg(DISTINCT address, chr(31)) AS addresses
+             FROM (SELECT person_no, address FROM enrollment
+                   WHERE enroll_date IS NULL OR enroll_date <= DATE '{end}'
+                   UNION ALL
+                   SELECT person_no, new_value FROM change
+                   WHERE field = 'address' AND change_date <= DATE '{end}')
+             WHERE address IS NOT NULL
+             GROUP BY person_no
+         )
+         SELECT p.person_no, id_number, registered, name, sex, birth, birth_date, township, village,
+                id_valid, reg_name, phone, bank_account, address, h.addresses
+         FROM a_person p LEFT JOIN history h USING (person_no)
+         WHERE name IS NOT NULL ORDER BY p.person_no",
+        end = as_of_end.format("%Y-%m-%d")
+    ))?;
     let mut rows = stmt.query([])?;
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
@@ -342,6 +452,17 @@ fn load(conn: &Connection, places: &mut Vec<String>) -> Result<Vec<Rec>, AuditEr
         let birth: Option<NaiveDate> = r.get(5)?;
         let typed: Option<NaiveDate> = r.get(6)?;
         let reg_name: Option<String> = r.get(10)?;
+        let address: Option<String> = r.get(13)?;
+        let history: Option<String> = r.get(14)?;
+        let mut addresses: Vec<u64> = history
+            .iter()
+            .flat_map(|h| h.split(ADDRESS_SEP))
+            .map(|a| hash_text(Some(a.to_string())))
+            .chain([hash_text(address.clone())])
+            .filter(|&h| h != 0)
+            .collect();
+        addresses.sort_unstable();
+        addresses.dedup();
         out.push(Rec {
             person_no: r.get(0)?,
             id: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
@@ -357,7 +478,8 @@ fn load(conn: &Connection, places: &mut Vec<String>) -> Result<Vec<Rec>, AuditEr
             township: intern(township),
             phone: hash_text(r.get(11)?),
             bank: hash_text(r.get(12)?),
-            address: hash_text(r.get(13)?),
+            address: hash_text(address),
+            addresses: addresses.into_boxed_slice(),
         });
     }
     Ok(out)
@@ -544,6 +666,23 @@ fn same_or_missing(a: u64, b: u64) -> u8 {
     }
 }
 
+/// Same when the two share any address on record (the current ones, or one that a
+/// later change record replaced), missing when either has none.
+fn address_level(a: &Rec, b: &Rec) -> u8 {
+    if a.addresses.is_empty() || b.addresses.is_empty() {
+        return 2;
+    }
+    let (mut i, mut j) = (0, 0);
+    while i < a.addresses.len() && j < b.addresses.len() {
+        match a.addresses[i].cmp(&b.addresses[j]) {
+            std::cmp::Ordering::Equal => return 0,
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+        }
+    }
+    1
+}
+
 /// Both IDs in the public-security register under names that differ after
 /// folding: the register holds two persons (twins, a couple, namesakes of one
 /// birth date), and the pair is never a match.
@@ -574,7 +713,7 @@ fn compare(a: &Rec, b: &Rec) -> Levels {
         place,
         same_or_missing(a.phone, b.phone),
         same_or_missing(a.bank, b.bank),
-        same_or_missing(a.address, b.address),
+        address_level(a, b),
         register,
     ]
 }
@@ -623,7 +762,13 @@ fn explain(a: &Rec, b: &Rec, l: &Levels, score: f64, places: &[String]) -> Strin
         1 => format!("same township {}", town(a)),
         _ => format!("different townships {} / {}", town(a), town(b)),
     });
+    if l[ADDRESS] == 0 && a.address != b.address {
+        why.push("an earlier address the same (changed since)".into());
+    }
     for (f, label) in [(PHONE, "phone"), (BANK, "bank card"), (ADDRESS, "address")] {
+        if f == ADDRESS && l[f] == 0 && a.address != b.address {
+            continue;
+        }
         match l[f] {
             0 => why.push(format!("same {label}")),
             1 => why.push(format!("different {label}")),
@@ -641,7 +786,7 @@ fn explain(a: &Rec, b: &Rec, l: &Levels, score: f64, places: &[String]) -> Strin
     format!("{}; score {score:.1}", why.join(", "))
 }
 
-fn find(parent: &mut [usize], mut x: usize) -> usize {
+fn root(parent: &mut [usize], mut x: usize) -> usize {
     while parent[x] != x {
         parent[x] = parent[parent[x]];
         x = parent[x];
@@ -685,7 +830,7 @@ pub fn candidate_levels(
     conn: &Connection,
 ) -> Result<Vec<(String, String, Levels, f64, bool)>, AuditError> {
     let mut places = Vec::new();
-    let recs = load(conn, &mut places)?;
+    let recs = load(conn, &mut places, as_of_end(conn)?)?;
     let (scored, _) = scored_pairs(&recs);
     Ok(scored
         .into_iter()
@@ -701,11 +846,30 @@ pub fn candidate_levels(
         .collect())
 }
 
+/// The groups found, as one finding per member (person_no, evidence), in order; and
+/// the statistics. Reads `a_person` only, so it can run on a connection of its own
+/// while the SQL checks run on another (see `engine::run_checks`).
+pub struct DupFindings {
+    rows: Vec<(String, String)>,
+    pub stats: DupStats,
+}
+
 /// Finds the groups and adds their findings to `a_raw`.
 pub fn run(conn: &Connection, params: &AuditParams) -> Result<DupStats, AuditError> {
+    let found = find(conn, params, as_of_end(conn)?)?;
+    store(conn, found)
+}
+
+/// Pairs the enrollments of `a_person` and groups the matches (see the module
+/// comment); `as_of_end` is the audit month's last day (addresses on record by then).
+pub fn find(
+    conn: &Connection,
+    params: &AuditParams,
+    as_of_end: NaiveDate,
+) -> Result<DupFindings, AuditError> {
     let t = Instant::now();
     let mut places = Vec::new();
-    let recs = load(conn, &mut places)?;
+    let recs = load(conn, &mut places, as_of_end)?;
     let load_seconds = t.elapsed().as_secs_f64();
     let (scored, mut stats) = scored_pairs(&recs);
     stats.load_seconds = load_seconds;
@@ -721,7 +885,7 @@ pub fn run(conn: &Connection, params: &AuditParams) -> Result<DupStats, AuditErr
     stats.pairs_matched = matched.len() as u64;
     let mut parent: Vec<usize> = (0..recs.len()).collect();
     for &(i, j) in matched.keys() {
-        let (a, b) = (find(&mut parent, i as usize), find(&mut parent, j as usize));
+        let (a, b) = (root(&mut parent, i as usize), root(&mut parent, j as usize));
         if a != b {
             parent[a.max(b)] = a.min(b);
         }
@@ -729,40 +893,51 @@ pub fn run(conn: &Connection, params: &AuditParams) -> Result<DupStats, AuditErr
     let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();
     for &(i, j) in matched.keys() {
         for k in [i as usize, j as usize] {
-            let root = find(&mut parent, k);
-            let g = groups.entry(root).or_default();
+            let r = root(&mut parent, k);
+            let g = groups.entry(r).or_default();
             if !g.contains(&k) {
                 g.push(k);
             }
         }
     }
     stats.groups = groups.len() as u64;
+    let mut sorted: Vec<Vec<usize>> = groups.into_values().collect();
+    for g in &mut sorted {
+        g.sort_by(|a, b| recs[*a].person_no.cmp(&recs[*b].person_no));
+    }
+    sorted.sort_by(|a, b| recs[a[0]].person_no.cmp(&recs[b[0]].person_no));
+    let mut rows = Vec::new();
+    for g in &sorted {
+        for &k in g {
+            let mut parts = Vec::new();
+            for &o in g.iter().filter(|&&o| o != k) {
+                let other = &recs[o];
+                let key = (k.min(o) as u32, k.max(o) as u32);
+                let why = matched
+                    .get(&key)
+                    .cloned()
+                    .unwrap_or_else(|| "same group".into());
+                parts.push(format!(
+                    "person_no {} (ID {}, {}): {}",
+                    other.person_no, other.id, other.name, why
+                ));
+            }
+            let evidence = format!("probably the same person as {}", parts.join("; "));
+            rows.push((recs[k].person_no.clone(), evidence));
+        }
+    }
+    stats.seconds = t.elapsed().as_secs_f64();
+    Ok(DupFindings { rows, stats })
+}
+
+/// Writes the findings of [`find`] to `a_dup` and `a_raw`.
+pub fn store(conn: &Connection, found: DupFindings) -> Result<DupStats, AuditError> {
+    let t = Instant::now();
     conn.execute_batch("CREATE OR REPLACE TABLE a_dup (person_no VARCHAR, evidence VARCHAR);")?;
     {
         let mut app = conn.appender("a_dup")?;
-        let mut sorted: Vec<Vec<usize>> = groups.into_values().collect();
-        for g in &mut sorted {
-            g.sort_by(|a, b| recs[*a].person_no.cmp(&recs[*b].person_no));
-        }
-        sorted.sort_by(|a, b| recs[a[0]].person_no.cmp(&recs[b[0]].person_no));
-        for g in &sorted {
-            for &k in g {
-                let mut parts = Vec::new();
-                for &o in g.iter().filter(|&&o| o != k) {
-                    let other = &recs[o];
-                    let key = (k.min(o) as u32, k.max(o) as u32);
-                    let why = matched
-                        .get(&key)
-                        .cloned()
-                        .unwrap_or_else(|| "same group".into());
-                    parts.push(format!(
-                        "person_no {} (ID {}, {}): {}",
-                        other.person_no, other.id, other.name, why
-                    ));
-                }
-                let evidence = format!("probably the same person as {}", parts.join("; "));
-                app.append_row(params![recs[k].person_no, evidence])?;
-            }
+        for (person_no, evidence) in &found.rows {
+            app.append_row(params![person_no, evidence])?;
         }
         app.flush()?;
     }
@@ -770,7 +945,8 @@ pub fn run(conn: &Connection, params: &AuditParams) -> Result<DupStats, AuditErr
         "INSERT INTO a_raw BY NAME
          SELECT 'DUP_PERSON' AS check_code, person_no AS subject, person_no, evidence FROM a_dup;",
     )?;
-    stats.seconds = t.elapsed().as_secs_f64();
+    let mut stats = found.stats;
+    stats.seconds += t.elapsed().as_secs_f64();
     Ok(stats)
 }
 
@@ -782,11 +958,11 @@ mod tests {
     fn built_in_weights_parse_and_separate_the_levels() {
         let w = parse_weights(WEIGHTS_TOML).expect("parses");
         assert!(
-            w.w[NAME][0] > w.w[NAME][5],
-            "same name weighs more than different"
+            w.w[IDENTITY][0] > w.w[IDENTITY][2] && w.w[IDENTITY][2] > w.w[IDENTITY][5],
+            "same name and birth date weigh more than a birth date a digit off, more than different"
         );
         assert!(
-            w.w[REGISTER][0] > 0.0,
+            w.w[W_REGISTER][0] > 0.0,
             "an unregistered ID beside a registered one weighs for"
         );
     }

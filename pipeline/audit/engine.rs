@@ -209,38 +209,60 @@ fn count_of(conn: &Connection, code: &str) -> Result<u64, AuditError> {
 }
 
 /// Every check of the catalogue into `a_raw`, with its timing.
+///
+/// DUP_PERSON's pairing (Rust, reading `a_person` once) runs on a second connection
+/// to the same database in a thread of its own, started before the SQL checks, so
+/// it works while DuckDB does; its findings are written when the catalogue reaches
+/// it (its timing is then the wait for the thread plus the write).
 pub fn run_checks(
     conn: &Connection,
     params: &AuditParams,
 ) -> Result<(Vec<Timing>, dup::DupStats), AuditError> {
-    let mut timings = Vec::new();
-    let mut stats = dup::DupStats::default();
-    for check in super::catalogue::active()? {
-        let t = Instant::now();
-        match check.sql_file {
-            Some(_) => {
-                let (sql, label) = sql_text(check.code)?;
-                let body = sql.trim().trim_end_matches(';');
-                let stmt = format!(
-                    "INSERT INTO a_raw BY NAME SELECT '{code}' AS check_code, * FROM (\n{body}\n);",
-                    code = check.code
-                );
-                conn.execute_batch(&stmt).map_err(|e| AuditError::Check {
-                    check: label,
-                    source: e,
-                })?;
+    let checks = super::catalogue::active()?;
+    let end = dup::as_of_end(conn)?;
+    let pairing = if checks.iter().any(|c| c.sql_file.is_none()) {
+        Some(conn.try_clone()?)
+    } else {
+        None
+    };
+    std::thread::scope(|scope| {
+        let mut pending = pairing.map(|c| scope.spawn(move || dup::find(&c, params, end)));
+        let mut timings = Vec::new();
+        let mut stats = dup::DupStats::default();
+        for check in checks {
+            let t = Instant::now();
+            match check.sql_file {
+                Some(_) => {
+                    let (sql, label) = sql_text(check.code)?;
+                    let body = sql.trim().trim_end_matches(';');
+                    let stmt = format!(
+                        "INSERT INTO a_raw BY NAME SELECT '{code}' AS check_code, * FROM (\n{body}\n);",
+                        code = check.code
+                    );
+                    conn.execute_batch(&stmt).map_err(|e| AuditError::Check {
+                        check: label,
+                        source: e,
+                    })?;
+                }
+                None => {
+                    let found = match pending.take() {
+                        Some(h) => h
+                            .join()
+                            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?,
+                        // A second check without SQL: paired here, as the first was.
+                        None => dup::find(conn, params, end)?,
+                    };
+                    stats = dup::store(conn, found)?;
+                }
             }
-            None => {
-                stats = dup::run(conn, params)?;
-            }
+            timings.push(Timing {
+                step: check.code.to_string(),
+                seconds: t.elapsed().as_secs_f64(),
+                findings: count_of(conn, check.code)?,
+            });
         }
-        timings.push(Timing {
-            step: check.code.to_string(),
-            seconds: t.elapsed().as_secs_f64(),
-            findings: count_of(conn, check.code)?,
-        });
-    }
-    Ok((timings, stats))
+        Ok((timings, stats))
+    })
 }
 
 /// Runs SQL that prepares the checks; a failure is the audit's setup's.

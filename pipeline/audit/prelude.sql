@@ -210,6 +210,22 @@ SELECT person_no, month,
        max(CASE WHEN kind LIKE 'susp_%' AND kind <> 'susp_prison' THEN coalesce(until, DATE '9999-12-01') END) AS other_until
 FROM months GROUP BY person_no, month;
 
+-- The ledger's expected rows that say something the fallbacks of a_payeval do not:
+-- a payment takes the account pension of its month from a_expected, else the
+-- person's approved one, and the basic standard from a_expected when positive, else
+-- the month's standard. A row whose values equal those fallbacks changes nothing, so
+-- only the others are kept: a_payeval then joins its payments (tens of millions at a
+-- large county) with a small table instead of one row per person and month, whose
+-- hash table did not fit the audit's memory and spilled to disk.
+CREATE OR REPLACE TABLE a_expected_diff AS
+SELECT x.person_no, x.month, x.basic_standard, x.account_pension
+FROM a_expected x
+LEFT JOIN a_person p USING (person_no)
+LEFT JOIN a_std_month s ON s.month = x.month
+WHERE x.month <= as_of_month()
+  AND (coalesce(x.account_pension, p.appr_account) IS DISTINCT FROM p.appr_account
+       OR coalesce(CASE WHEN x.basic_standard > 0 THEN x.basic_standard END, s.amount) IS DISTINCT FROM s.amount);
+
 -- The payments that some payment check flags, with what each check says of them.
 CREATE OR REPLACE TABLE a_payeval AS
 WITH y AS (
@@ -232,7 +248,7 @@ WITH y AS (
     LEFT JOIN a_person p USING (person_no)
     LEFT JOIN a_std_month s ON s.month = y.month
     LEFT JOIN a_cert c ON c.person_no = y.person_no AND c.year = year(y.month)
-    LEFT JOIN a_expected x ON x.person_no = y.person_no AND x.month = y.month
+    LEFT JOIN a_expected_diff x ON x.person_no = y.person_no AND x.month = y.month
     LEFT JOIN a_cover v ON v.person_no = y.person_no AND v.month = y.month
 ), f AS (
     SELECT b.*,

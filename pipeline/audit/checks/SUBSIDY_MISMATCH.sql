@@ -30,23 +30,21 @@ WITH got AS (
            arg_max(province, _file_seq) AS province, arg_max(city, _file_seq) AS city,
            arg_max(county, _file_seq) AS county
     FROM tier_subsidy GROUP BY tier
-), years AS (
-    -- every year that received a subsidy, and every contribution year whose subsidy is due
-    SELECT person_no, year FROM got
-    UNION
-    SELECT person_no, year FROM basis WHERE due_month <= as_of_month()
 ), cmp AS (
-    SELECT y.person_no, y.year, g.first_credit, g.central, g.province, g.city, g.county,
+    -- every year that received a subsidy, and every contribution year whose subsidy is
+    -- due: one full join (person_no and year are required fields, never NULL)
+    SELECT coalesce(g.person_no, b.person_no) AS person_no, coalesce(g.year, b.year) AS year,
+           g.first_credit, g.central, g.province, g.city, g.county,
            coalesce(g.total, 0) AS total, g.total IS NULL AS none_received,
            b.tier_amount, b.kind AS basis_kind, b.due_month,
            coalesce(t.subsidy, 0) AS want_total,
            t.central AS w_central, t.province AS w_province, t.city AS w_city, t.county AS w_county,
            coalesce(bp.n, 0) AS backpaid
-    FROM years y
-    LEFT JOIN got g USING (person_no, year)
-    LEFT JOIN basis b USING (person_no, year)
-    LEFT JOIN backpaid bp USING (person_no, year)
+    FROM got g
+    FULL JOIN basis b ON b.person_no = g.person_no AND b.year = g.year
+    LEFT JOIN backpaid bp ON bp.person_no = coalesce(g.person_no, b.person_no) AND bp.year = coalesce(g.year, b.year)
     LEFT JOIN tiers t ON b.tier_amount IS NOT NULL AND t.tier = b.tier_amount
+    WHERE g.person_no IS NOT NULL OR b.due_month <= as_of_month()
 ), bad AS (
     SELECT *, total - want_total AS excess,
            coalesce(date_trunc('month', first_credit)::DATE, due_month) AS m
