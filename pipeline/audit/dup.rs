@@ -57,6 +57,22 @@ pub struct DupStats {
     pub seconds: f64,
 }
 
+// Comparisons weighed at the levels they are compared at, shared by `COMPARED` and
+// `FIELDS`.
+const SAME_DIFFERENT_MISSING: &[&str] = &["same", "different", "missing"];
+const SEX_LEVELS: (&str, &[&str]) = ("sex", SAME_DIFFERENT_MISSING);
+const PLACE_LEVELS: (&str, &[&str]) = (
+    "place",
+    &["same_village", "same_township", "other_township"],
+);
+const PHONE_LEVELS: (&str, &[&str]) = ("phone", SAME_DIFFERENT_MISSING);
+const BANK_LEVELS: (&str, &[&str]) = ("bank", SAME_DIFFERENT_MISSING);
+const ADDRESS_LEVELS: (&str, &[&str]) = ("address", SAME_DIFFERENT_MISSING);
+const REGISTER_LEVELS: (&str, &[&str]) = (
+    "register",
+    &["one_unregistered", "same_registered_name", "neither"],
+);
+
 /// What is compared of a pair, and the levels of each comparison: the levels a
 /// pair gets ([`Levels`]) and what its evidence says.
 pub const COMPARED: &[(&str, &[&str])] = &[
@@ -74,18 +90,12 @@ pub const COMPARED: &[(&str, &[&str])] = &[
             "missing",
         ],
     ),
-    ("sex", &["same", "different", "missing"]),
-    (
-        "place",
-        &["same_village", "same_township", "other_township"],
-    ),
-    ("phone", &["same", "different", "missing"]),
-    ("bank", &["same", "different", "missing"]),
-    ("address", &["same", "different", "missing"]),
-    (
-        "register",
-        &["one_unregistered", "same_registered_name", "neither"],
-    ),
+    SEX_LEVELS,
+    PLACE_LEVELS,
+    PHONE_LEVELS,
+    BANK_LEVELS,
+    ADDRESS_LEVELS,
+    REGISTER_LEVELS,
 ];
 
 /// The fields weighed and their levels, in the order of `dup_weights.toml`. Name and
@@ -107,18 +117,12 @@ pub const FIELDS: &[(&str, &[&str])] = &[
             "birth_missing",
         ],
     ),
-    ("sex", &["same", "different", "missing"]),
-    (
-        "place",
-        &["same_village", "same_township", "other_township"],
-    ),
-    ("phone", &["same", "different", "missing"]),
-    ("bank", &["same", "different", "missing"]),
-    ("address", &["same", "different", "missing"]),
-    (
-        "register",
-        &["one_unregistered", "same_registered_name", "neither"],
-    ),
+    SEX_LEVELS,
+    PLACE_LEVELS,
+    PHONE_LEVELS,
+    BANK_LEVELS,
+    ADDRESS_LEVELS,
+    REGISTER_LEVELS,
 ];
 
 const NAME: usize = 0;

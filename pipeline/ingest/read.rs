@@ -12,8 +12,8 @@ use super::frame::Lineage;
 use super::identity::{FileKeys, Index};
 use super::plan::{Job, Step};
 use super::settle::{settle, Before};
-use super::sink::{Identified, Sink};
-use super::validate::{Outcome, Validator};
+use super::sink::{Checked, Sink};
+use super::validate::Validator;
 use super::{now, refused, FileReport, FileStatus, IngestError, IngestOptions, BATCH_ROWS};
 use crate::schema::Catalog;
 use crate::warehouse::{FileEntry, Transaction};
@@ -224,16 +224,9 @@ pub(super) fn read_file(
             // Identity (key text and hashes) is computed with the validation, on all
             // cores; the sink only looks the keys up.
             let plan = &sink.plan;
-            let outcomes: Vec<(Outcome, Option<Identified>)> = batch
+            let outcomes: Vec<Checked> = batch
                 .par_iter()
-                .map(|r| {
-                    let o = validator.check(r);
-                    let id = match &o {
-                        Outcome::Accepted(a) => Some(Identified::of(plan, &a.cells)),
-                        Outcome::Quarantined(_) => None,
-                    };
-                    (o, id)
-                })
+                .map(|r| Checked::of(plan, validator.check(r)))
                 .collect();
             sink.take(outcomes, &batch, &validator)?;
             batch.clear();

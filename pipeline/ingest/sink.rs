@@ -33,6 +33,25 @@ impl Identified {
     }
 }
 
+/// A row after validation (on the workers): accepted with its identity, or
+/// quarantined with its reasons.
+pub(super) enum Checked {
+    Accepted(validate::Accepted, Identified),
+    Quarantined(Quarantined),
+}
+
+impl Checked {
+    pub(super) fn of(plan: &KeyPlan, outcome: Outcome) -> Checked {
+        match outcome {
+            Outcome::Accepted(row) => {
+                let id = Identified::of(plan, &row.cells);
+                Checked::Accepted(row, id)
+            }
+            Outcome::Quarantined(q) => Checked::Quarantined(q),
+        }
+    }
+}
+
 /// The partition a row is written to: its month, its year, or none (per schema).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) enum PartKey {
@@ -142,19 +161,15 @@ impl<'a> Sink<'a> {
     /// Takes a batch's outcomes (in the batch's row order).
     pub(super) fn take(
         &mut self,
-        outcomes: Vec<(Outcome, Option<Identified>)>,
+        outcomes: Vec<Checked>,
         batch: &[RawRow],
         validator: &Validator,
     ) -> Result<(), IngestError> {
-        for ((o, id), raw) in outcomes.into_iter().zip(batch) {
+        for (checked, raw) in outcomes.into_iter().zip(batch) {
             self.read += 1;
-            match (o, id) {
-                (Outcome::Accepted(row), Some(id)) => self.accept(row, id, raw)?,
-                (Outcome::Accepted(row), None) => {
-                    let id = Identified::of(&self.plan, &row.cells);
-                    self.accept(row, id, raw)?
-                }
-                (Outcome::Quarantined(q), _) => {
+            match checked {
+                Checked::Accepted(row, id) => self.accept(row, id, raw)?,
+                Checked::Quarantined(q) => {
                     self.list_quarantined(raw, validator);
                     self.quarantined.push(q);
                 }

@@ -114,7 +114,7 @@ pub fn refresh(root: &Path, catalog: &Catalog) -> Result<Vec<Refreshed>, Warehou
         source,
     })?;
     let result = build_copies(&snapshot, catalog, &todo, &build)
-        .and_then(|made| commit(root, &snapshot, made, &started));
+        .and_then(|made| commit(root, made, &started));
     let _ = std::fs::remove_dir_all(root.join(BUILD_DIR));
     result
 }
@@ -170,17 +170,13 @@ fn build_copies(
 }
 
 /// Under the lock: keeps the copies whose kind has not changed since they were read.
-fn commit(
-    root: &Path,
-    snapshot: &Warehouse,
-    made: Vec<Made>,
-    started: &str,
-) -> Result<Vec<Refreshed>, WarehouseError> {
+fn commit(root: &Path, made: Vec<Made>, started: &str) -> Result<Vec<Refreshed>, WarehouseError> {
     let mut wh = Warehouse::open(root)?;
     let mut tx = wh.begin()?;
     let mut kept = Vec::new();
     for (done, fp, file) in made {
-        if fingerprint(&wh, &done.kind) != fp || fingerprint(snapshot, &done.kind) != fp {
+        // `fp` is the kind as it was read: a commit since then leaves the copy out.
+        if fingerprint(&wh, &done.kind) != fp {
             continue;
         }
         let rel = copy_rel(&done.kind, &fp);
