@@ -99,16 +99,15 @@ impl Builder {
 fn typed_column(name: &str, ty: OutType, cells: Vec<Cell>) -> PolarsResult<Column> {
     let name: PlSmallStr = name.into();
     Ok(match ty {
-        OutType::Text => {
-            let v: Vec<Option<String>> = cells
-                .into_iter()
-                .map(|c| match c {
-                    Cell::Text(s) => Some(s),
-                    _ => None,
-                })
-                .collect();
-            Column::new(name, v)
-        }
+        // Copied straight into the column's buffers (no intermediate vector).
+        OutType::Text => StringChunked::from_iter_options(
+            name,
+            cells.iter().map(|c| match c {
+                Cell::Text(s) => Some(s.as_str()),
+                _ => None,
+            }),
+        )
+        .into_column(),
         OutType::Int => {
             let v: Vec<Option<i64>> = cells
                 .into_iter()

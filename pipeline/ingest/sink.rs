@@ -156,6 +156,16 @@ impl<'a> Sink<'a> {
         if rows > self.seen.capacity() {
             self.seen.reserve(rows - self.seen.len());
         }
+        // The list the rows so far went to (stored, or equal to their stored
+        // version) is sized the same way: a list of millions grown by doubling
+        // copies itself each time.
+        let ahead = rows.saturating_sub(self.read as usize);
+        if self.keys.stored.len() >= self.keys.same_as_before.len() {
+            self.keys.stored.reserve(ahead);
+        } else {
+            self.keys.same_as_before.reserve(ahead);
+            self.keys.same_as_before_lines.reserve(ahead);
+        }
     }
 
     /// Takes a batch's outcomes (in the batch's row order).
