@@ -23,7 +23,10 @@
 //! 3. **Score.** The sum of the weights, log2(m/u), from `dup_weights.toml`
 //!    (estimated on the synthetic county's labelled pairs, see that file), name and
 //!    birth date weighed as one field (`identity`, see [`scored`]). A pair at
-//!    or above the threshold (parameter `dup_person_threshold`) is a match; matches
+//!    or above the threshold (parameter `dup_person_threshold`) is a match.
+//! 4. **Grouping.** A second enrollment copies one person: a record matching two
+//!    registered records that do not match each other keeps only the far stronger
+//!    match (by the threshold or more; `group::explained_away`). The matches left
 //!    are grouped (union-find) and each member gets a finding naming the others,
 //!    with the reasons and the score.
 //!
@@ -36,7 +39,6 @@ mod group;
 mod load;
 mod weights;
 
-use std::collections::HashMap;
 use std::time::Instant;
 
 use chrono::NaiveDate;
@@ -150,16 +152,18 @@ pub fn find(
     let (scored, mut stats) = scored_pairs(&recs);
     stats.load_seconds = load_seconds;
     let threshold = f64::from(params.dup_threshold);
-    let matched: HashMap<(u32, u32), String> = scored
+    let matched: group::Matches = scored
         .iter()
         .filter(|p| p.3 >= threshold && !p.4)
         .map(|&(i, j, l, s, _)| {
             let why = explain(&recs[i as usize], &recs[j as usize], &l, s, &places);
-            ((i, j), why)
+            ((i, j), (s, why))
         })
         .collect();
     stats.pairs_matched = matched.len() as u64;
-    let (rows, groups) = group::findings(&recs, &matched);
+    // The margin of a stronger match that explains a weaker one away is the
+    // threshold itself (see group::explained_away).
+    let (rows, groups) = group::findings(&recs, &matched, threshold);
     stats.groups = groups;
     stats.seconds = t.elapsed().as_secs_f64();
     Ok(DupFindings { rows, stats })
