@@ -3,7 +3,7 @@
 //! it (Chinese title, severity, book level, what it does in screening, what it
 //! needs; the fields: pipeline/audit/checks/README.md). Read through the one loader
 //! of such pairs (`defs::DefSource::pairs`), so a definitions folder can replace a
-//! check's files or add a check. DUP_PERSON is Rust (`dup.rs`) and has only its TOML.
+//! check's files or add a check. DUP_PERSON is Rust (`dup/`) and has only its TOML.
 //!
 //! The catalogue is read once per process, from the definitions the process uses
 //! (`defs::active`); [`active`] returns it or the error that names the broken file.
@@ -114,7 +114,7 @@ fn check_of(pair: Pair, kinds: Option<&crate::schema::Catalog>) -> Result<Check,
         }
         (Some(sql), true) => {
             return Err(invalid(&sql.path, &format!(
-                "{code} is record linkage in the program (pipeline/audit/dup.rs) and takes no SQL file"
+                "{code} is record linkage in the program (pipeline/audit/dup/) and takes no SQL file"
             )))
         }
         _ => {}
@@ -386,7 +386,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            err.contains("DUP_PERSON.sql") && err.contains("dup.rs"),
+            err.contains("DUP_PERSON.sql") && err.contains("audit/dup/"),
             "{err}"
         );
         std::fs::remove_dir_all(&dir).unwrap();
