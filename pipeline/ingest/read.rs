@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Mutex;
 
 use rayon::prelude::*;
@@ -13,7 +13,6 @@ use super::identity::{FileKeys, Index};
 use super::plan::{Job, Step};
 use super::settle::{settle, Before};
 use super::sink::{Checked, Sink};
-use super::source::{RawRow, Source};
 use super::validate::Validator;
 use super::{now, refused, FileReport, FileStatus, IngestError, IngestOptions, BATCH_ROWS};
 use crate::schema::Catalog;
@@ -175,45 +174,6 @@ fn estimated_rows(rows: u64, bytes_read: u64, bytes: u64) -> usize {
     usize::try_from(est).unwrap_or(usize::MAX)
 }
 
-/// Batches parsed ahead of the one being validated: enough to keep the parser busy,
-/// few enough that memory holds a handful of batches, not the file.
-const BATCHES_AHEAD: usize = 2;
-
-/// One batch of parsed rows, and how far into the file the parser was after it.
-struct Parsed {
-    rows: Vec<RawRow>,
-    bytes_read: u64,
-}
-
-/// Parses a file into batches of `BATCH_ROWS` rows and hands them on, until the end
-/// of the file, an unreadable row (its message returned) or a receiver that has
-/// stopped (a failed write). Returns the source for its encoding.
-fn parse_batches(
-    mut src: Source,
-    counter: &AtomicU64,
-    out: std::sync::mpsc::SyncSender<Parsed>,
-) -> (Source, Option<String>) {
-    loop {
-        let mut rows = Vec::with_capacity(BATCH_ROWS);
-        let mut error = None;
-        while rows.len() < BATCH_ROWS {
-            match src.next_row() {
-                Some(Ok(row)) => rows.push(row),
-                Some(Err(e)) => {
-                    error = Some(e.to_string());
-                    break;
-                }
-                None => break,
-            }
-        }
-        let last = error.is_some() || rows.len() < BATCH_ROWS;
-        let bytes_read = counter.load(Ordering::Relaxed);
-        if out.send(Parsed { rows, bytes_read }).is_err() || last {
-            return (src, error);
-        }
-    }
-}
-
 /// Reads, validates and writes one file to the staging area.
 pub(super) fn read_file(
     tx: &Transaction,
@@ -227,7 +187,7 @@ pub(super) fn read_file(
         path,
         sha,
         bytes,
-        src,
+        mut src,
         counter,
         schema,
         map,
@@ -249,34 +209,43 @@ pub(super) fn read_file(
     });
     let mut sink = Sink::new(schema, lineage, tx, before);
     sink.repeats_are_errors = repeats_are_errors;
-    // The file is parsed on a thread of its own, a few batches ahead, while the
-    // batches before are validated and stored: parsing is a fifth of the work and
-    // would otherwise leave a core idle whenever one large file is read alone.
-    let (ahead, parsed) = std::sync::mpsc::sync_channel(BATCHES_AHEAD);
-    let (src, read_error) = std::thread::scope(|scope| -> Result<_, IngestError> {
-        let parser = scope.spawn(move || parse_batches(src, &counter, ahead));
-        let mut batches = 0;
-        for Parsed { rows, bytes_read } in parsed.iter() {
+    let mut batch = Vec::with_capacity(BATCH_ROWS);
+    let mut batches = 0;
+    let mut read_error = None;
+    loop {
+        let next = src.next_row();
+        let end = next.is_none();
+        match next {
+            Some(Ok(row)) => batch.push(row),
+            Some(Err(e)) => read_error = Some(e.to_string()),
+            None => {}
+        }
+        if batch.len() == BATCH_ROWS || end || read_error.is_some() {
             // Identity (key text and hashes) is computed with the validation, on all
             // cores; the sink only looks the keys up.
             let plan = &sink.plan;
-            let outcomes: Vec<Checked> = rows
+            let outcomes: Vec<Checked> = batch
                 .par_iter()
                 .map(|r| Checked::of(plan, validator.check(r)))
                 .collect();
-            sink.take(outcomes, &rows, &validator)?;
+            sink.take(outcomes, &batch, &validator)?;
+            batch.clear();
             batches += 1;
-            if batches == ESTIMATE_AFTER_BATCHES && rows.len() == BATCH_ROWS {
-                sink.expect_rows(estimated_rows(sink.read, bytes_read, bytes));
+            if batches == ESTIMATE_AFTER_BATCHES && !end {
+                sink.expect_rows(estimated_rows(
+                    sink.read,
+                    counter.load(Ordering::Relaxed),
+                    bytes,
+                ));
             }
             if let Some(b) = &bar {
-                b.set_position(bytes_read);
+                b.set_position(counter.load(Ordering::Relaxed));
             }
         }
-        Ok(parser
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-    })?;
+        if end || read_error.is_some() {
+            break;
+        }
+    }
     if let Some(b) = bar {
         b.finish_and_clear();
     }
