@@ -13,6 +13,7 @@ use super::identity::{FileKeys, Index};
 use super::plan::{Job, Step};
 use super::settle::{settle, Before};
 use super::sink::{Checked, Sink};
+use super::source::RawRow;
 use super::validate::Validator;
 use super::{now, refused, FileReport, FileStatus, IngestError, IngestOptions, BATCH_ROWS};
 use crate::schema::Catalog;
@@ -209,27 +210,34 @@ pub(super) fn read_file(
     });
     let mut sink = Sink::new(schema, lineage, tx, before);
     sink.repeats_are_errors = repeats_are_errors;
-    let mut batch = Vec::with_capacity(BATCH_ROWS);
+    // The batch's rows are read into again and again (their buffers reused);
+    // `filled` of them hold the rows of the current batch.
+    let mut batch: Vec<RawRow> = Vec::with_capacity(BATCH_ROWS);
+    let mut filled = 0;
     let mut batches = 0;
     let mut read_error = None;
     loop {
-        let next = src.next_row();
+        if filled == batch.len() {
+            batch.push(RawRow::default());
+        }
+        let next = src.next_row_into(&mut batch[filled]);
         let end = next.is_none();
         match next {
-            Some(Ok(row)) => batch.push(row),
+            Some(Ok(())) => filled += 1,
             Some(Err(e)) => read_error = Some(e.to_string()),
             None => {}
         }
-        if batch.len() == BATCH_ROWS || end || read_error.is_some() {
+        if filled == BATCH_ROWS || end || read_error.is_some() {
+            let rows = &batch[..filled];
             // Identity (key text and hashes) is computed with the validation, on all
             // cores; the sink only looks the keys up.
             let plan = &sink.plan;
-            let outcomes: Vec<Checked> = batch
+            let outcomes: Vec<Checked> = rows
                 .par_iter()
                 .map(|r| Checked::of(plan, validator.check(r)))
                 .collect();
-            sink.take(outcomes, &batch, &validator)?;
-            batch.clear();
+            sink.take(outcomes, rows, &validator)?;
+            filled = 0;
             batches += 1;
             if batches == ESTIMATE_AFTER_BATCHES && !end {
                 sink.expect_rows(estimated_rows(

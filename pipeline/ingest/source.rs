@@ -36,7 +36,7 @@ pub enum SourceError {
 }
 
 /// One data row: the 1-based line (CSV) or row number (XLSX) and its cells.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct RawRow {
     pub line: u64,
     /// The values as read: one buffer for the whole row, not a String per cell
@@ -119,27 +119,29 @@ impl Source {
         place(self.sheet.as_deref(), self.header_line)
     }
 
-    /// The next row, skipping rows whose cells are all empty.
-    pub fn next_row(&mut self) -> Option<Result<RawRow, SourceError>> {
+    /// The next row, read into `row`, skipping rows whose cells are all empty;
+    /// None at the end. The row's buffers are reused: reading tens of millions of
+    /// rows allocates for a batch of them, not for each.
+    pub fn next_row_into(&mut self, row: &mut RawRow) -> Option<Result<(), SourceError>> {
         loop {
-            let row = match &mut self.inner {
-                Inner::Xlsx(rows) => rows.next().map(Ok),
-                Inner::Csv(reader) => next_csv_record(reader).map(|r| {
-                    r.map(|(line, rec)| RawRow {
-                        line,
-                        cells: rec,
-                        numeric: Vec::new(),
-                    })
-                    .map_err(|e| SourceError::Csv {
-                        path: self.path.clone(),
-                        line: e.position().map_or(0, |p| p.line()),
-                        message: e.to_string(),
-                    })
-                }),
-            }?;
-            match row {
-                Ok(r) if r.cells.iter().all(|c| c.trim().is_empty()) => continue,
-                other => return Some(other),
+            match &mut self.inner {
+                Inner::Xlsx(rows) => *row = rows.next()?,
+                Inner::Csv(reader) => match read_csv_record(reader, &mut row.cells)? {
+                    Ok(line) => {
+                        row.line = line;
+                        row.numeric.clear();
+                    }
+                    Err(e) => {
+                        return Some(Err(SourceError::Csv {
+                            path: self.path.clone(),
+                            line: e.position().map_or(0, |p| p.line()),
+                            message: e.to_string(),
+                        }))
+                    }
+                },
+            }
+            if !row.cells.iter().all(|c| c.trim().is_empty()) {
+                return Some(Ok(()));
             }
         }
     }
@@ -194,14 +196,15 @@ fn open_csv(path: &Path, progress: Arc<AtomicU64>) -> Result<Source, SourceError
         .delimiter(delimiter)
         .buffer_capacity(1 << 20)
         .from_reader(decoded);
+    let mut rec = csv::StringRecord::new();
     let (header_line, header) = loop {
-        match next_csv_record(&mut reader) {
+        match read_csv_record(&mut reader, &mut rec) {
             None => return Err(unreadable(path, "the file is empty: no header row")),
             Some(Err(e)) => {
                 return Err(unreadable(path, format!("cannot read the header row: {e}")))
             }
-            Some(Ok((_, rec))) if rec.iter().all(|c| c.trim().is_empty()) => continue,
-            Some(Ok((line, rec))) => break (line, rec.iter().map(str::to_string).collect()),
+            Some(Ok(_)) if rec.iter().all(|c| c.trim().is_empty()) => continue,
+            Some(Ok(line)) => break (line, rec.iter().map(str::to_string).collect()),
         }
     };
     Ok(Source {
@@ -214,24 +217,24 @@ fn open_csv(path: &Path, progress: Arc<AtomicU64>) -> Result<Source, SourceError
     })
 }
 
-/// The next CSV record and the physical line it starts on.
+/// The next CSV record, read into `rec`, and the physical line it starts on.
 ///
 /// The csv crate's own record position is the line where its read began, which is
 /// one short after a CRLF line end or a blank line. The line where the record ends is
 /// exact, though: the decoder hands over LF line ends only and a final LF, so after a
 /// record the reader stands at the start of the next line. Going back over the
 /// record's own line breaks (inside quoted fields) gives the line it starts on.
-fn next_csv_record(
+fn read_csv_record(
     reader: &mut csv::Reader<Box<dyn Read + Send>>,
-) -> Option<Result<(u64, csv::StringRecord), csv::Error>> {
-    let mut rec = csv::StringRecord::new();
-    match reader.read_record(&mut rec) {
+    rec: &mut csv::StringRecord,
+) -> Option<Result<u64, csv::Error>> {
+    match reader.read_record(rec) {
         Ok(false) => None,
         Err(e) => Some(Err(e)),
         Ok(true) => {
             let after = reader.position().line();
             let breaks = memchr::memchr_iter(b'\n', rec.as_slice().as_bytes()).count() as u64;
-            Some(Ok((after.saturating_sub(1 + breaks).max(1), rec)))
+            Some(Ok(after.saturating_sub(1 + breaks).max(1)))
         }
     }
 }

@@ -1,6 +1,6 @@
 //! One row of text cells → typed cells, or every reason it cannot be accepted.
 
-use std::collections::HashMap;
+use polars::prelude::{PlHashMap, PlSmallStr};
 
 use crate::idnum;
 use crate::schema::{header_key, Catalog, ColType, Column, Schema};
@@ -13,7 +13,9 @@ use super::value;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cell {
     Null,
-    Text(String),
+    /// Text up to 24 bytes (numbers, ID numbers, names, codes: most cells) is held
+    /// inline, without an allocation: ingest makes hundreds of millions of cells.
+    Text(PlSmallStr),
     Int(i64),
     /// Days since 1970-01-01.
     Days(i32),
@@ -55,7 +57,7 @@ struct Plan<'a> {
     col: &'a Column,
     index: Option<usize>,
     /// Normalised enumeration text → stored code (enums and column references).
-    codes: HashMap<String, String>,
+    codes: PlHashMap<String, PlSmallStr>,
 }
 
 /// Validates rows of one file against one schema.
@@ -86,13 +88,13 @@ pub enum Outcome {
     Quarantined(Quarantined),
 }
 
-fn enum_codes(col: &Column, catalog: &Catalog) -> HashMap<String, String> {
-    let mut codes = HashMap::new();
+fn enum_codes(col: &Column, catalog: &Catalog) -> PlHashMap<String, PlSmallStr> {
+    let mut codes = PlHashMap::default();
     match col.ty {
         ColType::Enum => {
             for (zh, code) in &col.values {
-                codes.insert(header_key(zh), code.clone());
-                codes.insert(header_key(code), code.clone());
+                codes.insert(header_key(zh), code.as_str().into());
+                codes.insert(header_key(code), code.as_str().into());
             }
         }
         ColType::ColumnOf => {
@@ -100,7 +102,7 @@ fn enum_codes(col: &Column, catalog: &Catalog) -> HashMap<String, String> {
             if let Ok(other) = catalog.get(of) {
                 for c in &other.columns {
                     for k in c.header_keys() {
-                        codes.insert(k, c.name.clone());
+                        codes.insert(k, c.name.as_str().into());
                     }
                 }
             }
@@ -108,6 +110,16 @@ fn enum_codes(col: &Column, catalog: &Catalog) -> HashMap<String, String> {
         _ => {}
     }
     codes
+}
+
+/// A code as stored: full-width forms and spaces folded (`idnum::fold_width`). Codes
+/// are mostly plain ASCII already, and then are taken as they are.
+fn code_text(text: &str) -> PlSmallStr {
+    if text.bytes().all(|b| b.is_ascii_graphic()) {
+        text.into()
+    } else {
+        idnum::fold_width(text).into()
+    }
 }
 
 // The stored layout of a kind (its columns, `_flags`, `_extra`) belongs to the schema,
@@ -193,7 +205,7 @@ impl<'a> Validator<'a> {
         cells.push(if flags.is_empty() {
             Cell::Null
         } else {
-            Cell::Text(flags.join("; "))
+            Cell::Text(flags.join("; ").into())
         });
         cells.push(self.extra_json(row));
         Outcome::Accepted(Accepted {
@@ -251,8 +263,8 @@ impl<'a> Validator<'a> {
             message: format!("{}: {m}", col.label()),
         };
         Ok(match col.ty {
-            ColType::String | ColType::Name => Cell::Text(text.to_string()),
-            ColType::Code => Cell::Text(idnum::fold_width(text)),
+            ColType::String | ColType::Name => Cell::Text(text.into()),
+            ColType::Code => Cell::Text(code_text(text)),
             ColType::IdNumber => return self.id_cell(col, text, numeric, legacy, flags),
             ColType::Date => Cell::Days(value::epoch_days(
                 value::parse_date(text).map_err(|m| fail("BAD_DATE", m))?,
@@ -306,7 +318,11 @@ impl<'a> Validator<'a> {
         flags: &mut Vec<String>,
     ) -> Result<Cell, Reason> {
         let id = idnum::parse_cell(text, numeric);
-        legacy.push(id.legacy15.clone().map_or(Cell::Null, Cell::Text));
+        legacy.push(
+            id.legacy15
+                .as_deref()
+                .map_or(Cell::Null, |s| Cell::Text(s.into())),
+        );
         if let Some(problem) = &id.problem {
             let message = format!("{} `{}` {problem}", col.label(), text);
             if self.schema.class == crate::schema::Class::Registry {
@@ -317,7 +333,7 @@ impl<'a> Validator<'a> {
             }
             flags.push(format!("ID_INVALID: {message}"));
         }
-        Ok(Cell::Text(id.normalized))
+        Ok(Cell::Text(id.normalized.into()))
     }
 
     fn position(&self, name: &str) -> usize {
@@ -360,7 +376,8 @@ impl<'a> Validator<'a> {
             if let (Some(target), Some(when), Some(equals)) =
                 (&rule.required_if, &rule.when, &rule.equals)
             {
-                let cond = matches!(&cells[self.position(when)], Cell::Text(v) if v == equals);
+                let cond =
+                    matches!(&cells[self.position(when)], Cell::Text(v) if v.as_str() == equals);
                 if cond && cells[self.position(target)] == Cell::Null {
                     reasons.push(Reason {
                         code: "REQUIRED_IF",
@@ -405,7 +422,7 @@ impl<'a> Validator<'a> {
         if pairs.is_empty() {
             Cell::Null
         } else {
-            Cell::Text(serde_json::Value::Object(pairs).to_string())
+            Cell::Text(serde_json::Value::Object(pairs).to_string().into())
         }
     }
 }

@@ -260,8 +260,8 @@ pub fn key_from_user(schema: &Schema, parts: &[String]) -> Result<String, String
                 text.parse()
                     .map_err(|_| format!("{}: `{text}` is not a whole number", col.label()))?,
             ),
-            ColType::Enum => Cell::Text(col.enum_code(text).unwrap_or(text).to_string()),
-            _ => Cell::Text(crate::idnum::fold_width(text)),
+            ColType::Enum => Cell::Text(col.enum_code(text).unwrap_or(text).into()),
+            _ => Cell::Text(crate::idnum::fold_width(text).into()),
         };
         let mut s = String::new();
         render(&cell, col.ty, &mut s);
