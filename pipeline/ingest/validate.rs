@@ -426,3 +426,19 @@ impl<'a> Validator<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::code_text;
+
+    #[test]
+    fn a_code_is_folded_only_when_it_has_something_to_fold() {
+        // Plain ASCII is taken as it is (the fast path)…
+        assert_eq!(code_text("4117250010003350").as_str(), "4117250010003350");
+        assert_eq!(code_text("A-0012345").as_str(), "A-0012345");
+        // …full-width forms and inner spaces are folded as before.
+        assert_eq!(code_text("４１１７２５").as_str(), "411725");
+        assert_eq!(code_text("A 0012345").as_str(), "A0012345");
+        assert_eq!(code_text("Ａ\u{3000}12").as_str(), "A12");
+    }
+}
