@@ -5,6 +5,8 @@
 //! numbers carry a 6-digit `YYMMDD` birth date of the 1900s and no check character;
 //! they are upgraded by inserting `19` and computing the check character.
 
+use std::borrow::Cow;
+
 use chrono::NaiveDate;
 
 const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
@@ -93,8 +95,13 @@ impl IdNumber {
 }
 
 /// Folds full-width ASCII (`１２３`, `Ｘ`) to half-width and strips whitespace of
-/// both widths. Used for every code-like field, not only ID numbers.
-pub fn fold_width(s: &str) -> String {
+/// both widths. Used for every code-like field, not only ID numbers. Text of plain
+/// visible ASCII (most values) has nothing to fold and is returned as it is, without
+/// a copy: ingest folds every code, date and amount it reads.
+pub fn fold_width(s: &str) -> Cow<'_, str> {
+    if s.bytes().all(|b| b.is_ascii_graphic()) {
+        return Cow::Borrowed(s);
+    }
     s.chars()
         .filter(|c| !c.is_whitespace() && *c != '\u{3000}' && *c != '\u{feff}')
         .map(|c| match c {
@@ -198,4 +205,27 @@ pub fn make(region: &str, birth: NaiveDate, sequence: u16) -> String {
     let c = check_char(s.as_bytes());
     s.push(c);
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fold_width;
+    use std::borrow::Cow;
+
+    #[test]
+    fn a_code_is_folded_only_when_it_has_something_to_fold() {
+        // Plain ASCII is taken as it is (the fast path)…
+        assert!(matches!(
+            fold_width("4117250010003350"),
+            Cow::Borrowed("4117250010003350")
+        ));
+        assert!(matches!(
+            fold_width("A-0012345"),
+            Cow::Borrowed("A-0012345")
+        ));
+        // …full-width forms and inner spaces are folded as before.
+        assert_eq!(fold_width("４１１７２５"), "411725");
+        assert_eq!(fold_width("A 0012345"), "A0012345");
+        assert_eq!(fold_width("Ａ\u{3000}12"), "A12");
+    }
 }

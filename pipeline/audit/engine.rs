@@ -244,14 +244,14 @@ pub fn run_checks(
                         source: e,
                     })?;
                 }
+                // DUP_PERSON, the one check without SQL (catalogue::RUST_CHECKS):
+                // its pairing has been running since the start.
                 None => {
-                    let found = match pending.take() {
-                        Some(h) => h
-                            .join()
-                            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?,
-                        // A second check without SQL: paired here, as the first was.
-                        None => dup::find(conn, params, end)?,
-                    };
+                    let found = pending
+                        .take()
+                        .expect("one check without SQL, paired once")
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
                     stats = dup::store(conn, found)?;
                 }
             }

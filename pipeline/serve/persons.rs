@@ -192,7 +192,7 @@ fn person_tables(columns: &Columns) -> Vec<(String, String)> {
 }
 
 pub fn search(app: &App, req: &Req) -> Result<Reply, WebError> {
-    let q = crate::idnum::fold_width(&req.q("q"));
+    let q = crate::idnum::fold_width(&req.q("q")).into_owned();
     let mut found = Rows::default();
     if !q.is_empty() {
         let conn = app.db.conn()?;

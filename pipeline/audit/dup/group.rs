@@ -13,7 +13,16 @@ fn key(a: u32, b: u32) -> (u32, u32) {
     (a.min(b), a.max(b))
 }
 
-/// The matches explained away: pair → (the record's stronger partner, its score).
+/// A match of record `x` set aside for its stronger match with `best`.
+#[derive(Clone, Copy)]
+pub(super) struct Aside {
+    x: u32,
+    best: u32,
+    best_score: f64,
+}
+
+/// The matches explained away: pair → (the record X that keeps a stronger match, that
+/// stronger partner, its score).
 ///
 /// A second enrollment copies one person. When a record X matches two records Y and
 /// Z that both hold their own ID in the public-security register, and Y and Z do
@@ -31,7 +40,7 @@ pub(super) fn explained_away(
     recs: &[Rec],
     matched: &Matches,
     margin: f64,
-) -> HashMap<(u32, u32), (u32, f64)> {
+) -> HashMap<(u32, u32), Aside> {
     // Each record's matches with registered records (partner, score).
     let mut partners: HashMap<u32, Vec<(u32, f64)>> = HashMap::new();
     for (&(i, j), &(score, _)) in matched {
@@ -51,7 +60,14 @@ pub(super) fn explained_away(
             .expect("two partners or more");
         for &(z, score) in ps {
             if z != best && score <= best_score - margin && !matched.contains_key(&key(best, z)) {
-                away.insert(key(x, z), (best, best_score));
+                away.insert(
+                    key(x, z),
+                    Aside {
+                        x,
+                        best,
+                        best_score,
+                    },
+                );
             }
         }
     }
@@ -111,12 +127,16 @@ pub(super) fn findings(
     sorted.sort_by(|a, b| recs[a[0]].person_no.cmp(&recs[b[0]].person_no));
     // The matches explained away, by the record that keeps the stronger one.
     let mut set_aside: HashMap<usize, Vec<(usize, u32, f64)>> = HashMap::new();
-    for (&(i, j), &(best, best_score)) in &away {
-        let (x, z) = if matched.contains_key(&key(i, best)) && i != best {
-            (i, j)
-        } else {
-            (j, i)
-        };
+    for (
+        &(i, j),
+        &Aside {
+            x,
+            best,
+            best_score,
+        },
+    ) in &away
+    {
+        let z = if x == i { j } else { i };
         set_aside
             .entry(x as usize)
             .or_default()

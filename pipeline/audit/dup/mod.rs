@@ -130,14 +130,6 @@ pub struct DupFindings {
     pub stats: DupStats,
 }
 
-/// Finds the groups and adds their findings to `a_raw`.
-pub fn run(conn: &Connection, params: &AuditParams) -> Result<DupStats, AuditError> {
-    let found = find(conn, params, as_of_end(conn)?)?;
-    store(conn, found)
-}
-
-/// Pairs the enrollments of `a_person` and groups the matches (see the module
-/// comment); `as_of_end` is the audit month's last day (addresses on record by then).
 /// Pairs the enrollments of `a_person` and groups the matches (see the module
 /// comment); `as_of_end` is the audit month's last day (addresses on record by then).
 pub fn find(
