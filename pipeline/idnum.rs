@@ -209,7 +209,7 @@ pub fn make(region: &str, birth: NaiveDate, sequence: u16) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::fold_width;
+    use crate::idnum::fold_width;
     use std::borrow::Cow;
 
     #[test]
