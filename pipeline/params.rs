@@ -64,6 +64,10 @@ const KNOWN: &[(&str, Form)] = &[
     ("working_balance_max_months", Form::Whole),
     ("receipt_settle_by", Form::MonthDay),
     ("dup_person_threshold", Form::Whole),
+    ("basic_pension_central", Form::Decimal),
+    ("basic_pension_province_percent", Form::Whole),
+    ("basic_pension_city_percent", Form::Whole),
+    ("notice_posting_days", Form::Whole),
 ];
 
 /// A checked value.
@@ -458,6 +462,38 @@ impl Parameters {
         })
     }
 
+    /// The funding split of the basic pension and the public notice's posting days,
+    /// in force in `month`; the central standard with every version (a period's
+    /// months may fall under different ones).
+    pub fn reporting(&self, month: NaiveDate) -> Result<ReportParams, ParamsError> {
+        let central = self.get("basic_pension_central").expect("checked at load");
+        let province = self.whole("basic_pension_province_percent", month)?;
+        let city = self.whole("basic_pension_city_percent", month)?;
+        if province + city > 100 {
+            return Err(ParamsError::Invalid {
+                origin: self.origin.clone(),
+                line: None,
+                message: format!(
+                    "basic_pension_province_percent ({province}) and basic_pension_city_percent \
+                     ({city}) add up to more than 100: the county's share would be negative"
+                ),
+            });
+        }
+        Ok(ReportParams {
+            basic_central: central
+                .versions
+                .iter()
+                .filter_map(|v| match v.value {
+                    Value::Decimal(d) => Some((v.from, d)),
+                    _ => None,
+                })
+                .collect(),
+            province_percent: province,
+            city_percent: city,
+            notice_days: self.whole("notice_posting_days", month)?,
+        })
+    }
+
     /// The ledger engine's parameters in force in `month` (the through month).
     pub fn ledger(&self, month: NaiveDate) -> Result<LedgerParams, ParamsError> {
         Ok(LedgerParams {
@@ -523,6 +559,20 @@ pub struct LedgerParams {
     /// (10, 31). A lot received after that day of a year it covers moves on its
     /// receipt date.
     pub prepaid_move_by: (u32, u32),
+}
+
+/// What the reports need beyond the audit's parameters: how the basic pension is
+/// split by funding level (附表十三, 附表十四) and how long a village notice is posted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportParams {
+    /// The central minimum standard (yuan per month), every version from its month.
+    pub basic_central: Vec<(NaiveDate, Decimal)>,
+    /// Shares of the part above the central minimum, in percent; the county takes
+    /// the rest.
+    pub province_percent: u32,
+    pub city_percent: u32,
+    /// A public notice is posted for this many days (rules 第五十六条).
+    pub notice_days: u32,
 }
 
 /// The numbers of the benefit rules (`ledger::checks::BenefitRules`, whose methods

@@ -162,3 +162,72 @@ WHERE e.active AND e.enroll_date <= (SELECT d FROM deadline)
 -- pipeline/mask.sql).
 CREATE OR REPLACE TEMP MACRO mask_text(s) AS
     CASE WHEN p_unmasked() THEN s ELSE masked_text(s) END;
+
+-- The basic pension standard in force each month, and the part of it the central
+-- budget funds (docs/rules.md § Basic pension by funding level): the central
+-- minimum (parameter basic_pension_central, table p_basic_central) up to the
+-- county's standard; the rest is local, shared by province and city by the
+-- parameters' percentages (p_province_percent(), p_city_percent()) and the county
+-- taking what is left, so the parts always add up to the fen. Months from the
+-- scheme's start to two years past the report month (a plan looks a year ahead).
+CREATE OR REPLACE TEMP TABLE r_basic_month AS
+WITH months AS (
+    SELECT unnest(generate_series(DATE '2011-07-01'::TIMESTAMP,
+                                  (report_month() + INTERVAL 24 MONTH)::TIMESTAMP, INTERVAL 1 MONTH))::DATE AS month
+), std AS (
+    SELECT m.month, arg_max(s.amount, s.from_month) AS standard
+    FROM months m JOIN basic_pension_standard s ON s.from_month <= m.month GROUP BY m.month
+), central AS (
+    SELECT m.month, arg_max(c.amount, c.from_month) AS central_min
+    FROM months m JOIN p_basic_central c ON c.from_month <= m.month GROUP BY m.month
+)
+SELECT month, standard, coalesce(central_min, 0)::DECIMAL(18,2) AS central_min
+FROM std LEFT JOIN central USING (month);
+
+-- An amount of basic pension (one month's, or a period's total for one month's
+-- standard) split by funding level: the central part of each month's payments is
+-- at most the central minimum per payment; the local part is split by percent,
+-- rounded half-up to the fen, the county taking the remainder.
+CREATE OR REPLACE TEMP MACRO local_province(local) AS round(local * p_province_percent() / 100, 2)::DECIMAL(18,2);
+CREATE OR REPLACE TEMP MACRO local_city(local) AS round(local * p_city_percent() / 100, 2)::DECIMAL(18,2);
+CREATE OR REPLACE TEMP MACRO local_county(local) AS
+    (local - round(local * p_province_percent() / 100, 2) - round(local * p_city_percent() / 100, 2))::DECIMAL(18,2);
+
+-- Flows of a period (period_start() … period_end()) and of the same period a year
+-- earlier (ly_start() … ly_end()), one row per item, for the flows table and the
+-- fund-plan comparison: contributions by kind (paid date), collective subsidies
+-- (paid date), government subsidies by kind and level (credited date), pensions
+-- paid by part (发放年月), refunds (cancellations, by application date) and
+-- transfers (by date). `ord` orders the items; `now`/`ly` are the two periods' sums.
+CREATE OR REPLACE TEMP MACRO in_period(d) AS d BETWEEN period_start() AND period_end();
+CREATE OR REPLACE TEMP MACRO in_ly(d) AS d BETWEEN ly_start() AND ly_end();
+CREATE OR REPLACE TEMP TABLE r_flows AS
+WITH labels AS (
+    SELECT * FROM (VALUES
+        (11, '收入', '个人缴费-正常缴费'), (12, '收入', '个人缴费-补缴'), (13, '收入', '个人缴费-预缴'),
+        (20, '收入', '集体补助'),
+        (31, '收入', '政府缴费补贴-中央'), (32, '收入', '政府缴费补贴-省级'),
+        (33, '收入', '政府缴费补贴-市级'), (34, '收入', '政府缴费补贴-县级'),
+        (41, '收入', '政府基础养老金补助-中央'), (42, '收入', '政府基础养老金补助-省级'),
+        (43, '收入', '政府基础养老金补助-市级'), (44, '收入', '政府基础养老金补助-县级'),
+        (50, '收入', '转移收入(转入)'),
+        (61, '支出', '基础养老金发放'), (62, '支出', '个人账户养老金发放'),
+        (70, '支出', '退保/丧葬退还'), (80, '支出', '转移支出(转出)')) t(ord, side, item)
+), level_ord AS (
+    SELECT * FROM (VALUES ('central', 1), ('province', 2), ('city', 3), ('county', 4)) t(level, n)
+), raw AS (
+    SELECT CASE kind WHEN 'normal' THEN 11 WHEN 'backpay' THEN 12 ELSE 13 END AS ord, paid_date AS d, amount
+        FROM contribution WHERE status = 'ok'
+    UNION ALL SELECT 20, paid_date, amount FROM collective_subsidy
+    UNION ALL SELECT CASE g.kind WHEN 'contribution' THEN 30 ELSE 40 END + l.n, g.credited_date, g.amount
+        FROM government_subsidy g JOIN level_ord l USING (level)
+    UNION ALL SELECT CASE direction WHEN 'in' THEN 50 ELSE 80 END, date, amount FROM transfer
+    UNION ALL SELECT 61, month, basic_amount FROM payout WHERE status = 'ok'
+    UNION ALL SELECT 62, month, account_amount FROM payout WHERE status = 'ok'
+    UNION ALL SELECT 70, apply_date, refund_amount FROM cancellation WHERE refund_amount > 0
+), items AS (SELECT * FROM raw WHERE in_period(d) OR in_ly(d))
+SELECT l.ord, l.side, l.item,
+       coalesce(sum(i.amount) FILTER (WHERE in_period(i.d)), 0)::DECIMAL(18,2) AS now,
+       coalesce(sum(i.amount) FILTER (WHERE in_ly(i.d)), 0)::DECIMAL(18,2) AS ly
+FROM labels l LEFT JOIN items i USING (ord)
+GROUP BY l.ord, l.side, l.item;

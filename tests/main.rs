@@ -15,6 +15,7 @@ mod audit_dup;
 mod audit_fixtures;
 mod audit_status;
 mod bad_files;
+mod calendar;
 mod cli;
 mod kinds;
 mod ledger_golden;

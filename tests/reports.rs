@@ -19,18 +19,19 @@ use crate::common::{samples, Fixture};
 
 const MONTH: &str = "2026-10";
 
-struct Sample {
-    fx: Fixture,
-    run: ReportRun,
+pub(crate) struct Sample {
+    pub(crate) fx: Fixture,
+    pub(crate) run: ReportRun,
     out: PathBuf,
 }
 
-fn month() -> NaiveDate {
+pub(crate) fn month() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 10, 1).unwrap()
 }
 
-/// The sample county through ledger and audit, and the report package for MONTH.
-fn sample() -> &'static Sample {
+/// The sample county through ledger and audit, and the report package for MONTH
+/// (shared with the calendar's tests, tests/calendar.rs: one fixture per binary).
+pub(crate) fn sample() -> &'static Sample {
     static S: OnceLock<Sample> = OnceLock::new();
     S.get_or_init(|| {
         let fx = Fixture::new();
@@ -62,40 +63,36 @@ fn compute(fx: &Fixture, month: NaiveDate, unmasked: bool) -> (ReportRun, duckdb
     let run = reports::compute(
         &conn,
         &defs,
-        &ReportOptions {
-            month,
-            unmasked,
-            lists: true,
-        },
+        &ReportOptions::monthly(month, unmasked, true),
     )
     .expect("reports compute");
     (run, conn)
 }
 
-fn table<'a>(run: &'a ReportRun, name: &str) -> &'a Table {
+pub(crate) fn table<'a>(run: &'a ReportRun, name: &str) -> &'a Table {
     run.table(name).unwrap_or_else(|| panic!("report {name}"))
 }
 
-fn dec(c: &Cell) -> Decimal {
+pub(crate) fn dec(c: &Cell) -> Decimal {
     c.decimal()
         .unwrap_or_else(|| panic!("{c:?} is not a number"))
 }
 
-fn col(t: &Table, name: &str) -> usize {
+pub(crate) fn col(t: &Table, name: &str) -> usize {
     t.column_index(name)
         .unwrap_or_else(|| panic!("{} has no column {name}", t.def.name))
 }
 
-fn column_sum(t: &Table, name: &str) -> Decimal {
+pub(crate) fn column_sum(t: &Table, name: &str) -> Decimal {
     let i = col(t, name);
     t.rows.iter().map(|r| dec(&r[i])).sum()
 }
 
-fn total(t: &Table, name: &str) -> Decimal {
+pub(crate) fn total(t: &Table, name: &str) -> Decimal {
     dec(&t.totals.as_ref().expect("totals row")[col(t, name)])
 }
 
-fn sql_decimal(conn: &duckdb::Connection, sql: &str) -> Decimal {
+pub(crate) fn sql_decimal(conn: &duckdb::Connection, sql: &str) -> Decimal {
     conn.query_row(sql, [], |r| r.get::<_, Option<Decimal>>(0))
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
         .unwrap_or_default()
@@ -776,11 +773,7 @@ fn the_dashboard_renders_in_headless_chromium() {
 fn a_broken_report_definition_is_named_with_what_to_fix() {
     let s = sample();
     let wh = Warehouse::open_read(&s.fx.wh_dir()).expect("open warehouse");
-    let opts = ReportOptions {
-        month: month(),
-        unmasked: false,
-        lists: true,
-    };
+    let opts = ReportOptions::monthly(month(), false, true);
     // Each case is a definitions folder holding one edited or added report file,
     // laid over the built-in definitions.
     let case = |name: &str, edit: &dyn Fn(&Path)| -> String {

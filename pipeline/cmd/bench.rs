@@ -17,7 +17,8 @@ use anyhow::{bail, Context};
 use pension::warehouse::Manifest;
 
 /// Benchmark ingest beside DuckDB's own CSV → Parquet, (--stage report) the
-/// monthly report package on the same county, or (--stage serve) the workbench's
+/// monthly report package on the same county (then the annual package of the year
+/// before --month and the fund plan of the year after), or (--stage serve) the workbench's
 /// pages over the warehouse of --warehouse.
 ///
 /// Measures ingest on a synthetic county of --persons (generated once into
@@ -441,5 +442,31 @@ fn run_report(args: &Args) -> anyhow::Result<ExitCode> {
         (bytes + page.metadata().map(|m| m.len()).unwrap_or(0)) as f64 / 1e6
     );
     println!("| goal (issue 5) | 30.0 | | | |");
+    // The annual package of the last complete year and next year's fund plan
+    // (issue 19), each in its own process on the same warehouse.
+    let year = (args.month.year() - 1).to_string();
+    let next = (args.month.year() + 1).to_string();
+    for (what, cmd, period) in [
+        ("pipeline report --year (annual package 年报)", "report", ["--year", year.as_str()]),
+        (
+            "pipeline plan --year (fund plan 附表十四)",
+            "plan",
+            ["--year", next.as_str()],
+        ),
+    ] {
+        let out = args.work.join(format!("{cmd}-{}", period[1]));
+        let _ = std::fs::remove_dir_all(&out);
+        let m = run_measured(&mut stage(&[cmd, period[0], period[1], "--out", &out.to_string_lossy()]))?;
+        let files = pension::warehouse::walk(&out);
+        let bytes: u64 = files.iter().filter_map(|p| p.metadata().ok()).map(|m| m.len()).sum();
+        println!(
+            "| {what} {} | {:.1} | {} | {} | {:.1} |",
+            period[1],
+            m.wall.as_secs_f64(),
+            m.max_rss_kb / 1024,
+            files.len(),
+            bytes as f64 / 1e6
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }

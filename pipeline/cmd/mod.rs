@@ -10,6 +10,7 @@ pub mod history;
 pub mod ingest;
 pub mod ledger;
 pub mod notice;
+pub mod plan;
 pub mod report;
 pub mod screen;
 pub mod serve;

@@ -227,7 +227,55 @@ pub fn content(run: &ReportRun) -> Result<String, ReportError> {
     }
     html.push_str("</section><h2>各乡镇情况</h2>");
     township_table(&mut html, coverage, benefits);
+    if let Some(card) = run.table("14_scorecard").filter(|t| !t.def.meta.list) {
+        html.push_str("<h2>乡镇考核排名（月督查）</h2>");
+        scorecard_table(&mut html, card);
+    }
     Ok(html)
+}
+
+/// The scorecard's columns the dashboard shows, in order.
+const SCORECARD: &[&str] = &[
+    "rank",
+    "township",
+    "score",
+    "coverage_rate",
+    "contribution_rate",
+    "deduction_rate",
+    "cert_rate",
+    "findings_open",
+    "findings_resolved",
+    "recovered",
+];
+
+/// The township scorecard, ranked, with the county line (its totals row).
+fn scorecard_table(html: &mut String, t: &Table) {
+    let cols: Vec<usize> = SCORECARD
+        .iter()
+        .filter_map(|c| t.column_index(c))
+        .collect();
+    html.push_str("<table id=\"scorecard\"><thead><tr>");
+    for &i in &cols {
+        let _ = write!(html, "<th>{}</th>", esc(&t.columns()[i].label));
+    }
+    html.push_str("</tr></thead><tbody>");
+    let mut line = |row: &[Cell], class: &str| {
+        let _ = write!(html, "<tr{class}>");
+        for &i in &cols {
+            let c = &t.columns()[i];
+            let v = row[i].display(c.format);
+            let n = if c.format == Format::Text { "" } else { " class=\"n\"" };
+            let _ = write!(html, "<td{n}>{}</td>", esc(&v));
+        }
+        html.push_str("</tr>");
+    };
+    for r in &t.rows {
+        line(r, "");
+    }
+    if let Some(total) = &t.totals {
+        line(total, " class=\"total\"");
+    }
+    html.push_str("</tbody></table>");
 }
 
 /// Writes the dashboard page (atomically).

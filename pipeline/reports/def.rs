@@ -24,6 +24,62 @@ pub enum Format {
     Date,
 }
 
+/// Which package a report table or chart belongs to (`packages = [...]` in its
+/// TOML; without it, the monthly package only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum Package {
+    /// 月报: `pipeline report --month`.
+    Month,
+    /// 季报 (季度工作总结): `pipeline report --quarter`.
+    Quarter,
+    /// 年报 (年度决算): `pipeline report --year`.
+    Year,
+    /// 基金支出计划表 (附表十四): `pipeline plan --year`.
+    Plan,
+    /// 村级公示 (rules 第五十六条): `pipeline notice --public`.
+    Notice,
+}
+
+impl Package {
+    /// The package's name in file names (`_prelude_plan.sql`) and in `packages = [...]`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Package::Month => "month",
+            Package::Quarter => "quarter",
+            Package::Year => "year",
+            Package::Plan => "plan",
+            Package::Notice => "notice",
+        }
+    }
+
+    /// Whether the prelude file `path` runs for this package: `_prelude_month.sql`,
+    /// `_prelude_quarter.sql`, `_prelude_year.sql`, `_prelude_plan.sql` and
+    /// `_prelude_notice.sql` only for their own (after `_prelude.sql`, by name order),
+    /// any other `_*.sql` (`_prelude.sql`) for every package.
+    pub fn runs_prelude(self, path: &Path) -> bool {
+        let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+        let stem = stem.unwrap_or_default();
+        let own = ["month", "quarter", "year", "plan", "notice"]
+            .iter()
+            .find(|n| stem == format!("_prelude_{n}"));
+        own.is_none_or(|n| *n == self.name())
+    }
+
+    /// The package of a report period.
+    pub fn of(period: crate::domain::Period) -> Package {
+        match period.kind() {
+            crate::domain::PeriodKind::Month => Package::Month,
+            crate::domain::PeriodKind::Quarter => Package::Quarter,
+            crate::domain::PeriodKind::Year => Package::Year,
+        }
+    }
+}
+
+fn month_only() -> Vec<Package> {
+    vec![Package::Month]
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ColumnDef {
@@ -54,6 +110,9 @@ pub struct ReportMeta {
     pub list: bool,
     /// "vertical": a one-row table shown as label / value lines.
     pub layout: Option<String>,
+    /// The packages the table is part of (default: the monthly one).
+    #[serde(default = "month_only")]
+    pub packages: Vec<Package>,
     pub columns: Vec<ColumnDef>,
     /// A chart drawn from this table's rows (`[chart]`; its columns by name).
     pub chart: Option<ChartMeta>,
@@ -113,6 +172,10 @@ pub struct ChartMeta {
     pub value: Option<String>,
     /// Hbar: order the bars by value, "ascending" or "descending" (default: as queried).
     pub sort: Option<String>,
+    /// The packages the chart is drawn in (default: the monthly one). A chart of a
+    /// table's rows is drawn only where its table is computed.
+    #[serde(default = "month_only")]
+    pub packages: Vec<Package>,
 }
 
 /// Where a chart's rows come from.
@@ -137,7 +200,8 @@ pub struct ChartDef {
 /// a definitions folder's files laid over them (pipeline/defs.rs).
 #[derive(Debug, Clone)]
 pub struct Definitions {
-    /// `_prelude.sql` (and any other `_*.sql`), run first, in name order.
+    /// `_prelude.sql` (and any other `_*.sql`), run first, in name order; a
+    /// package's own (`_prelude_plan.sql`) only for that package.
     pub preludes: Vec<(PathBuf, String)>,
     pub reports: Vec<ReportDef>,
     pub charts: Vec<ChartDef>,

@@ -14,6 +14,7 @@ pub(crate) mod chart;
 mod chart_data;
 pub mod dashboard;
 pub(crate) mod def;
+pub mod notice;
 pub(crate) mod table;
 mod xlsx;
 
@@ -24,7 +25,9 @@ use chrono::{Datelike, NaiveDate};
 use crate::warehouse::relation_exists;
 use duckdb::Connection;
 
-pub use def::{Definitions, Format, ReportDef};
+pub use def::{Definitions, Format, Package, ReportDef};
+
+use crate::domain::{Month, Period};
 pub use table::{Cell, Table};
 
 #[derive(Debug, thiserror::Error)]
@@ -68,8 +71,15 @@ pub(crate) fn io_err(path: &Path) -> impl Fn(std::io::Error) -> ReportError + '_
 /// Parameters of a report run.
 #[derive(Debug, Clone)]
 pub struct ReportOptions {
-    /// The report month (its first day).
-    pub month: NaiveDate,
+    /// The months the package covers: its flows are summed over them, its positions
+    /// taken at the end of the last one (the report month).
+    pub period: Period,
+    /// Which tables and charts run (their `packages`); `Package::of(period)` for the
+    /// monthly, quarterly and annual packages.
+    pub package: Package,
+    /// The month whose end positions are taken at, when not the period's last month
+    /// (a plan for next year is made from this year's data: `plan_options`).
+    pub as_of: Option<NaiveDate>,
     /// Show full ID numbers in the lists for action (default: first 6 and last 4).
     pub unmasked: bool,
     /// Compute the lists for action; the dashboard alone does not show them, and at
@@ -77,9 +87,70 @@ pub struct ReportOptions {
     pub lists: bool,
 }
 
+impl ReportOptions {
+    /// The monthly package (月报) of `month` (any day of it).
+    pub fn monthly(month: NaiveDate, unmasked: bool, lists: bool) -> ReportOptions {
+        ReportOptions::of_period(Period::month(Month::of(month)), unmasked, lists)
+    }
+
+    /// The package of a month, quarter or year.
+    pub fn of_period(period: Period, unmasked: bool, lists: bool) -> ReportOptions {
+        ReportOptions {
+            period,
+            package: Package::of(period),
+            as_of: None,
+            unmasked,
+            lists,
+        }
+    }
+
+    /// The fund plan (附表十四) for `year`, made from the warehouse as of the end of
+    /// the year before — or of the latest month with payouts, when the data stop
+    /// earlier (a plan for next year drawn up in November).
+    pub fn plan(conn: &Connection, year: i32) -> Result<ReportOptions, ReportError> {
+        let period = Period::year(year).ok_or_else(|| ReportError::Definition {
+            path: PathBuf::from("reports/_prelude_plan.sql"),
+            message: format!("{year} is not a year the calendar knows"),
+        })?;
+        let base = Month::new(year - 1, 12).map(Month::first_day);
+        let latest: Option<NaiveDate> = conn.query_row("SELECT max(month) FROM payout", [], |r| r.get(0))?;
+        let as_of = match (base, latest) {
+            (Some(b), Some(l)) => Some(b.min(l)),
+            (b, _) => b,
+        };
+        Ok(ReportOptions {
+            period,
+            package: Package::Plan,
+            as_of,
+            unmasked: false,
+            lists: true,
+        })
+    }
+
+    /// The village public notice of `month` (its two lists, always masked).
+    pub fn notice(month: Month) -> ReportOptions {
+        ReportOptions {
+            period: Period::month(month),
+            package: Package::Notice,
+            as_of: None,
+            unmasked: false,
+            lists: true,
+        }
+    }
+
+    /// The report month: the first day of the month whose end positions are taken at.
+    pub fn month(&self) -> NaiveDate {
+        self.as_of
+            .unwrap_or_else(|| self.period.last_month().first_day())
+    }
+}
+
 /// Everything computed for one month, ready to be written.
 pub struct ReportRun {
+    /// The report month (the period's last month): positions are taken at its end.
     pub month: NaiveDate,
+    pub period: Period,
+    pub package: Package,
     /// When the run happened (local time), printed in the workbook headers.
     pub generated_at: String,
     pub tables: Vec<Table>,
@@ -96,11 +167,30 @@ impl ReportRun {
     pub fn table(&self, name: &str) -> Option<&Table> {
         self.tables.iter().find(|t| t.def.name == name)
     }
+
+    /// `月报_2026-10.xlsx`, `季报_2026-Q3.xlsx`, `年报_2025.xlsx`,
+    /// `基金支出计划_2027.xlsx`.
+    pub fn workbook_name(&self) -> String {
+        match self.package {
+            Package::Plan => format!("基金支出计划_{}.xlsx", self.period.label()),
+            Package::Notice => format!("公示_{}.xlsx", self.period.label()),
+            _ => format!("{}_{}.xlsx", self.period.package_zh(), self.period.label()),
+        }
+    }
+
+    /// How the workbook's sheets name what they cover: 2026年10月, 2026年第3季度,
+    /// 2025年度 (a plan: 2027年度计划).
+    pub fn period_zh(&self) -> String {
+        match self.package {
+            Package::Plan => format!("{}计划", self.period.label_zh()),
+            _ => self.period.label_zh(),
+        }
+    }
 }
 
 /// The macros every report may use (documented at the top of `_prelude.sql`).
 fn define_macros(conn: &Connection, opts: &ReportOptions) -> Result<(), ReportError> {
-    let m = opts.month;
+    let m = opts.month();
     let end = crate::domain::calendar::month_end(m);
     // The parameters in force in the report month (parameters.toml or its override).
     let audit = crate::params::Parameters::load()?.audit(m)?;
@@ -125,7 +215,13 @@ fn define_macros(conn: &Connection, opts: &ReportOptions) -> Result<(), ReportEr
          CREATE OR REPLACE TEMP MACRO p_deadline_month() AS {deadline_month};
          CREATE OR REPLACE TEMP MACRO p_deadline_day() AS {deadline_day};
          CREATE OR REPLACE TEMP MACRO p_prepaid_carry_month() AS {pcm};
-         CREATE OR REPLACE TEMP MACRO p_unmasked() AS {unmasked};",
+         CREATE OR REPLACE TEMP MACRO p_unmasked() AS {unmasked};
+         CREATE OR REPLACE TEMP MACRO period_start() AS DATE '{ps}';
+         CREATE OR REPLACE TEMP MACRO period_end() AS DATE '{pe}';
+         CREATE OR REPLACE TEMP MACRO period_months() AS {pm};
+         CREATE OR REPLACE TEMP MACRO period_label() AS '{pl}';
+         CREATE OR REPLACE TEMP MACRO ly_start() AS DATE '{lys}';
+         CREATE OR REPLACE TEMP MACRO ly_end() AS DATE '{lye}';",
         m = m.format("%Y-%m-%d"),
         end = end.format("%Y-%m-%d"),
         y = m.year(),
@@ -133,8 +229,40 @@ fn define_macros(conn: &Connection, opts: &ReportOptions) -> Result<(), ReportEr
         ma = audit.min_contribution_age,
         pcm = audit.prepaid_carry_month,
         unmasked = opts.unmasked,
+        ps = opts.period.first_day(),
+        pe = opts.period.last_day(),
+        pm = opts.period.months().len(),
+        pl = opts.period.label(),
+        lys = opts.period.a_year_earlier().first_day(),
+        lye = opts.period.a_year_earlier().last_day(),
     ))?;
     crate::mask::install(conn)?;
+    basic_funding(conn, m)?;
+    Ok(())
+}
+
+/// The basic pension's funding split as SQL (docs/rules.md § Basic pension by
+/// funding level): `p_basic_central` holds each version of the central minimum
+/// standard (`from_month`, `amount`); `p_province_percent()`, `p_city_percent()`
+/// the shares of the local part; `p_notice_days()` a public notice's posting days.
+fn basic_funding(conn: &Connection, month: NaiveDate) -> Result<(), ReportError> {
+    let p = crate::params::Parameters::load()?.reporting(month)?;
+    let versions: Vec<String> = p
+        .basic_central
+        .iter()
+        .map(|(from, amount)| format!("(DATE '{from}', {amount}::DECIMAL(18,2))"))
+        .collect();
+    conn.execute_batch(&format!(
+        "CREATE OR REPLACE TEMP TABLE p_basic_central AS
+             SELECT * FROM (VALUES {}) t(from_month, amount);
+         CREATE OR REPLACE TEMP MACRO p_province_percent() AS {};
+         CREATE OR REPLACE TEMP MACRO p_city_percent() AS {};
+         CREATE OR REPLACE TEMP MACRO p_notice_days() AS {};",
+        versions.join(", "),
+        p.province_percent,
+        p.city_percent,
+        p.notice_days
+    ))?;
     Ok(())
 }
 
@@ -189,7 +317,18 @@ fn audit_tables(
     if !relation_exists(conn, "account_event")? {
         notes.push("个人账户尚未计算 (no ledger run yet): the pooled-fund part of payouts shows 0; run `pipeline ledger` first".into());
         conn.execute_batch(
-            "CREATE TEMP TABLE account_event (person_no VARCHAR, date DATE, kind VARCHAR, amount DECIMAL(18,2));",
+            "CREATE TEMP TABLE account_event (person_no VARCHAR, date DATE, kind VARCHAR, \
+             holding VARCHAR, amount DECIMAL(18,2));
+             CREATE TEMP TABLE expected_payout (person_no VARCHAR, month DATE, expected_basic DECIMAL(18,2), \
+             expected_account DECIMAL(18,2), expected_total DECIMAL(18,2), payable BOOLEAN);
+             CREATE TEMP TABLE account_year (person_no VARCHAR, sub_balance VARCHAR, year INTEGER, \
+             interest DECIMAL(18,2), closing DECIMAL(18,2));",
+        )?;
+    }
+    // Statuses set by users (the scorecard's resolved findings); none before the first.
+    if !relation_exists(conn, "finding_history")? {
+        conn.execute_batch(
+            "CREATE TEMP TABLE finding_history (seq BIGINT, finding_id VARCHAR, status VARCHAR, changed_at VARCHAR);",
         )?;
     }
     Ok(())
@@ -204,9 +343,9 @@ pub fn compute(
     let mut notes = Vec::new();
     define_macros(conn, opts)?;
     conn.execute_batch(&crate::audit::fund_flows_sql()?)?;
-    audit_tables(conn, opts.month, &mut notes)?;
+    audit_tables(conn, opts.month(), &mut notes)?;
     let t = std::time::Instant::now();
-    for (path, sql) in &defs.preludes {
+    for (path, sql) in defs.preludes.iter().filter(|(p, _)| opts.package.runs_prelude(p)) {
         conn.execute_batch(sql).map_err(|source| ReportError::Sql {
             path: path.clone(),
             source,
@@ -216,18 +355,22 @@ pub fn compute(
     let tables = defs
         .reports
         .iter()
+        .filter(|d| d.meta.packages.contains(&opts.package))
         .filter(|d| opts.lists || !d.meta.list)
         .map(|d| table::run(conn, d))
         .collect::<Result<Vec<_>, _>>()?;
-    let month_label = opts.month.format("%Y-%m").to_string();
+    let label = opts.period.label();
     let t = std::time::Instant::now();
     let charts = defs
         .charts
         .iter()
-        .map(|c| chart_data::build(conn, c, &tables, &month_label))
+        .filter(|c| c.meta.packages.contains(&opts.package))
+        .map(|c| chart_data::build(conn, c, &tables, &label))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(ReportRun {
-        month: opts.month,
+        month: opts.month(),
+        period: opts.period,
+        package: opts.package,
         generated_at: chrono::Local::now().format("%Y-%m-%d %H:%M").to_string(),
         tables,
         charts,
@@ -250,6 +393,19 @@ pub fn compute_month(
     let defs = Definitions::load_default()?;
     let conn = crate::warehouse::connect(wh, catalog)?;
     compute(&conn, &defs, opts)
+}
+
+/// The fund plan (附表十四) for `year` over the warehouse as committed now
+/// (`ReportOptions::plan` says from which month's data).
+pub fn compute_plan(
+    wh: &crate::warehouse::Warehouse,
+    catalog: &crate::schema::Catalog,
+    year: i32,
+) -> Result<ReportRun, ReportError> {
+    let defs = Definitions::load_default()?;
+    let conn = crate::warehouse::connect(wh, catalog)?;
+    let opts = ReportOptions::plan(&conn, year)?;
+    compute(&conn, &defs, &opts)
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same folder, so a
@@ -299,7 +455,7 @@ pub fn write_package(run: &ReportRun, out: &Path) -> Result<Vec<PathBuf>, Report
         drawn.push(chart::render(c, &chart_dir)?);
     }
     let pngs: Vec<PathBuf> = drawn.iter().map(|(png, _)| png.clone()).collect();
-    let book = out.join(format!("月报_{}.xlsx", run.month.format("%Y-%m")));
+    let book = out.join(run.workbook_name());
     xlsx::write(run, &pngs, &book)?;
     let mut files = vec![book];
     for t in &run.tables {

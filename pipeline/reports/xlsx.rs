@@ -178,8 +178,8 @@ fn table_sheet(
         1,
         0,
         format!(
-            "报告月份 {} · 生成时间 {} · {}{masked}",
-            run.month.format("%Y年%m月"),
+            "报告期 {} · 生成时间 {} · {}{masked}",
+            run.period_zh(),
             run.generated_at,
             meta.title_en
         ),
@@ -252,6 +252,17 @@ fn vertical_sheet(ws: &mut Worksheet, t: &Table, s: &Styles) -> Result<(), XlsxE
     Ok(())
 }
 
+/// What the workbook is, as its contents sheet names it.
+fn package_title(run: &ReportRun) -> &'static str {
+    match run.package {
+        super::Package::Month => "统计月报",
+        super::Package::Quarter => "季度统计报表（季度工作总结）",
+        super::Package::Year => "年度统计报表（年度决算）",
+        super::Package::Plan => "基金支出计划表（附表十四）",
+        super::Package::Notice => "待遇领取资格公示",
+    }
+}
+
 /// The first sheet: what is in the workbook, with links, and any notes.
 fn contents_sheet(ws: &mut Worksheet, run: &ReportRun, s: &Styles) -> Result<(), XlsxError> {
     ws.set_name("目录")?;
@@ -259,8 +270,9 @@ fn contents_sheet(ws: &mut Worksheet, run: &ReportRun, s: &Styles) -> Result<(),
         0,
         0,
         format!(
-            "城乡居民基本养老保险统计月报 {}",
-            run.month.format("%Y年%m月")
+            "城乡居民基本养老保险 {} {}",
+            package_title(run),
+            run.period_zh()
         ),
         &s.title,
     )?;
@@ -305,7 +317,7 @@ fn charts_sheet(
     ws.write_string_with_format(
         0,
         0,
-        format!("图表 {}", run.month.format("%Y年%m月")),
+        format!("图表 {}", run.period_zh()),
         &s.title,
     )?;
     let mut row = 2u32;

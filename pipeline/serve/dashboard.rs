@@ -69,11 +69,7 @@ fn content(app: &App, month: Month) -> Result<Arc<String>, WebError> {
     let run = reports::compute_month(
         &wh,
         app.db.catalog(),
-        &ReportOptions {
-            month: month.first_day(),
-            unmasked: false,
-            lists: false,
-        },
+        &ReportOptions::monthly(month.first_day(), false, false),
     )?;
     let html = Arc::new(reports::dashboard::content(&run)?);
     app.dashboards

@@ -29,11 +29,7 @@ pub fn download(app: &App, req: &Req) -> Result<Reply, WebError> {
     let run = reports::compute_month(
         &wh,
         app.db.catalog(),
-        &ReportOptions {
-            month: month.first_day(),
-            unmasked: false,
-            lists,
-        },
+        &ReportOptions::monthly(month.first_day(), false, lists),
     )?;
     let dir = std::env::temp_dir().join(format!("pipeline-report-{}", super::auth::token()));
     let written = reports::write_package(&run, &dir);

@@ -1,0 +1,11 @@
+-- Fund-account income and expenditure by category (科目) over the period, and the
+-- same period a year earlier.
+SELECT account_zh(account) AS account,
+       CASE direction WHEN 'in' THEN '收入' ELSE '支出' END AS direction,
+       category_zh(category) AS category,
+       coalesce(sum(amount) FILTER (WHERE txn_date BETWEEN period_start() AND period_end()), 0)::DECIMAL(18,2) AS amount,
+       coalesce(sum(amount) FILTER (WHERE txn_date BETWEEN ly_start() AND ly_end()), 0)::DECIMAL(18,2) AS amount_ly
+FROM fund_ledger
+WHERE txn_date BETWEEN period_start() AND period_end() OR txn_date BETWEEN ly_start() AND ly_end()
+GROUP BY account, direction, category
+ORDER BY account_order(account), direction, category
