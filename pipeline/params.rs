@@ -59,6 +59,7 @@ const KNOWN: &[(&str, Form)] = &[
     ("old_cohort_born_by", Form::Date),
     ("refund_window_days", Form::Whole),
     ("death_report_days", Form::Whole),
+    ("photo_cert_years", Form::Whole),
     ("shared_account_max", Form::Whole),
     ("working_balance_min_months", Form::Whole),
     ("working_balance_max_months", Form::Whole),
@@ -449,6 +450,7 @@ impl Parameters {
             pension_age: self.whole("pension_age", month)?,
             min_contribution_age: self.whole("min_contribution_age", month)?,
             death_report_days: self.whole("death_report_days", month)?,
+            photo_cert_years: self.whole("photo_cert_years", month)?,
             // Not certified by the deadline: suspended from the month after it.
             cert_first_month: cert.0 % 12 + 1,
             shared_account_max: self.whole("shared_account_max", month)?,
@@ -528,6 +530,8 @@ pub struct AuditParams {
     pub min_contribution_age: u32,
     /// A death cancellation later than this many days after death is late.
     pub death_report_days: u32,
+    /// A beneficiary is certified by photo (照相认证) at least once in this many years.
+    pub photo_cert_years: u32,
     /// Certification deadline: uncertified beneficiaries are suspended from this month.
     pub cert_first_month: u32,
     /// More persons than this on one bank account is a finding (a couple is normal).

@@ -58,7 +58,8 @@ impl Acc {
     }
 }
 
-pub fn audit(p: &Person, e: &Enrollment, r: &Records) -> Vec<Gt> {
+/// `t` is the audit month (the last month with data).
+pub fn audit(t: Ym, p: &Person, e: &Enrollment, r: &Records) -> Vec<Gt> {
     let mut found: BTreeMap<&'static str, Acc> = BTreeMap::new();
     let parsed = pension::idnum::parse(&e.id_text);
     let known = parsed.problem.is_none() && parsed.normalized == p.id && p.in_register;
@@ -75,6 +76,7 @@ pub fn audit(p: &Person, e: &Enrollment, r: &Records) -> Vec<Gt> {
     let reg = known.then_some(p);
     state_checks(reg, r, &mut found);
     payment_checks(p, reg, r, &mut found);
+    photo_check(t, r, &mut found);
     contribution_checks(p, reg, r, &mut found);
     let id = if parsed.problem.is_none() {
         parsed.normalized.clone()
@@ -239,6 +241,33 @@ fn payment_checks(
     }
 }
 
+/// PHOTO_CERT_OVERDUE (rules 第三十四条): paid in the audit month, and neither a
+/// passed photo certification nor the start of benefits (the application's photos)
+/// in the 5 years up to the month's end. Months: from the one in which the 5 years
+/// ran out to the audit month; no amount.
+fn photo_check(t: Ym, r: &Records, found: &mut BTreeMap<&'static str, Acc>) {
+    const PHOTO: u8 = 2;
+    let Some(appr) = &r.approval else { return };
+    if !r.payouts.iter().any(|x| x.ok && x.month == t) {
+        return;
+    }
+    let end = super::calendar::last_day(t);
+    let last_photo = r
+        .certs
+        .iter()
+        .filter(|c| c.pass && c.method == PHOTO && c.date <= end)
+        .map(|c| c.date)
+        .chain([first_day(appr.start)])
+        .max()
+        .expect("the start is always there");
+    let five = chrono::Months::new(60);
+    if last_photo < end - five {
+        let acc = found.entry("PHOTO_CERT_OVERDUE").or_default();
+        acc.add(ym_of(last_photo + five), None);
+        acc.add(t, None);
+    }
+}
+
 fn contribution_checks(
     p: &Person,
     reg: Option<&Person>,
@@ -351,6 +380,12 @@ fn note(code: &str, e: &Enrollment) -> String {
             "normal contribution after the 60th-birthday year",
         ][v as usize % 3]
             .to_string(),
+        Inj::PhotoOverdue(v) => (if v == 0 {
+            "never certified by photo since the application"
+        } else {
+            "certified by photo only in the first year"
+        })
+        .to_string(),
         Inj::SubsidyMismatch(v) => [
             "county subsidy doubled",
             "subsidy on a back-paid year",
@@ -388,5 +423,6 @@ fn primary_code(inj: Inj) -> &'static str {
         Inj::LateDeath => "LATE_DEATH_REPORT",
         Inj::BadContribution(_) => "BAD_CONTRIBUTION",
         Inj::SubsidyMismatch(_) => "SUBSIDY_MISMATCH",
+        Inj::PhotoOverdue(_) => "PHOTO_CERT_OVERDUE",
     }
 }

@@ -209,7 +209,7 @@ fn stream(
         let r = history::run(ctx, geo, p, e, idx, spouse, &mut erng, receipts);
         absorb(&mut s.ledger, &r);
         warnings += r.warnings;
-        let found = audit::audit(p, e, &r);
+        let found = audit::audit(ctx.t, p, e, &r);
         // A look-alike is only listed while nothing flags it.
         if found.is_empty() {
             let id = pension::idnum::parse(&e.id_text).normalized;

@@ -191,11 +191,22 @@ impl County {
             format!("{no},{id},{start},100.00,10.00,1390.00,{start}-01"),
         );
         if let Some(c) = cert {
-            self.add("certification", format!("{no},2025,{c},本人,通过"));
+            // By photo (照相), so that PHOTO_CERT_OVERDUE has nothing to say unless a
+            // case means it to.
+            self.certify(no, c, "照相", "通过");
         }
     }
 
-    /// A beneficiary of the old cohort (approved 2011-08, certified 2025-01-15).
+    /// A certification of `date`'s year by `method` (认证方式) with `result`.
+    fn certify(&mut self, no: &str, date: &str, method: &str, result: &str) {
+        let year = &date[..4];
+        self.add(
+            "certification",
+            format!("{no},{year},{date},{method},{result}"),
+        );
+    }
+
+    /// A beneficiary of the old cohort (approved 2011-08, certified by photo 2025-01-15).
     fn beneficiary(&mut self, p: P) {
         let no = p.no;
         self.enrol(p);
@@ -735,6 +746,12 @@ fn persons() -> (County, Vec<Case>) {
         "220.00",
         "never certified for 2025: May and June",
     ));
+    cases.push(found(
+        "PHOTO_CERT_OVERDUE",
+        "A39",
+        "",
+        "no certification at all, benefits since 2011-08",
+    ));
     c.enrol(person("A40", "潘长顺", true, "1940-05-10", 103));
     c.approve("A40", "2011-08", Some("2025-06-20"));
     c.pay("A40", &[1, 2, 3, 4, 5, 6]);
@@ -743,6 +760,61 @@ fn persons() -> (County, Vec<Case>) {
         "A40",
         "220.00",
         "certified 2025-06-20, after both payments",
+    ));
+
+    // PHOTO_CERT_OVERDUE: by photo at least once in 5 years up to 2025-06-30
+    // (after 2020-06-30), or benefits started within them.
+    c.enrol(person("PH901", "鲍玉兰", false, "1943-07-01", 150));
+    c.approve("PH901", "2011-08", None);
+    c.certify("PH901", "2019-03-10", "照相", "通过");
+    c.certify("PH901", "2025-01-15", "本人", "通过");
+    c.pay("PH901", &[1, 2, 3, 4, 5, 6]);
+    cases.push(found(
+        "PHOTO_CERT_OVERDUE",
+        "PH901",
+        "",
+        "last photo 2019-03-10, certified in person since",
+    ));
+    c.enrol(person("PH902", "郜德明", true, "1942-07-02", 151));
+    c.approve("PH902", "2011-08", None);
+    c.certify("PH902", "2020-07-01", "照相", "通过");
+    c.certify("PH902", "2025-01-15", "人脸识别", "通过");
+    c.pay("PH902", &[1, 2, 3, 4, 5, 6]);
+    cases.push(not_found(
+        "PHOTO_CERT_OVERDUE",
+        "PH902",
+        "photo 2020-07-01, one day inside the 5 years",
+    ));
+    c.enrol(person("PH903", "景桂芝", false, "1944-07-03", 152));
+    c.approve("PH903", "2011-08", None);
+    c.certify("PH903", "2019-04-02", "照相", "通过");
+    c.certify("PH903", "2023-03-01", "照相", "未通过");
+    c.certify("PH903", "2025-01-15", "上门", "通过");
+    c.pay("PH903", &[1, 2, 3, 4, 5, 6]);
+    cases.push(found(
+        "PHOTO_CERT_OVERDUE",
+        "PH903",
+        "",
+        "the 2023 photo did not pass; the last passed one is 2019",
+    ));
+    c.enrol(person("PH904", "詹永福", true, "1960-12-04", 153));
+    c.approve("PH904", "2021-01", None);
+    c.certify("PH904", "2025-01-15", "本人", "通过");
+    c.pay("PH904", &[1, 2, 3, 4, 5, 6]);
+    cases.push(not_found(
+        "PHOTO_CERT_OVERDUE",
+        "PH904",
+        "never by photo, but benefits (and the application's photos) since 2021-01",
+    ));
+    c.enrol(person("PH905", "冉秀英", false, "1941-07-05", 154));
+    c.approve("PH905", "2011-08", None);
+    c.certify("PH905", "2018-02-01", "照相", "通过");
+    c.certify("PH905", "2025-01-15", "本人", "通过");
+    c.pay("PH905", &[1, 2, 3]);
+    cases.push(not_found(
+        "PHOTO_CERT_OVERDUE",
+        "PH905",
+        "not paid in the audit month: no longer a beneficiary being paid",
     ));
 
     // AMOUNT_MISMATCH / DUP_PAYMENT

@@ -242,6 +242,7 @@ mod tests {
                 "UNDERAGE_PAID",
                 "PAID_WHILE_SUSPENDED",
                 "UNCERTIFIED_PAID",
+                "PHOTO_CERT_OVERDUE",
                 "AMOUNT_MISMATCH",
                 "DUP_PAYMENT",
                 "MOVED_OUT_ACTIVE",

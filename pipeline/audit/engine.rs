@@ -89,6 +89,7 @@ pub fn prepare(
          CREATE OR REPLACE TEMP MACRO p_pension_age() AS {pa};
          CREATE OR REPLACE TEMP MACRO p_min_age() AS {ma};
          CREATE OR REPLACE TEMP MACRO p_death_report_days() AS {dr};
+         CREATE OR REPLACE TEMP MACRO p_photo_cert_years() AS {pcy};
          CREATE OR REPLACE TEMP MACRO p_cert_first_month() AS {cm};
          CREATE OR REPLACE TEMP MACRO p_shared_max() AS {sm};
          CREATE OR REPLACE TEMP MACRO p_working_min_months() AS {wmin};
@@ -102,6 +103,7 @@ pub fn prepare(
         pa = p.pension_age,
         ma = p.min_contribution_age,
         dr = p.death_report_days,
+        pcy = p.photo_cert_years,
         cm = p.cert_first_month,
         sm = p.shared_account_max,
         wmin = p.working_min_months,

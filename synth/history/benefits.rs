@@ -272,12 +272,41 @@ impl Life<'_> {
                 _ => 1,
             }
         };
+        let method = self.photo_rule(y, method);
         self.r.certs.push(Cert {
             year: y,
             date: d,
             method,
             pass: true,
         });
+    }
+
+    /// Rules 第三十四条: a photo certification (照相认证, method 2) at least once in
+    /// 5 years. The centre photographs a beneficiary whose last photo — or the
+    /// application's, at the start of benefits — is 4 calendar years old, so a yearly
+    /// certification never leaves 5 years without one; a PHOTO_CERT_OVERDUE case is
+    /// never photographed again (variant 0) or only in its first year (variant 1).
+    /// The method drawn is only replaced, so the random stream stays as it was.
+    fn photo_rule(&self, y: i32, drawn: u8) -> u8 {
+        const PHOTO: u8 = 2;
+        let start = self.r.approval.as_ref().map_or(y, |a| year_of(a.start));
+        let first_year = y == start + 1;
+        let last_photo = self
+            .r
+            .certs
+            .iter()
+            .filter(|c| c.pass && c.method == PHOTO)
+            .map(|c| c.year)
+            .max()
+            .unwrap_or(start);
+        let not_photo = |m: u8| if m == PHOTO { 0 } else { m };
+        match self.e.inj {
+            Inj::PhotoOverdue(0) => not_photo(drawn),
+            Inj::PhotoOverdue(_) if first_year => PHOTO,
+            Inj::PhotoOverdue(_) => not_photo(drawn),
+            _ if y - last_photo >= 4 => PHOTO,
+            _ => drawn,
+        }
     }
 
     /// Posts everything after the start, then settles and closes on cancellation.

@@ -2,6 +2,7 @@
 //! person's whole life in view) and how each is planted.
 
 use super::*;
+use rand::SeedableRng;
 
 impl Builder<'_> {
     pub(super) fn clean(&self, k: usize) -> bool {
@@ -54,6 +55,28 @@ impl Builder<'_> {
         self.inject_payments(n);
         self.inject_moves(n);
         self.inject_contributions(n);
+    }
+
+    /// PHOTO_CERT_OVERDUE: beneficiaries since more than 7 years, so that the rule's
+    /// 5 years have run out however their first certification fell (the other
+    /// beneficiaries are photographed every 4 years: history/benefits.rs).
+    /// Planted last, after the look-alikes, on a fork of the plan's random stream,
+    /// so that every other case and look-alike stays the one it was before this
+    /// check existed.
+    pub(super) fn inject_photo(&mut self) {
+        let ctx = self.ctx;
+        let n = ((self.pop.persons.len() as u64 * 3 / 1000) as usize).max(3);
+        let fork = ChaCha8Rng::seed_from_u64(self.rng.clone().random());
+        let main = std::mem::replace(&mut self.rng, fork);
+        let picked = self.pick(n, |b, k| {
+            b.clean(k)
+                && b.es[k].looks.is_empty()
+                && b.es[k].start.is_some_and(|s| s + 12 * 7 + 6 <= ctx.t)
+        });
+        self.rng = main;
+        for (j, k) in picked.into_iter().enumerate() {
+            self.es[k].inj = Inj::PhotoOverdue((j % 2) as u8);
+        }
     }
 
     pub(super) fn inject_ids(&mut self, n: usize) {

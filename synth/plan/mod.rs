@@ -113,6 +113,9 @@ pub enum Inj {
     LateDeath,
     BadContribution(u8),
     SubsidyMismatch(u8),
+    /// PHOTO_CERT_OVERDUE: certified every year, but never by photo (0) since the
+    /// application, or (1) by photo only in the first year of certification.
+    PhotoOverdue(u8),
 }
 
 /// Deliberate look-alikes that a correct audit must not flag.
@@ -300,6 +303,7 @@ pub fn build(ctx: Ctx, geo: &Geo, pop: &mut Population, rng: ChaCha8Rng) -> Plan
     b.lookalikes();
     b.dup_lookalikes();
     b.village_moves();
+    b.inject_photo();
     b.finalize();
     Plan { enrollments: b.es }
 }
