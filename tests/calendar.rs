@@ -71,7 +71,10 @@ fn summed(
 ) -> BTreeMap<Vec<String>, Vec<Decimal>> {
     let mut out: BTreeMap<Vec<String>, Vec<Decimal>> = BTreeMap::new();
     for m in months {
-        let (run, _) = package(&ReportOptions::monthly(m.first_day(), false, false), &[name]);
+        let (run, _) = package(
+            &ReportOptions::monthly(m.first_day(), false, false),
+            &[name],
+        );
         for (k, v) in keyed(table(&run, name), keys, values) {
             let acc = out.entry(k).or_insert_with(|| vec![Decimal::ZERO; v.len()]);
             for (a, x) in acc.iter_mut().zip(v) {
@@ -117,7 +120,10 @@ fn the_annual_packages_flows_are_the_sums_of_its_twelve_monthly_packages() {
     assert_eq!(flows.len(), 17, "every flow item is listed");
     assert_eq!(flows, summed(&months, "15_flows", &["item"], &["amount"]));
     let paid = flows[&vec!["基础养老金发放".to_string()]][0];
-    assert!(paid > Decimal::from(100_000), "a year of basic pension: {paid}");
+    assert!(
+        paid > Decimal::from(100_000),
+        "a year of basic pension: {paid}"
+    );
     // Fund categories against the monthly table of another SQL (amount_month).
     let cats = keyed(
         table(&year, "35_period_fund_categories"),
@@ -149,13 +155,25 @@ fn the_annual_packages_flows_are_the_sums_of_its_twelve_monthly_packages() {
     let ben = keyed(
         table(&year, "33_period_benefits_township"),
         &["township"],
-        &["basic_paid", "account_paid", "total_paid", "payout_rows", "payout_ok"],
+        &[
+            "basic_paid",
+            "account_paid",
+            "total_paid",
+            "payout_rows",
+            "payout_ok",
+        ],
     );
     let monthly = summed(
         &months,
         "08_benefits_township",
         &["township"],
-        &["basic_paid", "account_paid", "total_paid", "payout_rows", "payout_ok"],
+        &[
+            "basic_paid",
+            "account_paid",
+            "total_paid",
+            "payout_rows",
+            "payout_ok",
+        ],
     );
     assert_eq!(nonzero(ben), nonzero(monthly));
     // Contributions by tier: the year equals December's year to date (the tier is
@@ -184,7 +202,10 @@ fn a_quarters_flows_are_its_three_months_and_last_year_is_last_years_period() {
     let (run, _) = package(&ReportOptions::of_period(q3, false, false), PERIOD_TABLES);
     let flows = keyed(table(&run, "15_flows"), &["item"], &["amount", "amount_ly"]);
     let now: BTreeMap<_, _> = flows.iter().map(|(k, v)| (k.clone(), vec![v[0]])).collect();
-    assert_eq!(now, summed(&q3.months(), "15_flows", &["item"], &["amount"]));
+    assert_eq!(
+        now,
+        summed(&q3.months(), "15_flows", &["item"], &["amount"])
+    );
     // The year-on-year column is the same quarter of 2025, computed as its own package.
     let (ly, _) = package(
         &ReportOptions::of_period(Period::quarter(2025, 3).unwrap(), false, false),
@@ -200,7 +221,10 @@ fn a_quarters_flows_are_its_three_months_and_last_year_is_last_years_period() {
 
 #[test]
 fn fund_balances_close_per_account_for_the_year_and_the_quarter() {
-    for period in [Period::year(2025).unwrap(), Period::quarter(2026, 3).unwrap()] {
+    for period in [
+        Period::year(2025).unwrap(),
+        Period::quarter(2026, 3).unwrap(),
+    ] {
         let (run, conn) = package(
             &ReportOptions::of_period(period, false, false),
             &["34_period_fund_accounts"],
@@ -271,10 +295,21 @@ fn the_township_scorecard_ranks_the_townships_and_its_county_line_is_the_coverag
     let cov = table(&s.run, "01_coverage_township");
     assert_eq!(total(card, "eligible"), total(cov, "eligible"));
     assert_eq!(total(card, "coverage_rate"), total(cov, "coverage_rate"));
-    let scores: Vec<Decimal> = card.rows.iter().map(|r| dec(&r[col(card, "score")])).collect();
+    let scores: Vec<Decimal> = card
+        .rows
+        .iter()
+        .map(|r| dec(&r[col(card, "score")]))
+        .collect();
     assert!(scores.len() >= 3, "{scores:?}");
-    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "ranked: {scores:?}");
-    let ranks: Vec<Decimal> = card.rows.iter().map(|r| dec(&r[col(card, "rank")])).collect();
+    assert!(
+        scores.windows(2).all(|w| w[0] >= w[1]),
+        "ranked: {scores:?}"
+    );
+    let ranks: Vec<Decimal> = card
+        .rows
+        .iter()
+        .map(|r| dec(&r[col(card, "rank")]))
+        .collect();
     assert_eq!(ranks[0], Decimal::ONE);
     for r in &card.rows {
         let rate = |c: &str| r[col(card, c)].decimal().unwrap_or_default();
@@ -312,14 +347,22 @@ fn the_payment_approval_reconciles_with_the_payout_file_and_the_expenditure_acco
     };
     let v = |r: &Vec<Cell>, c: &str| r[col(t, c)].decimal().unwrap_or_default();
     let due = line("本月应付（待遇核定）");
-    assert!(v(due, "persons") > Decimal::from(50), "beneficiaries are due");
+    assert!(
+        v(due, "persons") > Decimal::from(50),
+        "beneficiaries are due"
+    );
     for r in &t.rows {
         if v(r, "basic_central") != Decimal::ZERO || v(r, "basic_county") != Decimal::ZERO {
             // The levels add up to the basic pension, to the fen.
-            let levels: Decimal = ["basic_central", "basic_province", "basic_city", "basic_county"]
-                .iter()
-                .map(|c| v(r, c))
-                .sum();
+            let levels: Decimal = [
+                "basic_central",
+                "basic_province",
+                "basic_city",
+                "basic_county",
+            ]
+            .iter()
+            .map(|c| v(r, c))
+            .sum();
             assert_eq!(levels, v(r, "basic_total"), "{}", text(&r[0]));
         }
         assert_eq!(v(r, "basic_total") + v(r, "account_total"), v(r, "total"));
@@ -354,7 +397,11 @@ fn the_plan_for_a_past_year_sits_beside_its_actual_figures() {
     let s = sample();
     let wh = Warehouse::open_read(&s.fx.wh_dir()).expect("open warehouse");
     let run = reports::compute_plan(&wh, &s.fx.catalog, 2025).expect("plan computes");
-    assert_eq!(run.month, NaiveDate::from_ymd_opt(2024, 12, 1).unwrap(), "as of 2024's end");
+    assert_eq!(
+        run.month,
+        NaiveDate::from_ymd_opt(2024, 12, 1).unwrap(),
+        "as of 2024's end"
+    );
     let t = table(&run, "50_plan_summary");
     assert_eq!(t.rows.len(), 4, "central, province, city, county");
     let conn = connect(&wh, &s.fx.catalog).expect("connect");
@@ -377,7 +424,10 @@ fn the_plan_for_a_past_year_sits_beside_its_actual_figures() {
     // came: the same persons mostly contribute again at the same tier.
     let tiers = table(&run, "51_plan_contribution_tier");
     assert_eq!(total(tiers, "total"), total(t, "contribution_plan"));
-    let (plan, actual) = (total(t, "contribution_plan"), total(t, "contribution_actual"));
+    let (plan, actual) = (
+        total(t, "contribution_plan"),
+        total(t, "contribution_actual"),
+    );
     assert!(plan > Decimal::ZERO && actual > Decimal::ZERO);
     let ratio = actual / plan;
     assert!(
@@ -399,7 +449,10 @@ fn the_plan_for_a_past_year_sits_beside_its_actual_figures() {
     assert_eq!(next.month, NaiveDate::from_ymd_opt(2026, 10, 1).unwrap());
     let t = table(&next, "50_plan_summary");
     assert!(total(t, "total_plan") > Decimal::ZERO);
-    assert!(t.rows.iter().all(|r| r[col(t, "total_actual")] == Cell::Null));
+    assert!(t
+        .rows
+        .iter()
+        .all(|r| r[col(t, "total_actual")] == Cell::Null));
 }
 
 #[test]
@@ -417,7 +470,8 @@ fn a_village_notice_carries_no_full_id_number_and_no_bank_account() {
         )
         .unwrap();
     let m = Month::of(month);
-    let run = reports::compute_month(&wh, &s.fx.catalog, &ReportOptions::notice(m)).expect("notice");
+    let run =
+        reports::compute_month(&wh, &s.fx.catalog, &ReportOptions::notice(m)).expect("notice");
     let approvals = sql_decimal(
         &conn,
         &format!(
@@ -435,7 +489,10 @@ fn a_village_notice_carries_no_full_id_number_and_no_bank_account() {
     };
     let out = s.fx.dir.path().join(format!("notice-{m}"));
     let files = reports::notice::write(&run, &posting, &out).expect("notice written");
-    let pages: Vec<_> = files.iter().filter(|f| f.extension().is_some_and(|x| x == "html")).collect();
+    let pages: Vec<_> = files
+        .iter()
+        .filter(|f| f.extension().is_some_and(|x| x == "html"))
+        .collect();
     assert!(!pages.is_empty());
     // Every ID number and bank account on record, and what a page says.
     let ids: Vec<String> = strings(
@@ -457,7 +514,10 @@ fn a_village_notice_carries_no_full_id_number_and_no_bank_account() {
     let mut seen_masked = false;
     for t in &texts {
         for id in &ids {
-            assert!(!t.contains(id.as_str()), "a full ID number {id} is on a notice");
+            assert!(
+                !t.contains(id.as_str()),
+                "a full ID number {id} is on a notice"
+            );
         }
         for a in &accounts {
             assert!(!t.contains(a.as_str()), "a bank account is on a notice");
@@ -473,10 +533,21 @@ fn a_village_notice_carries_no_full_id_number_and_no_bank_account() {
     let with_lines: std::collections::BTreeSet<String> = new
         .rows
         .iter()
-        .map(|r| format!("{}_{}", text(&r[col(new, "township")]), text(&r[col(new, "village")])))
+        .map(|r| {
+            format!(
+                "{}_{}",
+                text(&r[col(new, "township")]),
+                text(&r[col(new, "village")])
+            )
+        })
         .collect();
     for v in &with_lines {
-        assert!(pages.iter().any(|p| p.file_stem().unwrap().to_string_lossy() == *v), "{v}");
+        assert!(
+            pages
+                .iter()
+                .any(|p| p.file_stem().unwrap().to_string_lossy() == *v),
+            "{v}"
+        );
     }
 }
 

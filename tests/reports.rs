@@ -60,12 +60,8 @@ fn compute(fx: &Fixture, month: NaiveDate, unmasked: bool) -> (ReportRun, duckdb
     let wh = Warehouse::open_read(&fx.wh_dir()).expect("open warehouse");
     let conn = connect(&wh, &fx.catalog).expect("connect");
     let defs = Definitions::load(&DefSource::builtin()).expect("report definitions load");
-    let run = reports::compute(
-        &conn,
-        &defs,
-        &ReportOptions::monthly(month, unmasked, true),
-    )
-    .expect("reports compute");
+    let run = reports::compute(&conn, &defs, &ReportOptions::monthly(month, unmasked, true))
+        .expect("reports compute");
     (run, conn)
 }
 

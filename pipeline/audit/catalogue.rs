@@ -332,7 +332,7 @@ mod tests {
         let codes: Vec<&str> = checks.iter().take(3).map(|c| c.code).collect();
         assert_eq!(codes, ["ID_INVALID", "NEW_RULE", "ID_UNKNOWN"]);
         assert_eq!(checks[1].sql_file, Some("checks/NEW_RULE.sql"));
-        assert_eq!(checks.len(), 22);
+        assert_eq!(checks.len(), 23);
         let dup = checks.iter().find(|c| c.code == "DUP_ID").unwrap();
         assert_eq!(dup.title_zh, "一证多保");
         std::fs::remove_dir_all(&dir).unwrap();

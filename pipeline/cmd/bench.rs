@@ -447,7 +447,11 @@ fn run_report(args: &Args) -> anyhow::Result<ExitCode> {
     let year = (args.month.year() - 1).to_string();
     let next = (args.month.year() + 1).to_string();
     for (what, cmd, period) in [
-        ("pipeline report --year (annual package 年报)", "report", ["--year", year.as_str()]),
+        (
+            "pipeline report --year (annual package 年报)",
+            "report",
+            ["--year", year.as_str()],
+        ),
         (
             "pipeline plan --year (fund plan 附表十四)",
             "plan",
@@ -456,9 +460,19 @@ fn run_report(args: &Args) -> anyhow::Result<ExitCode> {
     ] {
         let out = args.work.join(format!("{cmd}-{}", period[1]));
         let _ = std::fs::remove_dir_all(&out);
-        let m = run_measured(&mut stage(&[cmd, period[0], period[1], "--out", &out.to_string_lossy()]))?;
+        let m = run_measured(&mut stage(&[
+            cmd,
+            period[0],
+            period[1],
+            "--out",
+            &out.to_string_lossy(),
+        ]))?;
         let files = pension::warehouse::walk(&out);
-        let bytes: u64 = files.iter().filter_map(|p| p.metadata().ok()).map(|m| m.len()).sum();
+        let bytes: u64 = files
+            .iter()
+            .filter_map(|p| p.metadata().ok())
+            .map(|m| m.len())
+            .sum();
         println!(
             "| {what} {} | {:.1} | {} | {} | {:.1} |",
             period[1],

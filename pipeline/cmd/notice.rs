@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use pension::domain::Month;
 use chrono::NaiveDate;
+use pension::domain::Month;
 use pension::ledger::statement::{self, DocFormat};
 use pension::reports::{self, notice::Posting, ReportOptions};
 use rust_decimal::Decimal;
@@ -73,7 +73,9 @@ pub fn run(ctx: &super::Ctx, args: Args) -> anyhow::Result<ExitCode> {
 /// `--public`: the village notices of the month.
 fn public(ctx: &super::Ctx, args: Args) -> anyhow::Result<ExitCode> {
     let out = args.out.clone().ok_or_else(|| {
-        anyhow::anyhow!("--public needs --out DIR: the folder for the workbook and the village pages")
+        anyhow::anyhow!(
+            "--public needs --out DIR: the folder for the workbook and the village pages"
+        )
     })?;
     let catalog = ctx.catalog()?;
     let wh = ctx.open_read()?;

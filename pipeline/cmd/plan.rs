@@ -48,11 +48,17 @@ pub fn run(ctx: &super::Ctx, args: Args) -> anyhow::Result<ExitCode> {
     if let Some(t) = run.table("50_plan_summary") {
         let (plan, actual) = (t.column_index("total_plan"), t.column_index("total_actual"));
         if let (Some(totals), Some(p), Some(a)) = (&t.totals, plan, actual) {
-            println!(
-                "  planned {} yuan; actual {}",
-                totals[p].display(reports::Format::Yuan),
-                totals[a].display(reports::Format::Yuan)
-            );
+            let planned = totals[p].display(reports::Format::Yuan);
+            let actual = totals[a].display(reports::Format::Yuan);
+            // A year not yet begun has nothing credited or paid: say so rather than 0.
+            if totals[a].decimal().is_none_or(|d| d.is_zero()) {
+                println!(
+                    "  planned {planned} yuan; no actual figures yet ({} has no data)",
+                    args.year
+                );
+            } else {
+                println!("  planned {planned} yuan; actual {actual} yuan");
+            }
         }
     }
     println!("workbook: {}", files[0].display());

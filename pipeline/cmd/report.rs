@@ -70,7 +70,10 @@ pub fn compute(
     unmasked: bool,
     lists: bool,
 ) -> anyhow::Result<ReportRun> {
-    compute_package(ctx, ReportOptions::of_period(Period::month(month), unmasked, lists))
+    compute_package(
+        ctx,
+        ReportOptions::of_period(Period::month(month), unmasked, lists),
+    )
 }
 
 /// Opens the warehouse read-only and computes one package (`opts.package`) over

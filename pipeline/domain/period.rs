@@ -111,7 +111,9 @@ impl Period {
     pub fn label(self) -> String {
         match self.kind {
             PeriodKind::Month => self.first.to_string(),
-            PeriodKind::Quarter => format!("{}-Q{}", self.first.year(), self.first.month().div_ceil(3)),
+            PeriodKind::Quarter => {
+                format!("{}-Q{}", self.first.year(), self.first.month().div_ceil(3))
+            }
             PeriodKind::Year => self.first.year().to_string(),
         }
     }
@@ -121,7 +123,11 @@ impl Period {
         match self.kind {
             PeriodKind::Month => format!("{}年{:02}月", self.first.year(), self.first.month()),
             PeriodKind::Quarter => {
-                format!("{}年第{}季度", self.first.year(), self.first.month().div_ceil(3))
+                format!(
+                    "{}年第{}季度",
+                    self.first.year(),
+                    self.first.month().div_ceil(3)
+                )
             }
             PeriodKind::Year => format!("{}年度", self.first.year()),
         }
@@ -196,17 +202,28 @@ mod tests {
         let q: Quarter = "2026-q3".parse().unwrap();
         assert_eq!(q.0.label(), "2026-Q3");
         assert_eq!(q.0.label_zh(), "2026年第3季度");
-        assert_eq!(q.0.first_day(), NaiveDate::from_ymd_opt(2026, 7, 1).unwrap());
-        assert_eq!(q.0.last_day(), NaiveDate::from_ymd_opt(2026, 9, 30).unwrap());
+        assert_eq!(
+            q.0.first_day(),
+            NaiveDate::from_ymd_opt(2026, 7, 1).unwrap()
+        );
+        assert_eq!(
+            q.0.last_day(),
+            NaiveDate::from_ymd_opt(2026, 9, 30).unwrap()
+        );
         assert_eq!(q.0.months().len(), 3);
         let y: Year = "2025".parse().unwrap();
         assert_eq!(y.0.months().len(), 12);
-        assert_eq!(y.0.last_day(), NaiveDate::from_ymd_opt(2025, 12, 31).unwrap());
+        assert_eq!(
+            y.0.last_day(),
+            NaiveDate::from_ymd_opt(2025, 12, 31).unwrap()
+        );
         assert_eq!(y.0.a_year_earlier().label(), "2024");
         assert_eq!(q.0.a_year_earlier().label(), "2025-Q3");
         let m = Period::month("2026-10".parse().unwrap());
         assert_eq!((m.label(), m.months().len()), ("2026-10".to_string(), 1));
-        for bad in ["2026-Q5", "2026-Q0", "2026Q3", "26-Q3", "2026-Q", "2026-Q33"] {
+        for bad in [
+            "2026-Q5", "2026-Q0", "2026Q3", "26-Q3", "2026-Q", "2026-Q33",
+        ] {
             assert!(bad.parse::<Quarter>().is_err(), "{bad}");
         }
         for bad in ["25", "2025-01", "year", "20251"] {

@@ -250,10 +250,7 @@ const SCORECARD: &[&str] = &[
 
 /// The township scorecard, ranked, with the county line (its totals row).
 fn scorecard_table(html: &mut String, t: &Table) {
-    let cols: Vec<usize> = SCORECARD
-        .iter()
-        .filter_map(|c| t.column_index(c))
-        .collect();
+    let cols: Vec<usize> = SCORECARD.iter().filter_map(|c| t.column_index(c)).collect();
     html.push_str("<table id=\"scorecard\"><thead><tr>");
     for &i in &cols {
         let _ = write!(html, "<th>{}</th>", esc(&t.columns()[i].label));
@@ -264,7 +261,11 @@ fn scorecard_table(html: &mut String, t: &Table) {
         for &i in &cols {
             let c = &t.columns()[i];
             let v = row[i].display(c.format);
-            let n = if c.format == Format::Text { "" } else { " class=\"n\"" };
+            let n = if c.format == Format::Text {
+                ""
+            } else {
+                " class=\"n\""
+            };
             let _ = write!(html, "<td{n}>{}</td>", esc(&v));
         }
         html.push_str("</tr>");

@@ -113,7 +113,8 @@ impl ReportOptions {
             message: format!("{year} is not a year the calendar knows"),
         })?;
         let base = Month::new(year - 1, 12).map(Month::first_day);
-        let latest: Option<NaiveDate> = conn.query_row("SELECT max(month) FROM payout", [], |r| r.get(0))?;
+        let latest: Option<NaiveDate> =
+            conn.query_row("SELECT max(month) FROM payout", [], |r| r.get(0))?;
         let as_of = match (base, latest) {
             (Some(b), Some(l)) => Some(b.min(l)),
             (b, _) => b,
@@ -345,7 +346,11 @@ pub fn compute(
     conn.execute_batch(&crate::audit::fund_flows_sql()?)?;
     audit_tables(conn, opts.month(), &mut notes)?;
     let t = std::time::Instant::now();
-    for (path, sql) in defs.preludes.iter().filter(|(p, _)| opts.package.runs_prelude(p)) {
+    for (path, sql) in defs
+        .preludes
+        .iter()
+        .filter(|(p, _)| opts.package.runs_prelude(p))
+    {
         conn.execute_batch(sql).map_err(|source| ReportError::Sql {
             path: path.clone(),
             source,

@@ -144,12 +144,23 @@ pub fn write(run: &ReportRun, posting: &Posting, out: &Path) -> Result<Vec<PathB
     let (new_t, stop_t) = (table(run, NEW)?, table(run, STOPPED)?);
     let keys: Vec<(String, String)> = villages.keys().cloned().collect();
     let book = out.join(run.workbook_name());
-    write_workbook(run, posting, &villages, &sheet_names(&keys), (new_t, stop_t), &book)?;
+    write_workbook(
+        run,
+        posting,
+        &villages,
+        &sheet_names(&keys),
+        (new_t, stop_t),
+        &book,
+    )?;
     let pages = out.join(format!("公示_{}", run.period.label()));
     std::fs::create_dir_all(&pages).map_err(io_err(&pages))?;
     let mut files = vec![book];
     for ((township, village), lines) in &villages {
-        let path = pages.join(format!("{}_{}.html", file_part(township), file_part(village)));
+        let path = pages.join(format!(
+            "{}_{}.html",
+            file_part(township),
+            file_part(village)
+        ));
         let html = page(run, posting, township, village, lines, (new_t, stop_t));
         write_atomic(&path, html.as_bytes())?;
         files.push(path);
@@ -227,8 +238,12 @@ fn write_workbook(
             }
             row += 1;
         }
-        ws.write_string(row, 0, format!("{township}劳动保障所　　{village}村(居)民委员会（盖章）"))
-            .map_err(xerr)?;
+        ws.write_string(
+            row,
+            0,
+            format!("{township}劳动保障所　　{village}村(居)民委员会（盖章）"),
+        )
+        .map_err(xerr)?;
     }
     let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
     wb.save(&tmp).map_err(xerr)?;
@@ -282,12 +297,20 @@ fn page(
         }
         html.push_str("</tr></thead><tbody>");
         if rows.is_empty() {
-            let _ = write!(html, "<tr><td colspan=\"{}\">（无）</td></tr>", cols.len() + 1);
+            let _ = write!(
+                html,
+                "<tr><td colspan=\"{}\">（无）</td></tr>",
+                cols.len() + 1
+            );
         }
         for (n, r) in rows.iter().enumerate() {
             let _ = write!(html, "<tr><td>{}</td>", n + 1);
             for &i in &cols {
-                let _ = write!(html, "<td>{}</td>", esc(&r[i].display(t.columns()[i].format)));
+                let _ = write!(
+                    html,
+                    "<td>{}</td>",
+                    esc(&r[i].display(t.columns()[i].format))
+                );
             }
             html.push_str("</tr>");
         }

@@ -314,12 +314,7 @@ fn charts_sheet(
     s: &Styles,
 ) -> Result<(), XlsxError> {
     ws.set_name("图表")?;
-    ws.write_string_with_format(
-        0,
-        0,
-        format!("图表 {}", run.period_zh()),
-        &s.title,
-    )?;
+    ws.write_string_with_format(0, 0, format!("图表 {}", run.period_zh()), &s.title)?;
     let mut row = 2u32;
     for png in pngs {
         let image = Image::new(png)?.set_scale_width(0.6).set_scale_height(0.6);
