@@ -206,7 +206,7 @@ pub fn county_files(dir: &Path, skip_payouts: &[(&str, u32)]) -> Vec<PathBuf> {
                 "{},{id},2011-08,55.00,12.50,1737.50,2011-08-02\n",
                 p.no
             ));
-            cert.push_str(&format!("{},2025,2025-01-02,本人,通过\n", p.no));
+            cert.push_str(&format!("{},2025,2025-01-02,照相,通过\n", p.no));
         }
         for m in p.paid {
             if !skip_payouts.contains(&(p.no, *m)) {

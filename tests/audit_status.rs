@@ -63,7 +63,7 @@ fn town() -> Town {
              {DEAD_NO},{dead},2011-08,55.00,12.50,1737.50,2011-08-02\n").as_bytes()),
         write(&dir.join("standard.csv"), "起始年月,月标准\n2011-07,55.00\n2025-01,138.00\n".as_bytes()),
         write(&dir.join("cert.csv"), format!(
-            "个人编号,认证年度,认证日期,认证方式,认证结果\n{ALIVE_NO},2025,2025-01-15,本人,通过\n{DEAD_NO},2025,2025-01-16,本人,通过\n").as_bytes()),
+            "个人编号,认证年度,认证日期,认证方式,认证结果\n{ALIVE_NO},2025,2025-01-15,照相,通过\n{DEAD_NO},2025,2025-01-16,照相,通过\n").as_bytes()),
         write(&dir.join("payout_2025.csv"), payout_rows(&[
             ("P1", ALIVE_NO, &alive, "张秀英", "2025-03"),
             ("P2", DEAD_NO, &dead, "李德福", "2025-03"),
