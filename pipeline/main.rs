@@ -60,6 +60,8 @@ enum Command {
     Report(cmd::report::Args),
     Plan(cmd::plan::Args),
     Dashboard(cmd::dashboard::Args),
+    Backup(cmd::backup::Args),
+    Restore(cmd::restore::Args),
     Serve(cmd::serve::Args),
     User(cmd::user::Args),
     Synth(cmd::synth::Args),
@@ -118,8 +120,9 @@ fn stop_quietly_on_a_closed_pipe() {
     }
 }
 
-/// The commands that write to the warehouse, as the operator log names them (with
-/// their subject): recorded at this one edge once the command has succeeded.
+/// The commands that write to the warehouse (or, as a backup, export all of it), as
+/// the operator log names them (with their subject): recorded at this one edge once
+/// the command has succeeded.
 fn written_by(command: &Command) -> Option<(&'static str, String)> {
     match command {
         Command::Ingest(_) => Some(("ingest", String::new())),
@@ -127,6 +130,8 @@ fn written_by(command: &Command) -> Option<(&'static str, String)> {
         Command::Audit(_) => Some(("audit", String::new())),
         Command::Finding(a) => a.finding_set().map(|id| ("finding_set", id)),
         Command::User(a) => a.written().map(|name| ("user_add", name)),
+        Command::Backup(a) => Some(("backup", a.subject())),
+        Command::Restore(a) => a.restored().map(|file| ("restore", file)),
         _ => None,
     }
 }
@@ -154,6 +159,8 @@ fn main() -> ExitCode {
         Command::Report(a) => cmd::report::run(&ctx, a),
         Command::Plan(a) => cmd::plan::run(&ctx, a),
         Command::Dashboard(a) => cmd::dashboard::run(&ctx, a),
+        Command::Backup(a) => cmd::backup::run(&ctx, a),
+        Command::Restore(a) => cmd::restore::run(&ctx, a),
         Command::Serve(a) => cmd::serve::run(ctx.warehouse_dir(), a),
         Command::User(a) => cmd::user::run(ctx.warehouse_dir(), a),
         Command::Synth(a) => cmd::synth::run(a),

@@ -14,6 +14,7 @@ mod audit_death;
 mod audit_dup;
 mod audit_fixtures;
 mod audit_status;
+mod backup;
 mod bad_files;
 mod calendar;
 mod cli;

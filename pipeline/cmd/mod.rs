@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod audit;
+pub mod backup;
 pub mod bench;
 pub mod dashboard;
 pub mod demo;
@@ -12,6 +13,7 @@ pub mod ledger;
 pub mod notice;
 pub mod plan;
 pub mod report;
+pub mod restore;
 pub mod screen;
 pub mod serve;
 pub mod sql;

@@ -10,12 +10,17 @@
 //!   derived/<table>/...    later stages' tables (ledger, audit, person copies)
 //!   .staging/<run>/...     an ingest in progress (removed on the next open)
 //!   .lock                  one writer at a time
+//!   operator_log.csv, finding_assignment.csv, users.json   the logs and accounts
 //! ```
+//! `backup` (backup.rs) writes all of it but the lock and staging to one checksummed
+//! archive; restore puts it back into an empty folder.
+//!
 //! A write stages its files, moves them into place, then replaces `manifest.json`
 //! by an atomic rename: that rename is the commit. Files not named by the manifest
 //! are invisible to queries and are removed on the next open, so a write that
 //! fails or is killed half-way leaves the warehouse exactly as it was.
 
+pub mod backup;
 pub mod by_person;
 pub(crate) mod manifest;
 mod views;
