@@ -146,11 +146,45 @@ pub struct Village {
 pub struct Geo {
     pub townships: Vec<Township>,
     pub villages: Vec<Village>,
+    /// The county's region code (行政区划代码: the first six digits of its residents'
+    /// ID numbers and of its person numbers) and name.
+    pub code: &'static str,
+    pub name: &'static str,
+}
+
+/// The counties a synthetic county can be (`synth --region`): 确山县 or one of its
+/// Zhumadian neighbours, so that a province test can hold several.
+pub fn county_name(code: &str) -> Option<&'static str> {
+    if code == COUNTY_CODE {
+        return Some(COUNTY);
+    }
+    OTHER_REGIONS[..9]
+        .iter()
+        .find(|r| r.0 == code)
+        .map(|r| r.1)
 }
 
 impl Geo {
-    /// The map; identical for every seed.
+    /// The map of 确山县; identical for every seed.
     pub fn build() -> Geo {
+        Geo::build_for(COUNTY_CODE)
+    }
+
+    /// Other region `i` of OTHER_REGIONS as this county sees it: a neighbour county
+    /// generated as this one has 确山县 in its own place among the neighbours.
+    pub fn other_region(&self, i: usize) -> (&'static str, &'static str) {
+        let r = OTHER_REGIONS[i];
+        if r.0 == self.code {
+            (COUNTY_CODE, COUNTY)
+        } else {
+            r
+        }
+    }
+
+    /// The same map (townships and villages) for the county `code` (see
+    /// `county_name`; the map is drawn from one fixed seed whatever the county).
+    pub fn build_for(code: &'static str) -> Geo {
+        let name = county_name(code).unwrap_or(COUNTY);
         let mut rng = ChaCha8Rng::seed_from_u64(0x0041_1725);
         let mut used = std::collections::BTreeSet::new();
         let mut townships = Vec::new();
@@ -199,6 +233,8 @@ impl Geo {
         Geo {
             townships,
             villages,
+            code,
+            name,
         }
     }
 

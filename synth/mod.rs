@@ -23,6 +23,7 @@ pub mod output;
 pub mod params;
 pub mod plan;
 pub mod population;
+pub mod province;
 pub mod writer;
 
 use books::{Ledger, Receipts};
@@ -41,6 +42,9 @@ pub struct SynthConfig {
     pub seed: u64,
     pub through_year: i32,
     pub through_month: u32,
+    /// The county's region code: 411725 (确山县) or a Zhumadian neighbour
+    /// (geo::county_name), for a province of several synthetic counties.
+    pub region: &'static str,
 }
 
 impl Default for SynthConfig {
@@ -50,6 +54,7 @@ impl Default for SynthConfig {
             seed: 1,
             through_year: 2026,
             through_month: 10,
+            region: geo::COUNTY_CODE,
         }
     }
 }
@@ -101,6 +106,26 @@ fn sub_seed(seed: u64, stream: u64) -> u64 {
 /// Generates the county into `out` (created if needed; files of the same name are
 /// overwritten, others left alone, so give it a fresh directory).
 pub fn generate(cfg: &SynthConfig, out: &Path) -> Result<SynthReport, SynthError> {
+    generate_with(cfg, out, &mut ())
+}
+
+/// What a caller may do between the stages (the province generator, province.rs):
+/// look at the plan and change who a person is before any record is written, and
+/// see every enrollment's records as they are streamed out.
+pub trait Hook {
+    fn planned(&mut self, _ctx: &plan::Ctx, _pop: &mut population::Population, _plan: &mut plan::Plan) {}
+    fn streamed(&mut self, _e: &plan::Enrollment, _p: &population::Person, _r: &Records) {}
+}
+
+/// No hook: the county as `generate` makes it.
+impl Hook for () {}
+
+/// `generate`, with the hook called after the plan and for every enrollment.
+pub fn generate_with(
+    cfg: &SynthConfig,
+    out: &Path,
+    hook: &mut dyn Hook,
+) -> Result<SynthReport, SynthError> {
     if cfg.persons < 50
         || !(1..=12).contains(&cfg.through_month)
         || ym(cfg.through_year, cfg.through_month) < ym(2014, 1)
@@ -110,15 +135,22 @@ pub fn generate(cfg: &SynthConfig, out: &Path) -> Result<SynthReport, SynthError
         )));
     }
     let ctx = plan::Ctx::new(cfg.through_year, cfg.through_month);
-    let geo = geo::Geo::build();
+    if geo::county_name(cfg.region).is_none() {
+        return Err(SynthError::Config(format!(
+            "region {} is not one of the counties the generator knows (411721–411729)",
+            cfg.region
+        )));
+    }
+    let geo = geo::Geo::build_for(cfg.region);
     let mut rng = ChaCha8Rng::seed_from_u64(sub_seed(cfg.seed, 1));
     let mut pop = population::Population::generate(cfg.persons, &mut rng, &geo, ctx.t_end);
-    let plan = plan::build(
+    let mut plan = plan::build(
         ctx,
         &geo,
         &mut pop,
         ChaCha8Rng::seed_from_u64(sub_seed(cfg.seed, 2)),
     );
+    hook.planned(&ctx, &mut pop, &mut plan);
     let mut book_rng = ChaCha8Rng::seed_from_u64(sub_seed(cfg.seed, 3));
     // Book-level cases scale with the books, not the people.
     let per_kind = (cfg.persons as usize / 200_000).max(1);
@@ -137,6 +169,7 @@ pub fn generate(cfg: &SynthConfig, out: &Path) -> Result<SynthReport, SynthError
         &plan,
         &mut receipts,
         &mut outputs,
+        hook,
     )?;
     outputs.registries(&pop.persons, &geo)?;
     outputs.reference()?;
@@ -183,6 +216,7 @@ struct Streamed {
 
 /// Generates, audits and writes one enrollment at a time, each with its own random
 /// stream, so nothing per-record accumulates in memory.
+#[allow(clippy::too_many_arguments)]
 fn stream(
     seed: u64,
     ctx: plan::Ctx,
@@ -191,6 +225,7 @@ fn stream(
     plan: &plan::Plan,
     receipts: &mut Receipts,
     outputs: &mut output::Outputs,
+    hook: &mut dyn Hook,
 ) -> Result<Streamed, SynthError> {
     let mut s = Streamed {
         ledger: Ledger::default(),
@@ -208,6 +243,7 @@ fn stream(
         let mut erng = ChaCha8Rng::seed_from_u64(sub_seed(seed, 1_000 + idx as u64));
         let r = history::run(ctx, geo, p, e, idx, spouse, &mut erng, receipts);
         absorb(&mut s.ledger, &r);
+        hook.streamed(e, p, &r);
         warnings += r.warnings;
         let found = audit::audit(ctx.t, p, e, &r);
         // A look-alike is only listed while nothing flags it.

@@ -3,7 +3,7 @@
 //! security, civil affairs, health, justice and employee-pension registries know.
 
 use super::calendar::{add_years, age_on, date, days, first_day, ym_of};
-use super::geo::{Geo, COUNTY_CODE, OTHER_REGIONS, XINJIANG_REGIONS};
+use super::geo::{Geo, OTHER_REGIONS, XINJIANG_REGIONS};
 use super::names;
 use chrono::{Datelike, NaiveDate};
 use rand::Rng;
@@ -129,6 +129,9 @@ pub struct Population {
     ids: HashSet<String>,
     name_births: HashSet<(String, NaiveDate)>,
     t_end: NaiveDate,
+    /// The county's region code and its nine neighbours' (Geo::other_region).
+    county: &'static str,
+    neighbours: [&'static str; 9],
 }
 
 /// Age at the through date (if alive) of a household head: weights per band.
@@ -150,6 +153,8 @@ impl Population {
             ids: HashSet::with_capacity(n as usize + 64),
             name_births: HashSet::with_capacity(n as usize + 64),
             t_end,
+            county: geo.code,
+            neighbours: std::array::from_fn(|i| geo.other_region(i).0),
         };
         let villages = geo.used_villages(n);
         let quotas = split_quota(n, &villages, geo);
@@ -244,11 +249,11 @@ impl Population {
         base.max(date(1915, 1, 1))
     }
 
-    fn region<R: Rng>(rng: &mut R, local_share: f64) -> &'static str {
+    fn region<R: Rng>(&self, rng: &mut R, local_share: f64) -> &'static str {
         if rng.random_bool(local_share) {
-            COUNTY_CODE
+            self.county
         } else if rng.random_bool(0.6) {
-            OTHER_REGIONS[rng.random_range(0..9)].0
+            self.neighbours[rng.random_range(0..9)]
         } else {
             OTHER_REGIONS[rng.random_range(9..OTHER_REGIONS.len())].0
         }
@@ -310,7 +315,7 @@ impl Population {
         let couple = room >= 2 && rng.random_bool(if age < 30 { 0.6 } else { 0.88 });
         let head_male = couple || rng.random_bool(0.45);
         let hb = self.birth_for_age(rng, age);
-        let head_region = Self::region(rng, 0.95);
+        let head_region = self.region(rng, 0.95);
         let head = self.add(rng, v, hh, surname, hb, head_male, head_region, hukou);
         let mut used = 1;
         if !couple {
@@ -319,7 +324,7 @@ impl Population {
         let wife_age = (age - rng.random_range(-1..6)).max(20);
         let wb = self.birth_for_age(rng, wife_age);
         let wife_surname = names::surname(rng);
-        let wife_region = Self::region(rng, 0.75);
+        let wife_region = self.region(rng, 0.75);
         let wife = self.add(rng, v, hh, wife_surname, wb, false, wife_region, hukou);
         self.marry(head, wife);
         used += 1;
@@ -338,7 +343,7 @@ impl Population {
             }
             let kb = self.birth_for_age(rng, kid_age);
             let male = rng.random_bool(0.52);
-            let region = Self::region(rng, 0.97);
+            let region = self.region(rng, 0.97);
             self.add(rng, v, hh, surname, kb, male, region, hukou);
             used += 1;
         }
@@ -351,7 +356,7 @@ impl Population {
         let surname = names::surname(rng);
         let hb = self.birth_for_age(rng, age);
         let wb = self.birth_for_age(rng, age - 2);
-        let head = self.add(rng, v, hh, surname, hb, true, COUNTY_CODE, Hukou::Agri);
+        let head = self.add(rng, v, hh, surname, hb, true, self.county, Hukou::Agri);
         let wife_surname = names::surname(rng);
         let wife = self.add(
             rng,
@@ -360,14 +365,14 @@ impl Population {
             wife_surname,
             wb,
             false,
-            COUNTY_CODE,
+            self.county,
             Hukou::Agri,
         );
         self.marry(head, wife);
         let twin_age = rng.random_range(24..31);
         let tb = self.birth_for_age(rng, twin_age);
         let male = rng.random_bool(0.5);
-        let a = self.add(rng, v, hh, surname, tb, male, COUNTY_CODE, Hukou::Agri);
+        let a = self.add(rng, v, hh, surname, tb, male, self.county, Hukou::Agri);
         let first_given: String = self.persons[a as usize]
             .name
             .chars()
@@ -387,7 +392,7 @@ impl Population {
                 break cand;
             }
         };
-        let b = self.add(rng, v, hh, surname, tb, male, COUNTY_CODE, Hukou::Agri);
+        let b = self.add(rng, v, hh, surname, tb, male, self.county, Hukou::Agri);
         self.persons[b as usize].name = b_name;
         for (x, y) in [(a, b), (b, a)] {
             let p = &mut self.persons[x as usize];

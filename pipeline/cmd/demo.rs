@@ -82,6 +82,7 @@ const SAMPLE_COUNTY: SynthConfig = SynthConfig {
     seed: 1,
     through_year: 2026,
     through_month: 10,
+    region: crate::synth::geo::COUNTY_CODE,
 };
 
 /// Removes an earlier demo warehouse, refusing to touch a folder that is not one.

@@ -21,7 +21,7 @@ use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::{address, Builder, Enrollment, Look, Person, OTHER_REGIONS};
+use super::{address, Builder, Enrollment, Look, Person};
 use pension::audit::names as product;
 
 /// How a planted duplicate's second enrollment differs from the first.
@@ -307,7 +307,7 @@ impl Builder<'_> {
         let mut rng = self.variant_rng(k as u64);
         let (name, birth) = match v {
             DupVariant::SecondRegisteredId => {
-                let region = OTHER_REGIONS[self.rng.random_range(0..9)].0;
+                let region = self.geo.other_region(self.rng.random_range(0..9)).0;
                 let id = self.pop.new_id(&mut self.rng, region, p.birth, p.male);
                 let clone = Person {
                     id: id.clone(),

@@ -3,7 +3,7 @@
 //! written, so candidates for a case can be chosen with their whole life in view.
 
 use super::calendar::{add_years, date, days, first_day, last_day, year_of, ym, ym_of, Ym};
-use super::geo::{Geo, COUNTY_CODE, OTHER_REGIONS};
+use super::geo::Geo;
 use super::names;
 use super::params::{STANDARDS, TIERS, TIER_WEIGHTS};
 use super::population::{between, EmpSpell, EmpStatus, Hukou, Person, Population, RegMove};
@@ -214,7 +214,7 @@ fn phone<R: Rng>(rng: &mut R) -> String {
 fn address<R: Rng>(rng: &mut R, geo: &Geo, v: usize) -> String {
     format!(
         "{}{}{}{}组{}号",
-        super::geo::COUNTY,
+        geo.name,
         geo.township_of(v).name,
         geo.villages[v].name,
         rng.random_range(1..12),
@@ -312,7 +312,7 @@ impl Builder<'_> {
     fn person_no(&mut self, village: usize) -> String {
         let t = self.geo.villages[village].township;
         self.serial[t] += 1;
-        format!("4117250{:02}{:07}", t + 1, self.serial[t])
+        format!("{}0{:02}{:07}", self.geo.code, t + 1, self.serial[t])
     }
 
     /// The enrollment of person `i`, if they are eligible and choose to enroll.
@@ -528,14 +528,4 @@ fn malformed(id: &str, variant: u8) -> String {
         }
         _ => format!("{}{}", &id[..10], &id[11..]),
     }
-}
-
-pub fn region_name(code: &str) -> &'static str {
-    if code == COUNTY_CODE {
-        return super::geo::COUNTY;
-    }
-    OTHER_REGIONS
-        .iter()
-        .find(|r| r.0 == code)
-        .map_or("外省", |r| r.1)
 }
