@@ -61,6 +61,7 @@ enum Command {
     Plan(cmd::plan::Args),
     Dashboard(cmd::dashboard::Args),
     Backup(cmd::backup::Args),
+    Export(cmd::export::Args),
     Restore(cmd::restore::Args),
     Serve(cmd::serve::Args),
     User(cmd::user::Args),
@@ -131,6 +132,7 @@ fn written_by(command: &Command) -> Option<(&'static str, String)> {
         Command::Finding(a) => a.finding_set().map(|id| ("finding_set", id)),
         Command::User(a) => a.written().map(|name| ("user_add", name)),
         Command::Backup(a) => Some(("backup", a.subject())),
+        Command::Export(a) => Some(("export", a.subject())),
         Command::Restore(a) => a.restored().map(|file| ("restore", file)),
         _ => None,
     }
@@ -160,6 +162,7 @@ fn main() -> ExitCode {
         Command::Plan(a) => cmd::plan::run(&ctx, a),
         Command::Dashboard(a) => cmd::dashboard::run(&ctx, a),
         Command::Backup(a) => cmd::backup::run(&ctx, a),
+        Command::Export(a) => cmd::export::run(&ctx, a),
         Command::Restore(a) => cmd::restore::run(&ctx, a),
         Command::Serve(a) => cmd::serve::run(ctx.warehouse_dir(), a),
         Command::User(a) => cmd::user::run(ctx.warehouse_dir(), a),

@@ -6,6 +6,7 @@ pub mod backup;
 pub mod bench;
 pub mod dashboard;
 pub mod demo;
+pub mod export;
 pub mod finding;
 pub mod history;
 pub mod ingest;

@@ -13,8 +13,10 @@ pub(crate) mod chart;
 /// A chart definition (`reports/charts/*.toml`, `[chart]`) run over the warehouse → the data `chart` draws.
 mod chart_data;
 pub mod dashboard;
+pub mod export;
 pub(crate) mod def;
 pub mod notice;
+pub mod province;
 pub(crate) mod table;
 mod xlsx;
 
@@ -59,6 +61,12 @@ pub enum ReportError {
     Params(#[from] crate::params::ParamsError),
     #[error(transparent)]
     Warehouse(#[from] crate::warehouse::WarehouseError),
+    /// A request that cannot be met as given (what to change is in the message).
+    #[error("{0}")]
+    Usage(String),
+    /// A province input that is not as an export leaves it.
+    #[error("province data {path}: {message}")]
+    Province { path: PathBuf, message: String },
 }
 
 pub(crate) fn io_err(path: &Path) -> impl Fn(std::io::Error) -> ReportError + '_ {
@@ -341,10 +349,29 @@ pub fn compute(
     defs: &Definitions,
     opts: &ReportOptions,
 ) -> Result<ReportRun, ReportError> {
+    let notes = prepare(conn, opts)?;
+    compute_prepared(conn, defs, opts, notes)
+}
+
+/// What every report reads besides the warehouse's views: the macros (report month,
+/// parameters, masking), the fund flows, the audit's tables (empty ones when the
+/// audit or the ledger has not run). Returns the notes for the reader.
+pub fn prepare(conn: &Connection, opts: &ReportOptions) -> Result<Vec<String>, ReportError> {
     let mut notes = Vec::new();
     define_macros(conn, opts)?;
     conn.execute_batch(&crate::audit::fund_flows_sql()?)?;
     audit_tables(conn, opts.month(), &mut notes)?;
+    Ok(notes)
+}
+
+/// The preludes, reports and charts on a session `prepare` made ready (or one whose
+/// tables and macros were restored from an export: the province, province.rs).
+pub fn compute_prepared(
+    conn: &Connection,
+    defs: &Definitions,
+    opts: &ReportOptions,
+    notes: Vec<String>,
+) -> Result<ReportRun, ReportError> {
     let t = std::time::Instant::now();
     for (path, sql) in defs
         .preludes

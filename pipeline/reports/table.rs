@@ -212,7 +212,7 @@ fn column_sum(rows: &[Vec<Cell>], i: usize) -> Decimal {
 
 /// Sums, counts and ratios of sums; the label goes in the first column that has no
 /// total of its own.
-fn totals_row(def: &ReportDef, rows: &[Vec<Cell>], label: &str) -> Vec<Cell> {
+pub(crate) fn totals_row(def: &ReportDef, rows: &[Vec<Cell>], label: &str) -> Vec<Cell> {
     let cols = &def.meta.columns;
     let pos = |name: &str| cols.iter().position(|c| c.name == name.trim());
     let mut out: Vec<Cell> = cols
