@@ -152,6 +152,7 @@ def main():
              .config("spark.sql.session.timeZone", "UTC")
              .config("spark.sql.shuffle.partitions", "4")
              .config("spark.ui.enabled", "false")
+             .config("spark.ui.showConsoleProgress", "false")
              .config("spark.sql.ansi.enabled", "false")
              .getOrCreate())
     spark.sparkContext.setLogLevel("ERROR")

@@ -158,10 +158,7 @@ pub fn county_name(code: &str) -> Option<&'static str> {
     if code == COUNTY_CODE {
         return Some(COUNTY);
     }
-    OTHER_REGIONS[..9]
-        .iter()
-        .find(|r| r.0 == code)
-        .map(|r| r.1)
+    OTHER_REGIONS[..9].iter().find(|r| r.0 == code).map(|r| r.1)
 }
 
 impl Geo {

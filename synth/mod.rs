@@ -113,7 +113,13 @@ pub fn generate(cfg: &SynthConfig, out: &Path) -> Result<SynthReport, SynthError
 /// look at the plan and change who a person is before any record is written, and
 /// see every enrollment's records as they are streamed out.
 pub trait Hook {
-    fn planned(&mut self, _ctx: &plan::Ctx, _pop: &mut population::Population, _plan: &mut plan::Plan) {}
+    fn planned(
+        &mut self,
+        _ctx: &plan::Ctx,
+        _pop: &mut population::Population,
+        _plan: &mut plan::Plan,
+    ) {
+    }
     fn streamed(&mut self, _e: &plan::Enrollment, _p: &population::Person, _r: &Records) {}
 }
 

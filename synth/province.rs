@@ -137,7 +137,8 @@ impl Hook for WatchA {
 
     fn streamed(&mut self, e: &plan::Enrollment, p: &Person, r: &Records) {
         if self.contributors.contains(&e.person) || self.beneficiaries.contains(&e.person) {
-            self.seen.insert(e.person, (Identity::of(p), watch(e, p, r)));
+            self.seen
+                .insert(e.person, (Identity::of(p), watch(e, p, r)));
         }
     }
 }
@@ -205,18 +206,19 @@ impl PlantB {
             }),
             Role::DeathElsewhere => {
                 let enrolled: BTreeSet<u32> = plan.enrollments.iter().map(|e| e.person).collect();
-                (0..pop.persons.len() as u32).find(|&i| {
-                    let p = &pop.persons[i as usize];
-                    let old = ctx.t_end.years_since(p.birth).unwrap_or(0) >= 60;
-                    old && p.death.is_none()
-                        && p.in_register
-                        && !p.special
-                        && p.twin_of.is_none()
-                        && p.moved.is_none()
-                        && !enrolled.contains(&i)
-                        && !taken(i)
-                })
-                .map(|i| (i, None))
+                (0..pop.persons.len() as u32)
+                    .find(|&i| {
+                        let p = &pop.persons[i as usize];
+                        let old = ctx.t_end.years_since(p.birth).unwrap_or(0) >= 60;
+                        old && p.death.is_none()
+                            && p.in_register
+                            && !p.special
+                            && p.twin_of.is_none()
+                            && p.moved.is_none()
+                            && !enrolled.contains(&i)
+                            && !taken(i)
+                    })
+                    .map(|i| (i, None))
             }
         }
     }
@@ -373,7 +375,11 @@ fn answer_key(
             continue;
         };
         let in_b = pb.seen.get(person).cloned().unwrap_or_default();
-        let case = |from: Ym, to: Ym, amount: Option<Decimal>, first: (&str, &Watched), second: (&str, &Watched)| CrossCase {
+        let case = |from: Ym,
+                    to: Ym,
+                    amount: Option<Decimal>,
+                    first: (&str, &Watched),
+                    second: (&str, &Watched)| CrossCase {
             code: role.code(),
             id: who.id.clone(),
             county: first.0.to_string(),
@@ -423,7 +429,13 @@ fn answer_key(
                 };
                 let amount = after.iter().map(|(_, x)| **x).sum();
                 let none = Watched::default();
-                cases.push(case(*first.0, *last.0, Some(amount), (county_a, in_a), (county_b, &none)));
+                cases.push(case(
+                    *first.0,
+                    *last.0,
+                    Some(amount),
+                    (county_a, in_a),
+                    (county_b, &none),
+                ));
             }
         }
     }
@@ -452,7 +464,11 @@ fn write_cross_truth(out: &Path, cases: &[CrossCase]) -> Result<(), SynthError> 
             .s(&c.other_county)
             .s(&c.other_person_no)
             .s(&month_text(c.from))
-            .s(&if c.to == 0 { String::new() } else { month_text(c.to) });
+            .s(&if c.to == 0 {
+                String::new()
+            } else {
+                month_text(c.to)
+            });
         match c.amount {
             Some(a) => t.money(a),
             None => t.s(""),

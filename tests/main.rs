@@ -25,6 +25,7 @@ mod ledger_stage;
 mod monthly_cycle;
 mod params;
 mod portable;
+mod province;
 mod reports;
 mod synth_county;
 mod values;

@@ -130,7 +130,7 @@ fn a_copied_binary_runs_the_demo_from_any_folder() {
     );
     let fx = Fixture::new();
     fx.ingest_with(
-        &[samples()],
+        &[samples().join("county"), samples().join("bad")],
         &IngestOptions {
             skip_bad_files: true,
             ..Default::default()

@@ -49,6 +49,20 @@ fn samples_dir(given: Option<PathBuf>, out: &Path) -> anyhow::Result<PathBuf> {
     Ok(dir)
 }
 
+/// What the demo ingests from a samples folder: its `county/` and `bad/` (the
+/// province's two counties in `province/` are `pipeline province`'s), or the whole
+/// folder when it has no `county/`.
+fn one_county(samples: &Path) -> Vec<PathBuf> {
+    let county = samples.join("county");
+    if !county.is_dir() {
+        return vec![samples.to_path_buf()];
+    }
+    let bad = samples.join("bad");
+    std::iter::once(county)
+        .chain(bad.is_dir().then_some(bad))
+        .collect()
+}
+
 /// Writes the bundled samples to `dir` (replacing an earlier demo's copy, never a
 /// folder that is not one).
 fn write_samples(dir: &Path) -> anyhow::Result<()> {
@@ -117,7 +131,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         command: "pipeline demo".into(),
         ..Default::default()
     };
-    let report = ingest::ingest(&mut wh, &catalog, &[samples], &opts)?;
+    let report = ingest::ingest(&mut wh, &catalog, &one_county(&samples), &opts)?;
     let mut out = std::io::stdout().lock();
     super::ingest::print_report(&report, true, &mut out)?;
     println!("\n== 2. what the warehouse holds ==");
@@ -169,7 +183,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 /// Runs this binary with the given arguments, output straight to the terminal.
-fn run_self(args: &[&str]) -> anyhow::Result<()> {
+pub(super) fn run_self(args: &[&str]) -> anyhow::Result<()> {
     let exe = std::env::current_exe().context("locating the pipeline binary")?;
     let status = std::process::Command::new(exe)
         .args(args)

@@ -13,6 +13,7 @@ pub mod ingest;
 pub mod ledger;
 pub mod notice;
 pub mod plan;
+pub mod province;
 pub mod report;
 pub mod restore;
 pub mod screen;

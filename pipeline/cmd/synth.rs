@@ -62,7 +62,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             ..cfg.clone()
         };
         let report = generate_province(&cfg, &second, &args.out).with_context(|| {
-            format!("generating the synthetic province in {}", args.out.display())
+            format!(
+                "generating the synthetic province in {}",
+                args.out.display()
+            )
         })?;
         for (region, r) in &report.counties {
             let rows: u64 = r.files.iter().map(|f| f.rows).sum();

@@ -161,9 +161,8 @@ pub fn macros_sql(conn: &Connection) -> Result<String, ReportError> {
             r.get::<_, String>(2)?,
         ))
     })?;
-    let mut sql = String::from(
-        "-- The report engine's macros for one county and month (pipeline export).\n",
-    );
+    let mut sql =
+        String::from("-- The report engine's macros for one county and month (pipeline export).\n");
     for row in rows {
         let (name, params, body) = row?;
         sql.push_str(&format!(

@@ -13,8 +13,8 @@ pub(crate) mod chart;
 /// A chart definition (`reports/charts/*.toml`, `[chart]`) run over the warehouse → the data `chart` draws.
 mod chart_data;
 pub mod dashboard;
-pub mod export;
 pub(crate) mod def;
+pub mod export;
 pub mod notice;
 pub mod province;
 pub(crate) mod table;
@@ -30,7 +30,7 @@ use duckdb::Connection;
 pub use def::{Definitions, Format, Package, ReportDef};
 
 use crate::domain::{Month, Period};
-pub use table::{Cell, Table};
+pub use table::{half_up, Cell, Table};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {

@@ -84,8 +84,37 @@ pub struct ProvinceRun {
     pub by_county: Vec<(String, ReportRun)>,
     /// The province package: every table with a county column and a total row.
     pub run: ReportRun,
-    /// Cross-county findings, every check together (full ID numbers).
+    /// Cross-county findings, every check together (full ID numbers: each county's
+    /// audit section verifies its own in the field).
     pub findings: Table,
+}
+
+impl ProvinceRun {
+    /// The findings a county gets back (where it pays, or where the other record is).
+    pub fn findings_of(&self, county: &str) -> Vec<&Vec<Cell>> {
+        let (c, o) = (
+            column(&self.findings, "county"),
+            column(&self.findings, "other_county"),
+        );
+        self.findings
+            .rows
+            .iter()
+            .filter(|r| {
+                [&r[c], &r[o]]
+                    .iter()
+                    .any(|x| **x == Cell::Text(county.to_string()))
+            })
+            .collect()
+    }
+}
+
+fn column(t: &Table, name: &str) -> usize {
+    t.def
+        .meta
+        .columns
+        .iter()
+        .position(|c| c.name == name)
+        .unwrap_or(0)
 }
 
 /// The counties exported into `dir` (its `_county/<code>/` folders), sorted.
@@ -168,7 +197,11 @@ fn province_session(dir: &Path, month: NaiveDate) -> Result<Connection, ReportEr
 }
 
 /// Computes the province's month from the exports in `dir`.
-pub fn compute(dir: &Path, month: NaiveDate, defs: &Definitions) -> Result<ProvinceRun, ReportError> {
+pub fn compute(
+    dir: &Path,
+    month: NaiveDate,
+    defs: &Definitions,
+) -> Result<ProvinceRun, ReportError> {
     let label = month.format("%Y-%m").to_string();
     let counties = counties(dir)?;
     let opts = ReportOptions::monthly(month, false, false);
@@ -189,19 +222,26 @@ pub fn compute(dir: &Path, month: NaiveDate, defs: &Definitions) -> Result<Provi
         .iter()
         .map(|t| stack(&t.def, &by_county))
         .collect();
-    let run = ReportRun {
+    let mut run = ReportRun {
         month,
         period: first.period,
         package: Package::Month,
         generated_at: chrono::Local::now().format("%Y-%m-%d %H:%M").to_string(),
         tables,
         charts: Vec::new(),
-        notes: vec![format!("全省汇总: {} 个县(区) {}", counties.len(), counties.join("、"))],
+        notes: vec![format!(
+            "全省汇总: {} 个县(区) {}",
+            counties.len(),
+            counties.join("、")
+        )],
         unmasked: false,
         prelude_seconds: 0.0,
         chart_seconds: 0.0,
     };
-    let findings = cross_findings(dir, month)?;
+    let conn = province_session(dir, month)?;
+    let findings = cross_findings(&conn, false)?;
+    // The package's copy hides the birth dates (the province's leaders read it).
+    run.tables.push(cross_findings(&conn, true)?);
     Ok(ProvinceRun {
         month,
         counties,
@@ -254,11 +294,19 @@ fn stack(def: &ReportDef, by_county: &[(String, ReportRun)]) -> Table {
     }
 }
 
-/// Every cross-county check over all counties, as one table.
-fn cross_findings(dir: &Path, month: NaiveDate) -> Result<Table, ReportError> {
-    let conn = province_session(dir, month)?;
+/// Every cross-county check over all counties, as one table; `masked`: ID numbers
+/// and evidence as lists for action show them (pipeline/mask.sql).
+fn cross_findings(conn: &Connection, masked: bool) -> Result<Table, ReportError> {
     let checks = cross_checks(crate::defs::active())?;
-    let cols: Vec<&str> = FINDING_COLUMNS.iter().skip(1).map(|c| c.0).collect();
+    let cols: Vec<String> = FINDING_COLUMNS
+        .iter()
+        .skip(1)
+        .map(|c| match (masked, c.0) {
+            (true, "id_number") => "masked_id(id_number) AS id_number".to_string(),
+            (true, "evidence") => "masked_text(evidence) AS evidence".to_string(),
+            (_, name) => name.to_string(),
+        })
+        .collect();
     let union: Vec<String> = checks
         .iter()
         .map(|c| {
@@ -284,7 +332,9 @@ fn cross_findings(dir: &Path, month: NaiveDate) -> Result<Table, ReportError> {
             title: "跨县(区)疑点".into(),
             title_en: "Cross-county findings".into(),
             sheet: "跨县疑点".into(),
-            totals: Some("合计".into()),
+            // The package's copy sums the amounts; the full list (compared with
+            // Spark's, sent back to the counties) is the findings alone.
+            totals: masked.then(|| "合计".into()),
             list: true,
             layout: None,
             packages: vec![Package::Month],
@@ -303,5 +353,153 @@ fn cross_findings(dir: &Path, month: NaiveDate) -> Result<Table, ReportError> {
         sql,
         sql_path: PathBuf::from("reports/province"),
     };
-    super::table::run(&conn, &def)
+    super::table::run(conn, &def)
+}
+
+/// A cell as `spark/province.py` writes it and as the comparison reads it: numbers
+/// exact and normalised (12.50 → 12.5), dates ISO, empty for NULL.
+pub fn canonical(text: &str) -> String {
+    match text.parse::<rust_decimal::Decimal>() {
+        Ok(d) if !text.is_empty() => d.normalize().to_string(),
+        _ => text.to_string(),
+    }
+}
+
+fn cell_text(c: &Cell) -> String {
+    match c {
+        Cell::Null => String::new(),
+        Cell::Int(i) => i.to_string(),
+        Cell::Dec(d) => d.normalize().to_string(),
+        Cell::Text(s) => s.clone(),
+        Cell::Date(d) => d.format("%Y-%m-%d").to_string(),
+    }
+}
+
+/// A table as raw CSV: the column names, exact values, the totals row last (what
+/// the Spark job writes, for comparison and for scripts).
+pub fn raw_csv(t: &Table) -> Result<Vec<u8>, ReportError> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let err = |e: csv::Error| ReportError::Usage(format!("writing {}: {e}", t.def.name));
+    w.write_record(t.def.meta.columns.iter().map(|c| c.name.as_str()))
+        .map_err(err)?;
+    for row in t.rows.iter().chain(t.totals.iter()) {
+        w.write_record(row.iter().map(cell_text)).map_err(err)?;
+    }
+    w.into_inner()
+        .map_err(|e| ReportError::Usage(format!("writing {}: {e}", t.def.name)))
+}
+
+/// Rows of a raw CSV as canonical text, sorted (row order within ties of a report's
+/// ORDER BY is not part of its meaning).
+fn canonical_rows(bytes: &[u8]) -> Result<(Vec<String>, Vec<Vec<String>>), String> {
+    let mut r = csv::ReaderBuilder::new().from_reader(bytes);
+    let header = r
+        .headers()
+        .map_err(|e| e.to_string())?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for rec in r.records() {
+        rows.push(
+            rec.map_err(|e| e.to_string())?
+                .iter()
+                .map(canonical)
+                .collect(),
+        );
+    }
+    rows.sort();
+    Ok((header, rows))
+}
+
+/// Compares the province as DuckDB computed it with the Spark job's CSVs in
+/// `spark_csv`: every table and the findings, cell by cell. Returns the
+/// differences (empty: every figure agrees to the fen) and the tables compared.
+pub fn compare(run: &ProvinceRun, spark_csv: &Path) -> Result<(Vec<String>, usize), ReportError> {
+    let mut diffs = Vec::new();
+    let mut compared = 0;
+    let tables = run
+        .run
+        .tables
+        .iter()
+        .filter(|t| t.def.name != "cross_county")
+        .chain(std::iter::once(&run.findings));
+    for t in tables {
+        let path = spark_csv.join(format!("{}.csv", t.def.name));
+        let Ok(theirs) = std::fs::read(&path) else {
+            diffs.push(format!("{}: no such file from Spark", path.display()));
+            continue;
+        };
+        let ours = canonical_rows(&raw_csv(t)?).map_err(ReportError::Usage)?;
+        let theirs = canonical_rows(&theirs).map_err(|e| ReportError::Province {
+            path: path.clone(),
+            message: e,
+        })?;
+        compared += 1;
+        if ours.0 != theirs.0 {
+            diffs.push(format!(
+                "{}: columns differ: DuckDB {:?}, Spark {:?}",
+                t.def.name, ours.0, theirs.0
+            ));
+            continue;
+        }
+        if ours.1.len() != theirs.1.len() {
+            diffs.push(format!(
+                "{}: {} rows on DuckDB, {} on Spark",
+                t.def.name,
+                ours.1.len(),
+                theirs.1.len()
+            ));
+        }
+        for (a, b) in ours.1.iter().zip(&theirs.1) {
+            if a != b {
+                diffs.push(format!(
+                    "{}: DuckDB row {:?} ≠ Spark row {:?}",
+                    t.def.name, a, b
+                ));
+            }
+        }
+    }
+    Ok((diffs, compared))
+}
+
+/// Writes the province package into `out`: the workbook 全省月报_YYYY-MM.xlsx and
+/// csv/ (as a county's package, with the masked cross-county findings), raw/ (the
+/// same tables as exact values by column name, and the findings), and per county
+/// 回县核查/<county>.csv: the findings it is to verify, with full ID numbers.
+pub fn write(province: &ProvinceRun, out: &Path) -> Result<Vec<PathBuf>, ReportError> {
+    let mut files = super::write_package(&province.run, out)?;
+    let monthly = out.join(province.run.workbook_name());
+    let book = out.join(format!("全省{}", province.run.workbook_name()));
+    std::fs::rename(&monthly, &book).map_err(io_err(&book))?;
+    files.retain(|f| *f != monthly);
+    files.push(book);
+    let raw = out.join("raw");
+    let back = out.join("回县核查");
+    for d in [&raw, &back] {
+        std::fs::create_dir_all(d).map_err(io_err(d))?;
+    }
+    for t in province
+        .run
+        .tables
+        .iter()
+        .filter(|t| t.def.name != "cross_county")
+        .chain(std::iter::once(&province.findings))
+    {
+        let path = raw.join(format!("{}.csv", t.def.name));
+        super::write_atomic(&path, &raw_csv(t)?)?;
+        files.push(path);
+    }
+    for county in &province.counties {
+        let rows: Vec<Vec<Cell>> = province.findings_of(county).into_iter().cloned().collect();
+        let t = Table {
+            rows,
+            totals: None,
+            ..province.findings.clone()
+        };
+        let path = back.join(format!("{county}.csv"));
+        super::write_atomic(&path, &super::csv_bytes(&t)?)?;
+        files.push(path);
+    }
+    Ok(files)
 }
