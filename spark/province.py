@@ -142,12 +142,15 @@ def main():
     ap.add_argument("--out", required=True, type=Path)
     ap.add_argument("--reports", type=Path, default=REPO / "reports")
     ap.add_argument("--master", default="local[2]")
+    ap.add_argument("--driver-memory", default="4g",
+                    help="local mode: the JVM's heap (the driver runs the executors too)")
     args = ap.parse_args()
 
     timing = []
     t0 = time.time()
     from pyspark.sql import SparkSession
     spark = (SparkSession.builder.master(args.master).appName("pension-province")
+             .config("spark.driver.memory", args.driver_memory)
              .config("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
              .config("spark.sql.session.timeZone", "UTC")
              .config("spark.sql.shuffle.partitions", "4")
