@@ -112,6 +112,10 @@ pub struct Schema {
     pub columns: Vec<Column>,
     #[serde(default)]
     pub rules: Vec<Rule>,
+    /// SHA-256 of the definition's text: a file stored under the same definition
+    /// and byte-identical to the one given is not read again (pipeline/ingest/plan.rs).
+    #[serde(skip)]
+    pub digest: String,
 }
 
 /// How a file of a kind relates to what the warehouse already holds
@@ -278,10 +282,14 @@ impl Catalog {
     fn parse(files: Vec<(PathBuf, String)>) -> Result<Catalog, SchemaError> {
         let mut schemas = Vec::new();
         for (path, text) in files {
-            let schema: Schema = toml::from_str(&text).map_err(|e| SchemaError::Invalid {
+            let mut schema: Schema = toml::from_str(&text).map_err(|e| SchemaError::Invalid {
                 path: path.clone(),
                 message: e.to_string(),
             })?;
+            schema.digest = {
+                use sha2::{Digest, Sha256};
+                format!("{:x}", Sha256::digest(text.as_bytes()))
+            };
             schema.check(&path)?;
             schemas.push(schema);
         }

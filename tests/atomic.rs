@@ -1,7 +1,11 @@
 //! Re-ingest is a no-op, snapshots supersede, and a failed write leaves the
 //! warehouse exactly as it was.
 
-use pension::ingest::{FileStatus, IngestOptions};
+use std::path::Path;
+
+use pension::ingest::{self, FileStatus, IngestOptions};
+use pension::schema::Catalog;
+use pension::warehouse::Warehouse;
 
 use crate::common::{samples, write, Fixture};
 
@@ -33,6 +37,100 @@ fn reingesting_identical_bytes_is_a_no_op() {
         FileStatus::Unchanged { .. }
     ));
     assert_eq!(fx.one("SELECT count(*) FROM payout"), "3");
+}
+
+/// The shipped definitions in a folder of their own, with `kind`'s file edited.
+fn edited_catalog(fx: &Fixture, kind: &str, edit: &str) -> Catalog {
+    let dir = fx.dir.path().join(format!(
+        "schemas-{}",
+        fx.dir.path().read_dir().unwrap().count()
+    ));
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas");
+    for e in shipped.read_dir().unwrap() {
+        let path = e.unwrap().path();
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        if path.file_stem().is_some_and(|s| s == kind) {
+            text.push_str(edit);
+        }
+        write(&dir.join(path.file_name().unwrap()), text.as_bytes());
+    }
+    Catalog::load(&dir).expect("the edited definitions load")
+}
+
+#[test]
+fn identical_bytes_are_read_again_only_under_a_changed_definition() {
+    let fx = Fixture::new();
+    let f = samples().join("bad/payout_garbage_rows.csv");
+    let first = fx.ingest(&[f.clone()]);
+    assert!(first.committed);
+    let stored = fx.one("SELECT count(*) FROM payout");
+    let versions = fx.one("SELECT count(*) FROM payout_all");
+    // The payout kind's definition changes (here only by a comment: its text is what
+    // is compared): the same bytes are read again, and every row is as stored.
+    let edited = edited_catalog(&fx, "payout", "\n# reviewed 2026-12\n");
+    let mut wh = Warehouse::open(&fx.wh_dir()).unwrap();
+    let again = ingest::ingest(&mut wh, &edited, &[f.clone()], &IngestOptions::default()).unwrap();
+    drop(wh);
+    let r = &again.files[0];
+    assert!(
+        matches!(r.status, FileStatus::Ingested { seq: 2 }),
+        "read again: {:?}",
+        r.status
+    );
+    assert_eq!(
+        (r.accepted, r.quarantined),
+        (first.files[0].accepted, first.files[0].quarantined)
+    );
+    assert_eq!(
+        (r.new, r.changed, r.gone),
+        (0, 0, 0),
+        "nothing stored twice"
+    );
+    assert_eq!(r.unchanged, r.accepted);
+    assert_eq!(fx.one("SELECT count(*) FROM payout"), stored);
+    assert_eq!(fx.one("SELECT count(*) FROM payout_all"), versions);
+    // Under the edited definition it is now stored as read: skipped again.
+    let mut wh = Warehouse::open(&fx.wh_dir()).unwrap();
+    let third = ingest::ingest(&mut wh, &edited, &[f.clone()], &IngestOptions::default()).unwrap();
+    assert!(
+        matches!(third.files[0].status, FileStatus::Unchanged { seq: 2, .. }),
+        "{:?}",
+        third.files[0].status
+    );
+}
+
+#[test]
+fn a_replaced_snapshot_sent_again_stays_skipped_under_a_changed_definition() {
+    let fx = Fixture::new();
+    let id = |day| {
+        pension::idnum::make(
+            "411725",
+            chrono::NaiveDate::from_ymd_opt(1940, 1, day).unwrap(),
+            11,
+        )
+    };
+    let (zhang, li) = (id(1), id(2));
+    let old = registry_file(&fx, "death_old.csv", &[(&zhang, "张三", "民政火化")]);
+    let new = registry_file(
+        &fx,
+        "death_new.csv",
+        &[(&zhang, "张三", "民政火化"), (&li, "李四", "民政火化")],
+    );
+    assert!(fx.ingest(&[old.clone()]).committed);
+    assert!(fx.ingest(&[new]).committed);
+    let current = fx.one("SELECT count(*) FROM death_record");
+    assert_eq!(current, "2");
+    // Read again, the older list would become the newest and drop 李四.
+    let edited = edited_catalog(&fx, "death_record", "\n# reviewed 2026-12\n");
+    let mut wh = Warehouse::open(&fx.wh_dir()).unwrap();
+    let again = ingest::ingest(&mut wh, &edited, &[old], &IngestOptions::default()).unwrap();
+    drop(wh);
+    assert!(
+        matches!(again.files[0].status, FileStatus::Unchanged { seq: 1, .. }),
+        "{:?}",
+        again.files[0].status
+    );
+    assert_eq!(fx.one("SELECT count(*) FROM death_record"), current);
 }
 
 #[test]

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use super::source::Source;
 use super::{detect, refused, sha256_file, FileReport, FileStatus, IngestError};
 use crate::schema::{Catalog, Schema};
-use crate::warehouse::Transaction;
+use crate::warehouse::{FileEntry, Transaction};
 
 /// A file whose kind is known and whose sequence number is taken: ready to read.
 pub(super) struct Job<'c> {
@@ -56,7 +56,15 @@ pub(super) fn plan<'c>(
     let mut steps = Vec::with_capacity(inputs.len());
     for (path, hash) in inputs.iter().zip(hashes) {
         let (sha, bytes) = hash?;
-        if let Some(prev) = tx.manifest.by_sha(&sha) {
+        // Skipped before a row is parsed only when that is provably what reading it
+        // would give: the same bytes stored under the same definition of its kind. A
+        // changed definition (a new rule, a renamed column) reads the file again, and
+        // the record identity stores only the rows whose outcome changed.
+        if let Some(prev) = tx
+            .manifest
+            .by_sha(&sha)
+            .filter(|prev| same_definition(catalog, prev) || superseded_snapshot(tx, catalog, prev))
+        {
             let mut r = refused(path, Some(&prev.kind), String::new());
             r.status = FileStatus::Unchanged {
                 seq: prev.seq,
@@ -88,6 +96,22 @@ pub(super) fn plan<'c>(
         }
     }
     Ok(steps)
+}
+
+/// Whether a stored file's kind is defined today exactly as when it was read.
+fn same_definition(catalog: &Catalog, prev: &FileEntry) -> bool {
+    catalog
+        .get(&prev.kind)
+        .is_ok_and(|s| s.digest == prev.schema_sha256)
+}
+
+/// A snapshot that a later file of its kind has replaced: read again it would become
+/// the newest and roll the current set back, so it stays skipped whatever changed.
+fn superseded_snapshot(tx: &Transaction, catalog: &Catalog, prev: &FileEntry) -> bool {
+    let snapshot = catalog
+        .get(&prev.kind)
+        .is_ok_and(|s| s.identity.load == crate::schema::Load::Snapshot);
+    snapshot && tx.manifest.files_of(&prev.kind).any(|f| f.seq > prev.seq)
 }
 
 type Opened<'c> = (Source, Arc<AtomicU64>, &'c Schema, detect::HeaderMap);

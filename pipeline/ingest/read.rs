@@ -276,6 +276,7 @@ pub(super) fn read_file(
         kind: schema.kind.clone(),
         source: path.display().to_string(),
         sha256: sha,
+        schema_sha256: schema.digest.clone(),
         bytes,
         encoding: src.encoding().to_string(),
         rows_read: sink.read,

@@ -19,6 +19,10 @@ pub struct FileEntry {
     /// The path as given on the command line.
     pub source: String,
     pub sha256: String,
+    /// SHA-256 of the kind's definition (schemas/KIND.toml) the file was read under;
+    /// empty in manifests written before it was recorded.
+    #[serde(default)]
+    pub schema_sha256: String,
     pub bytes: u64,
     pub encoding: String,
     pub rows_read: u64,
@@ -139,8 +143,9 @@ impl Manifest {
         Ok(())
     }
 
+    /// The latest stored file with these bytes.
     pub fn by_sha(&self, sha: &str) -> Option<&FileEntry> {
-        self.files.iter().find(|f| f.sha256 == sha)
+        self.files.iter().rev().find(|f| f.sha256 == sha)
     }
 
     pub fn files_of<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a FileEntry> + 'a {
