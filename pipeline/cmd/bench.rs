@@ -71,6 +71,18 @@ struct Measured {
     max_rss_kb: u64,
 }
 
+/// `pipeline ingest --skip-bad-files PATHS` into `wh`, in a child, measured.
+fn ingest_measured(exe: &Path, wh: &Path, paths: &[PathBuf]) -> anyhow::Result<Measured> {
+    run_measured(
+        Command::new(exe)
+            .arg("--warehouse")
+            .arg(wh)
+            .arg("ingest")
+            .arg("--skip-bad-files")
+            .args(paths),
+    )
+}
+
 /// Runs a child and reports its wall time and peak RSS (from wait4's rusage).
 fn run_measured(cmd: &mut Command) -> anyhow::Result<Measured> {
     let start = Instant::now();
@@ -216,28 +228,14 @@ fn run_ingest(args: &Args, goals: &mut Goals) -> anyhow::Result<()> {
     // Ours: the full validating ingest of every file.
     let ours_wh = args.work.join("warehouse-ours");
     let _ = std::fs::remove_dir_all(&ours_wh);
-    let ours = run_measured(
-        Command::new(&exe)
-            .arg("--warehouse")
-            .arg(&ours_wh)
-            .arg("ingest")
-            .arg("--skip-bad-files")
-            .arg(&county),
-    )?;
+    let ours = ingest_measured(&exe, &ours_wh, std::slice::from_ref(&county))?;
     let manifest = Manifest::load(&ours_wh)?;
     let ours_rows: u64 = manifest.files.iter().map(|f| f.rows_read).sum();
 
     // Ours a second time into the same warehouse: the same rows in other encodings
     // (UTF-8 ↔ GB18030) must store nothing, and take no longer than the first time.
     let reencoded = reencoded_county(&county)?;
-    let again = run_measured(
-        Command::new(&exe)
-            .arg("--warehouse")
-            .arg(&ours_wh)
-            .arg("ingest")
-            .arg("--skip-bad-files")
-            .arg(&reencoded),
-    )?;
+    let again = ingest_measured(&exe, &ours_wh, std::slice::from_ref(&reencoded))?;
     let after = Manifest::load(&ours_wh)?;
     let resent: Vec<_> = after
         .files
@@ -250,14 +248,7 @@ fn run_ingest(args: &Args, goals: &mut Goals) -> anyhow::Result<()> {
 
     // Ours a third time: the very same files, each skipped by its checksum before a
     // row is parsed (it was stored under the same definition of its kind).
-    let unchanged = run_measured(
-        Command::new(&exe)
-            .arg("--warehouse")
-            .arg(&ours_wh)
-            .arg("ingest")
-            .arg("--skip-bad-files")
-            .arg(&county),
-    )?;
+    let unchanged = ingest_measured(&exe, &ours_wh, std::slice::from_ref(&county))?;
     let third = Manifest::load(&ours_wh)?;
     let unchanged_read = third.files.len() - after.files.len();
 
@@ -270,14 +261,7 @@ fn run_ingest(args: &Args, goals: &mut Goals) -> anyhow::Result<()> {
         .sum();
     let subset_wh = args.work.join("warehouse-subset");
     let _ = std::fs::remove_dir_all(&subset_wh);
-    let subset = run_measured(
-        Command::new(&exe)
-            .arg("--warehouse")
-            .arg(&subset_wh)
-            .arg("ingest")
-            .arg("--skip-bad-files")
-            .args(&utf8),
-    )?;
+    let subset = ingest_measured(&exe, &subset_wh, &utf8)?;
     let subset_rows: u64 = Manifest::load(&subset_wh)?
         .files
         .iter()

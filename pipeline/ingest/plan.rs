@@ -63,7 +63,7 @@ pub(super) fn plan<'c>(
         if let Some(prev) = tx
             .manifest
             .by_sha(&sha)
-            .filter(|prev| same_definition(catalog, prev) || superseded_snapshot(tx, catalog, prev))
+            .filter(|prev| skip_stored(tx, catalog, prev))
         {
             let mut r = refused(path, Some(&prev.kind), String::new());
             r.status = FileStatus::Unchanged {
@@ -98,20 +98,17 @@ pub(super) fn plan<'c>(
     Ok(steps)
 }
 
-/// Whether a stored file's kind is defined today exactly as when it was read.
-fn same_definition(catalog: &Catalog, prev: &FileEntry) -> bool {
-    catalog
-        .get(&prev.kind)
-        .is_ok_and(|s| s.digest == prev.schema_sha256)
-}
-
-/// A snapshot that a later file of its kind has replaced: read again it would become
-/// the newest and roll the current set back, so it stays skipped whatever changed.
-fn superseded_snapshot(tx: &Transaction, catalog: &Catalog, prev: &FileEntry) -> bool {
-    let snapshot = catalog
-        .get(&prev.kind)
-        .is_ok_and(|s| s.identity.load == crate::schema::Load::Snapshot);
-    snapshot && tx.manifest.files_of(&prev.kind).any(|f| f.seq > prev.seq)
+/// Whether a stored byte-identical file may be skipped without reading it: its kind
+/// is defined today exactly as when it was read, or it is a snapshot that a later file
+/// of its kind has replaced (read again it would become the newest and roll the
+/// current set back, so it stays skipped whatever changed).
+fn skip_stored(tx: &Transaction, catalog: &Catalog, prev: &FileEntry) -> bool {
+    let Ok(schema) = catalog.get(&prev.kind) else {
+        return false;
+    };
+    schema.digest == prev.schema_sha256
+        || (schema.identity.load == crate::schema::Load::Snapshot
+            && tx.manifest.files_of(&prev.kind).any(|f| f.seq > prev.seq))
 }
 
 type Opened<'c> = (Source, Arc<AtomicU64>, &'c Schema, detect::HeaderMap);
