@@ -144,6 +144,13 @@ pub struct Identity {
     pub scope: Vec<String>,
     /// Why these columns identify a row, where the contract names no number.
     pub why: Option<String>,
+    /// Snapshots: a file with no row at all (a header only) says the set is now
+    /// empty, and clears it. Only where that is what such a file means (the
+    /// province sending a county no more cross-county cases); for a registry an
+    /// empty list is likelier a failed export than a month without deaths, so by
+    /// default an empty snapshot replaces nothing.
+    #[serde(default)]
+    pub empty_file_clears: bool,
 }
 
 /// Headers and enumeration values are compared after this: full-width folded,

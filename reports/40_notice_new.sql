@@ -5,8 +5,9 @@
 -- always masked (the birth date hidden, whatever --unmasked says elsewhere); no
 -- bank account, phone or address.
 WITH a AS (
-    SELECT person_no, arg_max(start_month, approve_date) AS start_month,
-           arg_max(basic_monthly + account_monthly, approve_date) AS monthly
+    -- The latest approval; of two approved the same day, the later start month.
+    SELECT person_no, arg_max(start_month, struct_pack(d := approve_date, m := start_month)) AS start_month,
+           arg_max(basic_monthly + account_monthly, struct_pack(d := approve_date, m := start_month)) AS monthly
     FROM benefit_approval
     WHERE approve_date BETWEEN report_month() AND report_end()
     GROUP BY person_no

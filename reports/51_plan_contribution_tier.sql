@@ -6,7 +6,7 @@ WITH planned AS (
     SELECT tier, count(*) AS contributors FROM plan_contributors GROUP BY tier
 ), actual AS (
     SELECT tier, count(*) AS contributors FROM (
-        SELECT person_no, arg_min(amount, paid_date)::BIGINT AS tier FROM contribution
+        SELECT person_no, arg_min(amount, struct_pack(d := paid_date, v := voucher_no))::BIGINT AS tier FROM contribution
         WHERE status = 'ok' AND kind <> 'backpay' AND year = plan_year() GROUP BY person_no)
     GROUP BY tier
 ), tiers AS (SELECT tier FROM planned UNION SELECT tier FROM actual)

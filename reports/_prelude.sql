@@ -39,10 +39,12 @@ WITH e AS (
     WHERE enroll_date IS NULL OR enroll_date <= report_end()
     QUALIFY row_number() OVER (PARTITION BY person_no ORDER BY _file_seq DESC, _line DESC) = 1
 ), ch AS (
+    -- The last change of each field; of two on one day the later recorded (file,
+    -- line), as the audit reads them (checks/prelude.sql a_person).
     SELECT person_no,
-           arg_max(new_value, change_date) FILTER (WHERE field = 'village') AS village,
-           arg_max(new_value, change_date) FILTER (WHERE field = 'tier') AS tier,
-           arg_max(new_value, change_date) FILTER (WHERE field = 'phone') AS phone
+           arg_max(new_value, struct_pack(d := change_date, s := _file_seq, l := _line)) FILTER (WHERE field = 'village') AS village,
+           arg_max(new_value, struct_pack(d := change_date, s := _file_seq, l := _line)) FILTER (WHERE field = 'tier') AS tier,
+           arg_max(new_value, struct_pack(d := change_date, s := _file_seq, l := _line)) FILTER (WHERE field = 'phone') AS phone
     FROM change WHERE change_date <= report_end() GROUP BY person_no
 ), c AS (
     SELECT person_no, arg_min(reason, apply_date) AS cancel_reason, min(apply_date) AS cancel_apply
@@ -51,8 +53,10 @@ WITH e AS (
     SELECT person_no, min(start_month) AS start_month FROM benefit_approval
     WHERE start_month <= report_month() GROUP BY person_no
 ), paid_by AS (
-    -- How a person pays: the channel of the latest contribution (bank when none yet).
-    SELECT person_no, arg_max(channel, paid_date) AS channel FROM contribution
+    -- How a person pays: the channel of the latest contribution (bank when none yet);
+    -- of two paid the same day, the higher voucher number. Without that tie-break
+    -- each engine picks its own (at 1M persons DuckDB and Spark differed by 2).
+    SELECT person_no, arg_max(channel, struct_pack(d := paid_date, v := voucher_no)) AS channel FROM contribution
     WHERE paid_date <= report_end() GROUP BY person_no
 )
 SELECT e.person_no, e.id_number, e.name, e.sex, e.birth_date, e.township,

@@ -24,7 +24,8 @@ FROM (SELECT tier, arg_max(subsidy, _file_seq) AS subsidy, arg_max(central, _fil
 -- year. Back payments get no subsidy and are not planned.
 CREATE OR REPLACE TEMP TABLE plan_contributors AS
 WITH paid AS (
-    SELECT person_no, arg_min(amount, paid_date) AS tier
+    -- The first contribution of the year (of two paid the same day, the lower voucher).
+    SELECT person_no, arg_min(amount, struct_pack(d := paid_date, v := voucher_no)) AS tier
     FROM contribution
     WHERE status = 'ok' AND kind <> 'backpay' AND year = base_year() AND paid_date <= report_end()
     GROUP BY person_no

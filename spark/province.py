@@ -2,13 +2,15 @@
 """The province roll-up on Apache Spark (issue 20): the same report SQL and the same
 cross-county checks as `pipeline province`, over the same exported files.
 
-    python3 spark/province.py --data DATA --month 2026-10 --out OUT [--master local[2]]
+    python3 spark/province.py --data DATA --month 2026-10 --out OUT [--master local[2]] [--parallel 2]
 
 DATA is what `pipeline export` wrote for every county (DATA/<table>/county=<code>/,
-DATA/_county/<code>/macros-<month>.sql). For each county, every table is a view of
-its partition and the report SQL (reports/_prelude.sql, then every table of the
-monthly package but the lists) runs as written, translated by spark/dialect.py.
-Then the cross-county checks (reports/province/*.sql) run over all counties at once.
+DATA/_county/<code>/macros-<month>.sql). For each county, in a Spark session of its
+own (its own temp views, the SparkContext shared), every table is a view of its
+partition and the report SQL (reports/_prelude.sql, then every table of the monthly
+package but the lists) runs as written, translated by spark/dialect.py; --parallel
+counties at a time, from as many threads. Then the cross-county checks
+(reports/province/*.sql) run over all counties at once.
 
 OUT/csv/<table>.csv: a `county` column, then the report's columns by name, raw
 values (exact decimals, ISO dates), one row per county row, then the province's
@@ -19,6 +21,7 @@ compares them with DuckDB's, to the fen.
 """
 
 import argparse
+import concurrent.futures
 import csv
 import datetime
 import decimal
@@ -117,8 +120,9 @@ def write_csv(path, header, rows):
             w.writerow([text(v) for v in r])
 
 
-def run_sql(spark, text_sql, macros, where):
-    """Runs a file's statements; returns the rows of its last query."""
+def run_sql(spark, text_sql, macros, where, cached=None):
+    """Runs a file's statements; returns the rows of its last query. Tables are
+    cached, and listed in `cached` for the caller to unpersist."""
     rows = None
     for stmt in dialect.statements(text_sql):
         kind, name, sql = dialect.plan(stmt, macros)
@@ -127,12 +131,39 @@ def run_sql(spark, text_sql, macros, where):
                 df = spark.sql(sql)
                 if kind == "table":
                     df = df.cache()
+                    if cached is not None:
+                        cached.append(df)
                 df.createOrReplaceTempView(name)
             elif kind == "query":
                 rows = spark.sql(sql).collect()
         except Exception as e:  # the statement and Spark's reason, for the developer
             raise RuntimeError(f"{where}: {kind} {name or ''} failed on Spark:\n{sql}\n{e}") from e
     return rows
+
+
+def county_package(root, data, tables, county, month, preludes, reports):
+    """One county's tables by the report SQL, in a session of its own (its own temp
+    views, so counties can run side by side on one SparkContext)."""
+    t = time.time()
+    spark = root.newSession()
+    for name in tables:
+        df = spark.read.parquet(str(data / name))
+        df.where(df.county == county).drop("county").createOrReplaceTempView(name)
+    macros = dialect.Macros()
+    macros.load((data / "_county" / county / f"macros-{month}.sql").read_text(encoding="utf-8"))
+    cached = []
+    for path, sql in preludes:
+        run_sql(spark, sql, macros, f"{path.name} ({county})", cached)
+    results = {}
+    for name, sql, meta in reports:
+        rows = run_sql(spark, sql, macros, f"{name}.sql ({county})", cached)
+        cols = [c["name"] for c in meta["columns"]]
+        results[name] = [[county] + [r.asDict()[c] for c in cols] for r in rows or []]
+    for df in cached:  # only this county's: another may still be running
+        df.unpersist()
+    seconds = time.time() - t
+    log(f"county {county}: {len(preludes)} prelude(s), {len(reports)} tables in {seconds:.1f} s")
+    return results, seconds
 
 
 def main():
@@ -142,6 +173,9 @@ def main():
     ap.add_argument("--out", required=True, type=Path)
     ap.add_argument("--reports", type=Path, default=REPO / "reports")
     ap.add_argument("--master", default="local[2]")
+    ap.add_argument("--parallel", type=int, default=2,
+                    help="counties computed at once (Spark jobs from several threads; at small "
+                         "sizes the cost is planning, which runs on the driver)")
     ap.add_argument("--driver-memory", default="4g",
                     help="local mode: the JVM's heap (the driver runs the executors too)")
     args = ap.parse_args()
@@ -165,29 +199,20 @@ def main():
     counties = sorted(p.name for p in (data / "_county").iterdir() if p.is_dir())
     tables = sorted(p.name for p in data.iterdir()
                     if p.is_dir() and not p.name.startswith(("_", ".")))
-    frames = {t: spark.read.parquet(str(data / t)) for t in tables}
     preludes, reports = load_reports(args.reports)
     out_csv = args.out / "csv"
     out_csv.mkdir(parents=True, exist_ok=True)
 
     results = {name: [] for name, _, _ in reports}
-    for county in counties:
-        t = time.time()
-        for name, df in frames.items():
-            df.where(df.county == county).drop("county").createOrReplaceTempView(name)
-        macros = dialect.Macros()
-        macros.load((data / "_county" / county / f"macros-{args.month}.sql").read_text(encoding="utf-8"))
-        for path, sql in preludes:
-            run_sql(spark, sql, macros, f"{path.name} ({county})")
-        for name, sql, meta in reports:
-            rows = run_sql(spark, sql, macros, f"{name}.sql ({county})")
-            cols = [c["name"] for c in meta["columns"]]
-            for r in rows or []:
-                d = r.asDict()
-                results[name].append([county] + [d[c] for c in cols])
-        spark.catalog.clearCache()
-        timing.append((f"county {county}", time.time() - t))
-        log(f"county {county}: {len(preludes)} prelude(s), {len(reports)} tables in {time.time() - t:.1f} s")
+    t = time.time()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.parallel)) as pool:
+        done = pool.map(lambda c: county_package(spark, data, tables, c, args.month, preludes, reports),
+                        counties)
+        for county, (rows, seconds) in zip(counties, done):  # in county order
+            for name in results:
+                results[name].extend(rows.get(name, []))
+            timing.append((f"county {county}", seconds))
+    timing.append((f"counties ({max(1, args.parallel)} at a time)", time.time() - t))
 
     for name, _, meta in reports:
         rows = results[name]
@@ -196,8 +221,8 @@ def main():
         write_csv(out_csv / f"{name}.csv", ["county"] + [c["name"] for c in meta["columns"]], rows)
 
     t = time.time()
-    for name, df in frames.items():
-        df.createOrReplaceTempView(name)
+    for name in tables:
+        spark.read.parquet(str(data / name)).createOrReplaceTempView(name)
     macros = dialect.Macros()
     y, m = (int(x) for x in args.month.split("-"))
     end = (datetime.date(y + m // 12, m % 12 + 1, 1) - datetime.timedelta(days=1))

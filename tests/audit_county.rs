@@ -17,10 +17,12 @@ const SEED: u64 = 20_261_127;
 const PERSONS: u32 = 2_000;
 
 /// Checks whose injected cases must all be found.
-/// Every check of the catalogue except DUP_PERSON (probabilistic).
+/// Every check of the catalogue except DUP_PERSON (probabilistic) and the province's
+/// (one county cannot hold their cases: tests/province.rs plants them).
 fn deterministic() -> Vec<&'static str> {
     pension::audit::catalogue::CHECKS
         .iter()
+        .filter(|c| !c.from_province)
         .map(|c| c.code)
         .filter(|c| *c != "DUP_PERSON")
         .collect()

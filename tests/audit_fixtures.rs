@@ -1500,7 +1500,9 @@ fn audit_fixtures_books_without_the_ledger_compare_the_flows_only() {
 fn audit_fixtures_cover_every_check_both_ways() {
     let (_, mut cases) = persons();
     cases.extend(books().1);
-    for check in pension::audit::CHECKS {
+    // The province's checks take the province's rows as they are; their cases, both
+    // ways, are the synthetic province's (tests/province.rs).
+    for check in pension::audit::CHECKS.iter().filter(|c| !c.from_province) {
         let pos = cases
             .iter()
             .filter(|c| c.check == check.code && c.amount.is_some())

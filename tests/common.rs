@@ -75,6 +75,17 @@ impl Fixture {
     }
 }
 
+/// A private copy of a warehouse folder (for a test that writes to it), without its lock.
+pub fn copy_warehouse(from: &Path, to: &Path) {
+    for p in pension::warehouse::walk(from) {
+        let rel = p.strip_prefix(from).unwrap();
+        if rel.to_string_lossy().ends_with(".lock") {
+            continue;
+        }
+        write(&to.join(rel), &std::fs::read(&p).unwrap());
+    }
+}
+
 pub fn write(path: &Path, bytes: &[u8]) -> PathBuf {
     if let Some(d) = path.parent() {
         std::fs::create_dir_all(d).expect("mkdir");

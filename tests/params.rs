@@ -73,20 +73,6 @@ fn county() -> &'static Fixture {
     })
 }
 
-/// A private copy of a warehouse folder (for a test that writes to it).
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else if e.file_name() != ".lock" {
-            std::fs::copy(e.path(), &target).unwrap();
-        }
-    }
-}
-
 /// The notice's list as (person_no → (projected balance, account pension)).
 fn notice_rows(csv_text: &str) -> BTreeMap<String, (Decimal, Decimal)> {
     let mut r = csv::ReaderBuilder::new()
@@ -186,7 +172,7 @@ fn approval_rules(fx: &Fixture) -> BTreeMap<(String, String), (Decimal, Decimal,
 #[test]
 fn the_divisor_in_force_at_the_through_month_drives_the_approval_check() {
     let fx = Fixture::new();
-    copy_dir(&county().wh_dir(), &fx.wh_dir());
+    crate::common::copy_warehouse(&county().wh_dir(), &fx.wh_dir());
     let wh = fx.wh_dir();
     succeeds(run(&wh, None).args(["ledger", "--through", "2026-10"]));
     let base = approval_rules(&fx);
@@ -287,7 +273,7 @@ fn status_lists_the_parameters_in_force() {
 #[test]
 fn a_broken_parameters_file_is_refused_naming_file_line_and_parameter() {
     let fx = Fixture::new();
-    copy_dir(&county().wh_dir(), &fx.wh_dir());
+    crate::common::copy_warehouse(&county().wh_dir(), &fx.wh_dir());
     let wh = fx.wh_dir();
     let before = fx.snapshot();
     let text = shipped();

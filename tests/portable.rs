@@ -148,7 +148,7 @@ fn a_copied_binary_runs_the_demo_from_any_folder() {
             (s.kind.clone(), pension::status::thousands(n))
         })
         .collect();
-    assert_eq!(expected.len(), 20);
+    assert_eq!(expected.len(), 21);
     assert!(expected["payout"] != "0");
     assert_eq!(status_rows(&status), expected);
 
@@ -305,7 +305,7 @@ fn a_broken_definition_is_refused_by_its_file_name() {
     let file = dir.join("checks/DUP_ID.sql");
     crate::common::write(&file, b"SELECT person_no FROM no_such_table");
     let wh = d.tmp.path().join("warehouse-copy");
-    copy_dir(&d.warehouse(), &wh);
+    crate::common::copy_warehouse(&d.warehouse(), &wh);
     let before = hashes(&wh);
     let msg = stderr(d.run(&[
         "--definitions",
@@ -338,16 +338,6 @@ fn a_broken_definition_is_refused_by_its_file_name() {
     assert!(msg.contains(&file.display().to_string()), "{msg}");
     let msg = stderr(d.run(&["--definitions", "no-such-folder", "status"]));
     assert!(msg.contains("no-such-folder"), "{msg}");
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for p in pension::warehouse::walk(from) {
-        let rel = p.strip_prefix(from).unwrap();
-        if rel.to_string_lossy().ends_with(".lock") {
-            continue;
-        }
-        crate::common::write(&to.join(rel), &std::fs::read(&p).unwrap());
-    }
 }
 
 /// Every check of the audit catalogue has its SQL built into the binary (this lived

@@ -251,3 +251,96 @@ fn spark_gives_every_figure_to_the_fen() {
         .collect();
     assert_eq!(found(&spark), truth());
 }
+
+/// The cross-county findings of a county's warehouse (latest audit), as
+/// (code, person_no, amount, evidence), sorted.
+fn cross_findings_of(fx: &Fixture) -> Vec<(String, String, String, String)> {
+    let codes = ["DUAL_ENROLLMENT", "DUAL_PAYOUT", "PAID_AFTER_DEATH_ELSEWHERE"];
+    crate::common::latest_findings(fx)
+        .into_iter()
+        .filter(|f| codes.contains(&f.code.as_str()))
+        .map(|f| (f.code, f.person_no, f.amount, f.evidence))
+        .collect()
+}
+
+/// 回县核查: each county ingests the file the province wrote for it (a registry
+/// kind, province_finding), and its own audit lists every case from its side — the
+/// amount on the county that recovers it, none on the other — for its workbench; a
+/// later roll-up that no longer finds them closes them (已消除).
+#[test]
+fn cross_county_findings_go_back_to_each_county_audit() {
+    let p = province();
+    let out = tempfile::tempdir().unwrap();
+    province::write(&p.run, out.path()).expect("the province package");
+    let mut seen = Vec::new();
+    for (code, built) in &p.counties {
+        let fx = Fixture::new();
+        crate::common::copy_warehouse(&built.wh_dir(), &fx.wh_dir());
+        let back = out.path().join("回县核查").join(format!("{code}.csv"));
+        let report = fx.ingest(std::slice::from_ref(&back));
+        assert!(report.committed, "{code} reads its 回县核查 file");
+        let f = &report.files[0];
+        assert_eq!(
+            (f.kind.as_deref(), f.rows_read, f.quarantined),
+            (Some("province_finding"), 3, 0),
+            "{code}"
+        );
+        crate::common::audit_month(&fx, MONTH);
+        let found = cross_findings_of(&fx);
+        let short: Vec<(&str, &str, &str)> = found
+            .iter()
+            .map(|(c, p, a, _)| (c.as_str(), p.as_str(), a.as_str()))
+            .collect();
+        let expected: Vec<(&str, &str, &str)> = match code.as_str() {
+            "411725" => vec![
+                ("DUAL_ENROLLMENT", "4117250010000001", ""),
+                // The other side: 411726 started later and recovers.
+                ("DUAL_PAYOUT", "4117250010000085", ""),
+                ("PAID_AFTER_DEATH_ELSEWHERE", "4117250020000005", "690.00"),
+            ],
+            _ => vec![
+                ("DUAL_ENROLLMENT", "4117260010000050", ""),
+                ("DUAL_PAYOUT", "4117260020000016", "13048.00"),
+                // 411726 recorded the death and never enrolled the person.
+                ("PAID_AFTER_DEATH_ELSEWHERE", "", ""),
+            ],
+        };
+        assert_eq!(short, expected, "county {code}");
+        let evidence: Vec<&str> = found.iter().map(|f| f.3.as_str()).collect();
+        assert!(
+            evidence.iter().all(|e| e.contains("省级跨地区比对")),
+            "{evidence:?}"
+        );
+        if code == "411725" {
+            assert!(
+                evidence[1].contains("verify with 411726, which is to recover 13048.00"),
+                "{}",
+                evidence[1]
+            );
+        } else {
+            assert!(
+                evidence[2].contains("ID 411725193809229755")
+                    && evidence[2].contains("is enrolled here"),
+                "{}",
+                evidence[2]
+            );
+        }
+        seen.push(found.len());
+
+        // The next roll-up finds nothing for this county: the snapshot empties and
+        // the audit closes the three findings.
+        let header = std::fs::read_to_string(&back).unwrap();
+        let empty = fx.dir.path().join(format!("回县核查-next/{code}.csv"));
+        crate::common::write(&empty, header.lines().next().unwrap().as_bytes());
+        let r = fx.ingest(&[empty]);
+        assert!(r.committed && r.files[0].gone == 3, "{:?}", r.files);
+        crate::common::audit_month(&fx, MONTH);
+        assert!(cross_findings_of(&fx).is_empty(), "county {code}");
+        let closed = fx.one(
+            "SELECT count(*) FROM findings WHERE check_code IN ('DUAL_ENROLLMENT', 'DUAL_PAYOUT', \
+             'PAID_AFTER_DEATH_ELSEWHERE') AND status = 'closed' AND NOT in_latest_audit",
+        );
+        assert_eq!(closed, "3", "county {code}");
+    }
+    assert_eq!(seen, [3, 3]);
+}

@@ -42,6 +42,11 @@ pub struct Check {
     pub needs: &'static [&'static str],
     /// Where it runs and is listed.
     pub order: i64,
+    /// Found by the province over all counties (`reports/province/<CODE>.sql`); the
+    /// county's SQL only takes the rows the province sent back (`province_finding`).
+    /// Its cases come from the synthetic province (tests/province.rs), not from a
+    /// single synthetic county.
+    pub from_province: bool,
 }
 
 /// `checks/CODE.toml`.
@@ -56,6 +61,8 @@ struct Meta {
     #[serde(default)]
     flags: Vec<String>,
     needs: Vec<String>,
+    #[serde(default)]
+    from_province: bool,
 }
 
 /// A check code: capitals, digits and `_` (lower-case names are the shared SQL files).
@@ -160,6 +167,7 @@ fn check_of(pair: Pair, kinds: Option<&crate::schema::Catalog>) -> Result<Check,
         flags: leak_all(meta.flags),
         needs: leak_all(meta.needs),
         order: meta.order,
+        from_province: meta.from_province,
     })
 }
 
@@ -252,6 +260,9 @@ mod tests {
                 "RECEIPT_GAP",
                 "FUND_RULE",
                 "BOOKS_DISAGREE",
+                "DUAL_ENROLLMENT",
+                "DUAL_PAYOUT",
+                "PAID_AFTER_DEATH_ELSEWHERE",
             ]
         );
         let dup = checks.iter().find(|c| c.code == "DUP_PERSON").unwrap();
@@ -332,7 +343,19 @@ mod tests {
         let codes: Vec<&str> = checks.iter().take(3).map(|c| c.code).collect();
         assert_eq!(codes, ["ID_INVALID", "NEW_RULE", "ID_UNKNOWN"]);
         assert_eq!(checks[1].sql_file, Some("checks/NEW_RULE.sql"));
-        assert_eq!(checks.len(), 23);
+        let built_in = load(&DefSource::builtin()).unwrap().len();
+        // The province's checks, and only they, are marked as found by the province.
+        let province: Vec<&str> = load(&DefSource::builtin())
+            .unwrap()
+            .iter()
+            .filter(|c| c.from_province)
+            .map(|c| c.code)
+            .collect();
+        assert_eq!(
+            province,
+            ["DUAL_ENROLLMENT", "DUAL_PAYOUT", "PAID_AFTER_DEATH_ELSEWHERE"]
+        );
+        assert_eq!(checks.len(), built_in + 1);
         let dup = checks.iter().find(|c| c.code == "DUP_ID").unwrap();
         assert_eq!(dup.title_zh, "一证多保");
         std::fs::remove_dir_all(&dir).unwrap();

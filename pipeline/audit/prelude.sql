@@ -129,6 +129,36 @@ LEFT JOIN a_death d USING (person_no)
 LEFT JOIN c USING (person_no)
 LEFT JOIN a USING (person_no);
 
+-- The cross-county findings the province sent back (province_finding, its
+-- 回县核查/<county>.csv), each seen from this county's side: the side whose person
+-- number is enrolled here under that ID number. The amount is this county's to
+-- recover only on the finding's own side (`county`: the later claim, the county that
+-- paid after the death); on the other side the finding is to verify, with no amount.
+-- A row neither of whose persons is enrolled here is kept without a person (nothing
+-- dropped): the death-recording county of PAID_AFTER_DEATH_ELSEWHERE, or a file sent
+-- to the wrong county. docs/rules.md § Province: back to the counties.
+CREATE OR REPLACE TABLE a_province AS
+WITH here AS (SELECT DISTINCT person_no, id_number FROM enrollment),
+f AS (
+    SELECT p.*, a.person_no AS as_county, b.person_no AS as_other
+    FROM province_finding p
+    LEFT JOIN here a ON a.person_no = p.person_no AND a.id_number = p.id_number
+    LEFT JOIN here b ON b.person_no = p.other_person_no AND b.id_number = p.id_number
+)
+SELECT check_code,
+       concat_ws('|', id_number, county, person_no, other_county) AS subject,
+       coalesce(as_county, as_other) AS person_no, month_from, month_to,
+       CASE WHEN as_county IS NOT NULL THEN amount_at_risk END AS amount_at_risk,
+       'province cross-county check (省级跨地区比对): ' || coalesce(evidence, '') ||
+       CASE WHEN as_county IS NOT NULL THEN ''
+            WHEN as_other IS NOT NULL THEN '; this county is the other side (' || other_county || ', ' || as_other ||
+                 '): verify with ' || county || coalesce(', which is to recover ' || amount_at_risk::VARCHAR, '')
+            ELSE '; ID ' || id_number || ': neither ' || county || ' ' || person_no ||
+                 coalesce(' nor ' || other_county || ' ' || other_person_no, '') ||
+                 ' is enrolled here (this county recorded the death, or the file is another county''s)'
+       END AS evidence
+FROM f;
+
 -- Successful payments through the audit month, per person and bank account: one
 -- pass over the payouts, which are never copied in memory. SHARED_ACCOUNT and
 -- ID_UNKNOWN read this; a_paid_person sums it per person. The four bit sets mark

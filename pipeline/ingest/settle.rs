@@ -76,7 +76,7 @@ pub(super) fn settle(
         let schema = catalog.get(&kind).map_err(WarehouseError::from)?;
         let files: Vec<(u64, &FileKeys)> = seqs.iter().map(|s| (*s, &reads[s].keys)).collect();
         let (counts, retired) = identity::reconcile(
-            schema.identity.load,
+            &schema.identity,
             before.indexes.get(&kind).unwrap_or(&empty),
             &files,
         );

@@ -225,6 +225,7 @@ impl<'a> Sink<'a> {
             self.flagged += 1;
         }
         if self.snapshot {
+            self.keys.rows += 1;
             self.keys.listed.insert(key);
             if scope != 0 {
                 self.keys.scopes.insert(scope);
@@ -268,6 +269,7 @@ impl<'a> Sink<'a> {
         if !self.snapshot {
             return;
         }
+        self.keys.rows += 1;
         if let Some(cells) = validator.typed_cells(raw, &self.identifying) {
             self.keys
                 .listed

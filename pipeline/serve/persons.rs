@@ -41,6 +41,7 @@ const TITLES: &[(&str, &str)] = &[
     ("transfer", "转移接续"),
     ("employee_pension", "职工养老保险"),
     ("inmate", "服刑人员"),
+    ("province_finding", "跨地区比对疑点 (省级回县核查)"),
     ("collective_subsidy", "集体补助"),
     ("government_subsidy", "政府补贴"),
     ("account_year", "个人账户(年度)"),

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::{Index, KeyId, KeyMap, KeySet};
-use crate::schema::Load;
+use crate::schema::{Identity, Load};
 
 /// What one file said about its kind's records, as its reader saw it (compared
 /// with the versions current before this run).
@@ -25,6 +25,8 @@ pub struct FileKeys {
     /// readable key) and the scopes it covers.
     pub listed: KeySet,
     pub scopes: HashSet<u32>,
+    /// Snapshots: the file's rows, accepted or quarantined (none: an empty file).
+    pub rows: u64,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -135,13 +137,13 @@ enum State {
 /// the run: which rows are new, changed or unchanged, which versions retire, and
 /// (snapshots) which records are gone.
 pub fn reconcile(
-    load: Load,
+    identity: &Identity,
     before: &Index,
     files: &[(u64, &FileKeys)],
 ) -> (Vec<FileCounts>, Vec<Retirement>) {
-    match load {
+    match identity.load {
         Load::Events => reconcile_events(before, files),
-        Load::Snapshot => reconcile_snapshots(before, files),
+        Load::Snapshot => reconcile_snapshots(before, files, identity.empty_file_clears),
     }
 }
 
@@ -269,6 +271,7 @@ fn changed(target: Target, by_file_seq: u64, by_line: u64) -> Retirement {
 fn reconcile_snapshots(
     before: &Index,
     files: &[(u64, &FileKeys)],
+    empty_file_clears: bool,
 ) -> (Vec<FileCounts>, Vec<Retirement>) {
     let mut touched: KeyMap<State> = KeyMap::default();
     let mut retired: Vec<Retirement> = Vec::new();
@@ -303,7 +306,9 @@ fn reconcile_snapshots(
             touched.insert(row.key, now);
         }
         same_as_before(&mut touched, &mut retired, &mut c, keys, *seq, before);
-        if !keys.listed.is_empty() {
+        // A snapshot listing nothing replaces nothing, unless the kind says an empty
+        // file means an empty set (schema identity.empty_file_clears).
+        if !keys.listed.is_empty() || (empty_file_clears && keys.rows == 0) {
             c.gone = drop_unlisted(&mut touched, before, keys, *seq, &mut retired);
         }
         counts.push(c);
@@ -515,7 +520,7 @@ mod tests {
             same_as_before_lines: vec![4],
             ..Default::default()
         };
-        let (counts, retired) = reconcile(Load::Events, &before, &[(5, &f)]);
+        let (counts, retired) = reconcile(&identity(Load::Events, false), &before, &[(5, &f)]);
         assert_eq!(
             (counts[0].new, counts[0].changed, counts[0].unchanged),
             (1, 1, 1)
@@ -542,7 +547,7 @@ mod tests {
             same_as_before_lines: vec![8],
             ..Default::default()
         };
-        let (counts, retired) = reconcile(Load::Events, &before, &[(5, &a), (6, &b)]);
+        let (counts, retired) = reconcile(&identity(Load::Events, false), &before, &[(5, &a), (6, &b)]);
         assert_eq!(counts[1].drop_lines, vec![7]);
         assert_eq!((counts[1].changed, counts[1].unchanged), (1, 1));
         // The old version retired by a, then a's version retired by b.
@@ -566,7 +571,7 @@ mod tests {
             scopes: [7].into_iter().collect(),
             ..Default::default()
         };
-        let (counts, retired) = reconcile(Load::Snapshot, &before, &[(4, &f)]);
+        let (counts, retired) = reconcile(&identity(Load::Snapshot, false), &before, &[(4, &f)]);
         assert_eq!((counts[0].unchanged, counts[0].gone), (1, 1));
         assert_eq!(retired.len(), 1);
         assert_eq!(retired[0].reason, RetireReason::Gone);
@@ -577,6 +582,33 @@ mod tests {
                 line: 3
             }
         );
+    }
+
+    fn identity(load: Load, empty_file_clears: bool) -> Identity {
+        Identity {
+            key: vec!["id".into()],
+            load,
+            scope: vec![],
+            why: None,
+            empty_file_clears,
+        }
+    }
+
+    #[test]
+    fn an_empty_snapshot_clears_the_set_only_where_the_kind_says_so() {
+        let before = index(&[(1, 1, 1, 2, 0), (2, 2, 1, 3, 0)]);
+        let empty = FileKeys::default();
+        let (counts, retired) = reconcile(&identity(Load::Snapshot, false), &before, &[(4, &empty)]);
+        assert_eq!((counts[0].gone, retired.len()), (0, 0));
+        let (counts, retired) = reconcile(&identity(Load::Snapshot, true), &before, &[(4, &empty)]);
+        assert_eq!((counts[0].gone, retired.len()), (2, 2));
+        // Rows all quarantined without a readable key are not an empty file.
+        let unreadable = FileKeys {
+            rows: 3,
+            ..Default::default()
+        };
+        let (counts, _) = reconcile(&identity(Load::Snapshot, true), &before, &[(4, &unreadable)]);
+        assert_eq!(counts[0].gone, 0);
     }
 
     #[test]
@@ -594,7 +626,7 @@ mod tests {
             listed: [k(1), k(2)].into_iter().collect(),
             ..Default::default()
         };
-        let (counts, retired) = reconcile(Load::Snapshot, &before, &[(4, &first), (5, &second)]);
+        let (counts, retired) = reconcile(&identity(Load::Snapshot, false), &before, &[(4, &first), (5, &second)]);
         assert_eq!(counts[0].gone, 1);
         assert_eq!(
             (counts[1].new, counts[1].unchanged, counts[1].gone),
