@@ -25,6 +25,7 @@ import concurrent.futures
 import csv
 import datetime
 import decimal
+import os
 import sys
 import time
 import tomllib
@@ -176,8 +177,9 @@ def main():
     ap.add_argument("--parallel", type=int, default=2,
                     help="counties computed at once (Spark jobs from several threads; at small "
                          "sizes the cost is planning, which runs on the driver)")
-    ap.add_argument("--driver-memory", default="4g",
-                    help="local mode: the JVM's heap (the driver runs the executors too)")
+    ap.add_argument("--driver-memory", default=os.environ.get("PENSION_SPARK_DRIVER_MEMORY", "4g"),
+                    help="local mode: the JVM's heap (the driver runs the executors too); "
+                         "default $PENSION_SPARK_DRIVER_MEMORY or 4g (a 1M-person county needs 8g)")
     args = ap.parse_args()
 
     timing = []

@@ -106,23 +106,47 @@ pub fn load_index(conn: &Connection, schema: &Schema) -> Result<Index, duckdb::E
     };
     let snapshot = schema.identity.load == Load::Snapshot;
     let scoped = !schema.identity.scope.is_empty();
+    // Events kinds need only key and hash: where a version is stored is looked up
+    // afterwards, for the few a run corrects.
+    let located_sql = if snapshot {
+        format!(", _file_seq, _line, {scope_sql} AS _scope")
+    } else {
+        String::new()
+    };
     let sql = format!(
-        "SELECT _key, _hash, _file_seq, _line, {scope_sql} AS _scope FROM \"{}\"",
+        "SELECT _key, _hash{located_sql} FROM \"{}\"",
         schema.kind
     );
+    // Sized once from the count (the Parquet footers): grown by doubling, the 22 M
+    // payouts of a 1M-person county would hold room for 33 M (270 MB more) at the
+    // re-ingest's peak.
+    let rows: i64 = conn.query_row(&format!("SELECT count(*) FROM \"{}\"", schema.kind), [], |r| {
+        r.get(0)
+    })?;
+    let rows = usize::try_from(rows).unwrap_or(0);
     let mut stmt = conn.prepare(&sql)?;
     let mut index = Index::default();
-    let mut versions = Vec::new();
-    for batch in stmt.query_arrow([])? {
+    let mut versions = Vec::with_capacity(rows);
+    if snapshot {
+        index.located.reserve(rows);
+    }
+    // Streamed a chunk at a time: a materialised result of a re-sent county's
+    // payouts (22 M key texts at 1M persons) would cost more than the index itself.
+    for batch in stmt.stream_arrow([])? {
+        let batch = batch?;
         let keys = batch.column(0);
         let hashes = batch.column(1).as_primitive::<Int64Type>();
-        let seqs = batch.column(2).as_primitive::<Int64Type>();
-        let lines = batch.column(3).as_primitive::<Int64Type>();
-        let scopes = batch.column(4);
+        let located = snapshot.then(|| {
+            (
+                batch.column(2).as_primitive::<Int64Type>(),
+                batch.column(3).as_primitive::<Int64Type>(),
+                batch.column(4),
+            )
+        });
         for i in 0..batch.num_rows() {
             let key = key_id(text_at(keys.as_ref(), i));
             versions.push((key, hashes.value(i) as u64));
-            if snapshot {
+            if let Some((seqs, lines, scopes)) = located {
                 let scope = if scoped {
                     scope_id(text_at(scopes.as_ref(), i))
                 } else {
