@@ -9,9 +9,9 @@ use std::sync::Mutex;
 use rayon::prelude::*;
 
 use super::frame::Lineage;
-use super::identity::{FileKeys, Index};
+use super::identity::{FileKeys, Index, Retired};
 use super::plan::{Job, Step};
-use super::settle::{settle, Before};
+use super::settle::{settle_kind, write_retirements, Before};
 use super::sink::{Checked, Sink};
 use super::source::RawRow;
 use super::validate::Validator;
@@ -58,10 +58,14 @@ pub(super) fn read_all(
             }
         })
         .collect();
-    let mut reads: BTreeMap<u64, Read> = read_parallel(tx, jobs, catalog, opts, &before.indexes)?
-        .into_iter()
-        .collect();
-    settle(tx, &mut reads, catalog, before)?;
+    let (reads, mut retirements) = read_parallel(tx, jobs, catalog, opts, before)?;
+    let mut reads: BTreeMap<u64, Read> = reads.into_iter().collect();
+    retirements.sort_by(|a, b| a.0.cmp(&b.0));
+    for (kind, retired) in retirements {
+        if !retired.is_empty() {
+            write_retirements(tx, &kind, &retired)?;
+        }
+    }
     let mut reports = Vec::with_capacity(slots.len());
     for (i, slot) in slots.into_iter().enumerate() {
         if i == 1 {
@@ -99,14 +103,46 @@ pub(super) fn same_as(path: &Path, seq: u64, reads: &BTreeMap<u64, Read>) -> Fil
     r
 }
 
+/// The reads of each kind until its last one is done, and how many are left.
+#[derive(Default)]
+struct Pending {
+    left: HashMap<String, usize>,
+    reads: HashMap<String, Vec<(u64, Read)>>,
+}
+
+impl Pending {
+    /// Keeps a kind's read; all the kind's reads once this was its last.
+    fn done(&mut self, kind: &str, seq: u64, read: Read) -> Option<Vec<(u64, Read)>> {
+        self.reads.entry(kind.to_string()).or_default().push((seq, read));
+        let left = self.left.get_mut(kind)?;
+        *left -= 1;
+        if *left == 0 {
+            self.reads.remove(kind)
+        } else {
+            None
+        }
+    }
+}
+
+/// A kind's retired versions, written to the run's retirement file afterwards.
+type Retirements = Vec<(String, Vec<Retired>)>;
+
+/// Reads the jobs on a few threads; each kind is settled by the thread that reads
+/// its last file (settle.rs), so that its index and key lists go as soon as they
+/// can.
 pub(super) fn read_parallel(
     tx: &Transaction,
     jobs: Vec<Job<'_>>,
     catalog: &Catalog,
     opts: &IngestOptions,
-    before: &HashMap<String, Index>,
-) -> Result<Vec<(u64, Read)>, IngestError> {
-    let empty = Index::default();
+    before: &Before,
+) -> Result<(Vec<(u64, Read)>, Retirements), IngestError> {
+    let mut pending = Pending::default();
+    for j in &jobs {
+        *pending.left.entry(j.schema.kind.clone()).or_default() += 1;
+    }
+    let pending = Mutex::new(pending);
+    let retirements: Mutex<Retirements> = Mutex::new(Vec::new());
     let workers = rayon::current_num_threads().clamp(1, jobs.len().max(1));
     // Largest files first: a file is read by one thread, so a big one started last
     // would finish alone while the other cores wait. (Results keep their file
@@ -130,25 +166,32 @@ pub(super) fn read_parallel(
                 let Some(job) = queue.lock().ok().and_then(|mut q| q.next()) else {
                     break;
                 };
-                let seq = job.seq;
-                let versions = before.get(&job.schema.kind).unwrap_or(&empty);
-                match read_file(
-                    tx,
-                    job,
-                    catalog,
-                    bars.as_ref(),
-                    versions,
-                    opts.repeats_are_errors,
-                ) {
-                    Ok(read) => {
-                        if let Ok(mut r) = results.lock() {
-                            r.push((seq, read));
-                        }
-                    }
-                    Err(e) => {
-                        if let Ok(mut slot) = first_error.lock() {
-                            slot.get_or_insert(e);
-                        }
+                let (seq, schema) = (job.seq, job.schema);
+                let outcome = before.index(schema).and_then(|versions| {
+                    let read = read_file(
+                        tx,
+                        job,
+                        catalog,
+                        bars.as_ref(),
+                        &versions,
+                        opts.repeats_are_errors,
+                    )?;
+                    drop(versions);
+                    let all = pending.lock().map_err(|_| lock_err())?.done(&schema.kind, seq, read);
+                    let Some(mut reads) = all else {
+                        return Ok(());
+                    };
+                    let retired = settle_kind(tx, schema, &mut reads, before)?;
+                    retirements
+                        .lock()
+                        .map_err(|_| lock_err())?
+                        .push((schema.kind.clone(), retired));
+                    results.lock().map_err(|_| lock_err())?.extend(reads);
+                    Ok(())
+                });
+                if let Err(e) = outcome {
+                    if let Ok(mut slot) = first_error.lock() {
+                        slot.get_or_insert(e);
                     }
                 }
             });
@@ -157,7 +200,10 @@ pub(super) fn read_parallel(
     if let Some(e) = first_error.into_inner().map_err(|_| lock_err())? {
         return Err(e);
     }
-    results.into_inner().map_err(|_| lock_err())
+    Ok((
+        results.into_inner().map_err(|_| lock_err())?,
+        retirements.into_inner().map_err(|_| lock_err())?,
+    ))
 }
 
 /// After this many batches (a few MB of the file), the file's row count is estimated

@@ -1,8 +1,13 @@
 //! The reconciliation of a run: each kind's files compared, in file order, with the
 //! versions current before the run (docs/rules.md § Record identity and corrections).
+//!
+//! A kind is settled as soon as its last file of the run is read, and its index of
+//! current versions and its files' key lists are dropped then: at a million persons
+//! a re-sent county's indexes and key lists, all held to the end, were over 4 GB.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 use super::frame;
 use super::identity::{self, FileKeys, Index, Retirement};
@@ -13,12 +18,49 @@ use crate::schema::{Catalog, Schema};
 use crate::warehouse::{Transaction, Warehouse, WarehouseError};
 
 /// The versions current before this run, for each kind this run reads: what its
-/// rows are compared with (docs/rules.md § Record identity and corrections).
+/// rows are compared with (docs/rules.md § Record identity and corrections). A
+/// kind's index is read from the warehouse when the run's first file of that kind
+/// starts, and released when the kind is settled.
 pub(super) struct Before {
-    pub(super) indexes: HashMap<String, Index>,
-    /// A session over the warehouse as it was, to find the stored versions that
-    /// corrections retire.
-    pub(super) conn: Option<duckdb::Connection>,
+    /// The kinds this run reads that have stored records.
+    stored: HashSet<String>,
+    loaded: Mutex<HashMap<String, Arc<Index>>>,
+    /// A session over the warehouse as it was: the indexes, and the stored versions
+    /// that corrections retire.
+    conn: Option<Mutex<duckdb::Connection>>,
+}
+
+fn poisoned() -> IngestError {
+    IngestError::Write {
+        path: PathBuf::from("(ingest workers)"),
+        message: "a reading thread failed".into(),
+    }
+}
+
+impl Before {
+    /// The kind's current versions (empty when nothing of it is stored).
+    pub(super) fn index(&self, schema: &Schema) -> Result<Arc<Index>, IngestError> {
+        let Some(conn) = self.conn.as_ref().filter(|_| self.stored.contains(&schema.kind)) else {
+            return Ok(Arc::new(Index::default()));
+        };
+        // Loaded under the lock: the other reader waits for it rather than loading
+        // the same kind twice.
+        let mut loaded = self.loaded.lock().map_err(|_| poisoned())?;
+        if let Some(index) = loaded.get(&schema.kind) {
+            return Ok(Arc::clone(index));
+        }
+        let conn = conn.lock().map_err(|_| poisoned())?;
+        let index =
+            Arc::new(identity::load_index(&conn, schema).map_err(WarehouseError::from)?);
+        loaded.insert(schema.kind.clone(), Arc::clone(&index));
+        Ok(index)
+    }
+
+    fn release(&self, kind: &str) {
+        if let Ok(mut loaded) = self.loaded.lock() {
+            loaded.remove(kind);
+        }
+    }
 }
 
 pub(super) fn current_versions(
@@ -26,76 +68,63 @@ pub(super) fn current_versions(
     catalog: &Catalog,
     steps: &[Step<'_>],
 ) -> Result<Before, IngestError> {
-    let mut kinds: Vec<&Schema> = steps
+    let stored: HashSet<String> = steps
         .iter()
         .filter_map(|s| match s {
-            Step::Read(job) => Some(job.schema),
+            Step::Read(job) => Some(&job.schema.kind),
             _ => None,
         })
+        .filter(|kind| wh.manifest().files_of(kind).any(|f| !f.parts.is_empty()))
+        .cloned()
         .collect();
-    kinds.sort_by(|a, b| a.kind.cmp(&b.kind));
-    kinds.dedup_by(|a, b| a.kind == b.kind);
-    let stored: Vec<&Schema> = kinds
-        .into_iter()
-        .filter(|s| wh.manifest().files_of(&s.kind).any(|f| !f.parts.is_empty()))
-        .collect();
-    let mut before = Before {
-        indexes: HashMap::new(),
-        conn: None,
+    let conn = if stored.is_empty() {
+        None
+    } else {
+        Some(Mutex::new(crate::warehouse::connect(wh, catalog)?))
     };
-    if stored.is_empty() {
-        return Ok(before);
-    }
-    let conn = crate::warehouse::connect(wh, catalog)?;
-    for schema in stored {
-        let index = identity::load_index(&conn, schema).map_err(WarehouseError::from)?;
-        before.indexes.insert(schema.kind.clone(), index);
-    }
-    before.conn = Some(conn);
-    Ok(before)
+    Ok(Before {
+        stored,
+        loaded: Mutex::new(HashMap::new()),
+        conn,
+    })
 }
 
-/// Compares each kind's files, in file order, with the versions current before the
-/// run: final new / changed / unchanged / gone counts, rows that only repeat an
-/// earlier file of this run removed from the staged parts, and the retired versions
-/// written to this run's retirement file.
-pub(super) fn settle(
-    tx: &mut Transaction,
-    reads: &mut BTreeMap<u64, Read>,
-    catalog: &Catalog,
+/// Settles one kind once all its files of the run are read: compares them, in file
+/// order, with the versions current before the run (final new / changed /
+/// unchanged / gone counts; rows that only repeat an earlier file of this run
+/// removed from the staged parts), then drops the kind's index and key lists.
+/// Returns the versions the kind's files retire, for the run's retirement file.
+pub(super) fn settle_kind(
+    tx: &Transaction,
+    schema: &Schema,
+    reads: &mut [(u64, Read)],
     before: &Before,
-) -> Result<(), IngestError> {
-    let mut by_kind: BTreeMap<String, Vec<u64>> = BTreeMap::new();
-    for (seq, read) in reads.iter() {
-        if let Some(entry) = &read.entry {
-            by_kind.entry(entry.kind.clone()).or_default().push(*seq);
-        }
-    }
-    let empty = Index::default();
-    for (kind, seqs) in by_kind {
-        let schema = catalog.get(&kind).map_err(WarehouseError::from)?;
-        let files: Vec<(u64, &FileKeys)> = seqs.iter().map(|s| (*s, &reads[s].keys)).collect();
-        let (counts, retired) = identity::reconcile(
-            &schema.identity,
-            before.indexes.get(&kind).unwrap_or(&empty),
-            &files,
-        );
-        let retired = if retired.is_empty() {
-            Vec::new()
-        } else {
-            locate_retired(before, &kind, &files, &retired)?
-        };
-        drop(files);
-        for (seq, c) in seqs.iter().zip(counts) {
-            if let Some(read) = reads.get_mut(seq) {
-                apply_counts(tx, read, c)?;
-            }
-        }
+) -> Result<Vec<identity::Retired>, IngestError> {
+    reads.sort_by_key(|(seq, _)| *seq);
+    let stored = |r: &Read| r.entry.is_some();
+    let files: Vec<(u64, &FileKeys)> = reads
+        .iter()
+        .filter(|(_, r)| stored(r))
+        .map(|(seq, r)| (*seq, &r.keys))
+        .collect();
+    let mut retired_rows = Vec::new();
+    if !files.is_empty() {
+        let index = before.index(schema)?;
+        let (counts, retired) = identity::reconcile(&schema.identity, &index, &files);
         if !retired.is_empty() {
-            write_retirements(tx, &kind, &retired)?;
+            retired_rows = locate_retired(before, &schema.kind, &files, &retired)?;
+        }
+        drop(files);
+        let kept = reads.iter_mut().filter(|(_, r)| stored(r));
+        for ((_, read), c) in kept.zip(counts) {
+            apply_counts(tx, read, c)?;
         }
     }
-    Ok(())
+    for (_, read) in reads.iter_mut() {
+        read.keys = FileKeys::default();
+    }
+    before.release(&schema.kind);
+    Ok(retired_rows)
 }
 
 /// The stored rows of the versions this run retires: those stored by this run are
@@ -119,7 +148,8 @@ pub(super) fn locate_retired(
         .collect();
     let located = match (&before.conn, wanted.is_empty()) {
         (Some(conn), false) => {
-            identity::locate(conn, kind, &wanted).map_err(WarehouseError::from)?
+            let conn = conn.lock().map_err(|_| poisoned())?;
+            identity::locate(&conn, kind, &wanted).map_err(WarehouseError::from)?
         }
         _ => identity::KeyMap::default(),
     };
