@@ -51,12 +51,13 @@ fn province() -> &'static Province {
             drop(wh);
             let wh = pension::warehouse::Warehouse::open_read(&fx.wh_dir()).unwrap();
             let conn = connect(&wh, &fx.catalog).unwrap();
+            let kinds: Vec<String> = fx.catalog.schemas.iter().map(|s| s.kind.clone()).collect();
             let opts = ReportOptions::of_period(
                 Period::month(pension::domain::Month::of(month())),
                 false,
                 true,
             );
-            export::export(&conn, &opts, &fx.catalog, code, data.path()).expect("export");
+            export::export(&conn, &opts, &kinds, code, data.path()).expect("export");
             counties.push((code.to_string(), fx));
         }
         let defs = Definitions::load_default().unwrap();

@@ -40,8 +40,9 @@ impl Args {
 pub fn run(ctx: &super::Ctx, args: Args) -> anyhow::Result<ExitCode> {
     let catalog = ctx.catalog()?;
     let (_wh, conn) = ctx.query(&catalog)?;
+    let kinds: Vec<String> = catalog.schemas.iter().map(|s| s.kind.clone()).collect();
     let opts = ReportOptions::of_period(Period::month(args.month), false, true);
-    let summary = export::export(&conn, &opts, &catalog, &args.county, &args.out)
+    let summary = export::export(&conn, &opts, &kinds, &args.county, &args.out)
         .with_context(|| format!("exporting county {} to {}", args.county, args.out.display()))?;
     let rows: u64 = summary.tables.iter().map(|(_, n)| n).sum();
     println!(

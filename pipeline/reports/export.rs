@@ -16,19 +16,12 @@
 //!
 //! A county's partitions are written beside their final place and moved in when all
 //! are written; exporting a county again replaces its partitions and nothing else.
-//!
-//! A kind the warehouse partitions by month or year (schemas/KIND.toml `partition`:
-//! payouts, contributions) is written in the order of its period column (a payout's
-//! month, a contribution's paid date), in row groups of 65,536 rows: a month's report
-//! reads the row groups of the months it asks for (DuckDB and Spark both skip the
-//! others by the Parquet statistics), as it reads a month's folders in the county.
 
 use std::path::{Path, PathBuf};
 
 use duckdb::Connection;
 
 use super::{io_err, prepare, ReportError, ReportOptions};
-use crate::schema::Catalog;
 
 /// What an export wrote.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -68,27 +61,19 @@ pub fn check_county(county: &str) -> Result<(), ReportError> {
 }
 
 /// Exports the session's tables for the month of `opts` as county `county` into
-/// `dir`. The catalogue's kinds are the inputs (their `_all`/`_history` views stay
-/// out; a partitioned kind is written in its period column's order).
+/// `dir`. `kinds` are the input kinds (their `_all`/`_history` views stay out).
 pub fn export(
     conn: &Connection,
     opts: &ReportOptions,
-    catalog: &Catalog,
+    kinds: &[String],
     county: &str,
     dir: &Path,
 ) -> Result<ExportSummary, ReportError> {
     check_county(county)?;
-    let kinds: Vec<String> = catalog.schemas.iter().map(|s| s.kind.clone()).collect();
-    let order: Vec<(String, String)> = catalog
-        .schemas
-        .iter()
-        .filter(|s| s.partition.is_some())
-        .filter_map(|s| Some((s.kind.clone(), s.period.clone()?)))
-        .collect();
     prepare(conn, opts)?;
     let month = opts.month().format("%Y-%m").to_string();
     let staging = dir.join(format!(".export-{county}-{}", std::process::id()));
-    let result = write_staged(conn, &kinds, &order, &staging).and_then(|tables| {
+    let result = write_staged(conn, kinds, &staging).and_then(|tables| {
         let macros = macros_sql(conn)?;
         let meta = dir.join("_county").join(county);
         std::fs::create_dir_all(&meta).map_err(io_err(&meta))?;
@@ -110,16 +95,10 @@ pub fn export(
     result
 }
 
-/// Row-group size of a table written in its period's order: a month of a 1M-person
-/// county's payouts (about 150,000 rows) spans two or three groups.
-const ORDERED_ROW_GROUP: u32 = 65_536;
-
-/// Every exported table to `staging/<table>/part-0.parquet`, with its rows; a table
-/// named in `order` sorted by its column.
+/// Every exported table to `staging/<table>/part-0.parquet`, with its rows.
 fn write_staged(
     conn: &Connection,
     kinds: &[String],
-    order: &[(String, String)],
     staging: &Path,
 ) -> Result<Vec<(String, u64)>, ReportError> {
     let names: Vec<String> = {
@@ -134,16 +113,9 @@ fn write_staged(
         let folder = staging.join(&name);
         std::fs::create_dir_all(&folder).map_err(io_err(&folder))?;
         let file = folder.join("part-0.parquet");
-        let (order_by, groups) = match order.iter().find(|(k, _)| *k == name) {
-            Some((_, col)) => (
-                format!(" ORDER BY \"{col}\""),
-                format!(", ROW_GROUP_SIZE {ORDERED_ROW_GROUP}"),
-            ),
-            None => (String::new(), String::new()),
-        };
         let rows: u64 = conn.query_row(
             &format!(
-                "COPY (SELECT * FROM \"{name}\"{order_by}) TO {} (FORMAT PARQUET, COMPRESSION ZSTD{groups})",
+                "COPY (SELECT * FROM \"{name}\") TO {} (FORMAT PARQUET, COMPRESSION ZSTD)",
                 crate::warehouse::lit(&file.to_string_lossy())
             ),
             [],
