@@ -113,7 +113,10 @@ struct Pending {
 impl Pending {
     /// Keeps a kind's read; all the kind's reads once this was its last.
     fn done(&mut self, kind: &str, seq: u64, read: Read) -> Option<Vec<(u64, Read)>> {
-        self.reads.entry(kind.to_string()).or_default().push((seq, read));
+        self.reads
+            .entry(kind.to_string())
+            .or_default()
+            .push((seq, read));
         let left = self.left.get_mut(kind)?;
         *left -= 1;
         if *left == 0 {
@@ -177,7 +180,10 @@ pub(super) fn read_parallel(
                         opts.repeats_are_errors,
                     )?;
                     drop(versions);
-                    let all = pending.lock().map_err(|_| lock_err())?.done(&schema.kind, seq, read);
+                    let all = pending
+                        .lock()
+                        .map_err(|_| lock_err())?
+                        .done(&schema.kind, seq, read);
                     let Some(mut reads) = all else {
                         return Ok(());
                     };

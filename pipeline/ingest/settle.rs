@@ -40,7 +40,11 @@ fn poisoned() -> IngestError {
 impl Before {
     /// The kind's current versions (empty when nothing of it is stored).
     pub(super) fn index(&self, schema: &Schema) -> Result<Arc<Index>, IngestError> {
-        let Some(conn) = self.conn.as_ref().filter(|_| self.stored.contains(&schema.kind)) else {
+        let Some(conn) = self
+            .conn
+            .as_ref()
+            .filter(|_| self.stored.contains(&schema.kind))
+        else {
             return Ok(Arc::new(Index::default()));
         };
         // Loaded under the lock: the other reader waits for it rather than loading
@@ -50,8 +54,7 @@ impl Before {
             return Ok(Arc::clone(index));
         }
         let conn = conn.lock().map_err(|_| poisoned())?;
-        let index =
-            Arc::new(identity::load_index(&conn, schema).map_err(WarehouseError::from)?);
+        let index = Arc::new(identity::load_index(&conn, schema).map_err(WarehouseError::from)?);
         loaded.insert(schema.kind.clone(), Arc::clone(&index));
         Ok(index)
     }

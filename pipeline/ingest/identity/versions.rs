@@ -113,16 +113,15 @@ pub fn load_index(conn: &Connection, schema: &Schema) -> Result<Index, duckdb::E
     } else {
         String::new()
     };
-    let sql = format!(
-        "SELECT _key, _hash{located_sql} FROM \"{}\"",
-        schema.kind
-    );
+    let sql = format!("SELECT _key, _hash{located_sql} FROM \"{}\"", schema.kind);
     // Sized once from the count (the Parquet footers): grown by doubling, the 22 M
     // payouts of a 1M-person county would hold room for 33 M (270 MB more) at the
     // re-ingest's peak.
-    let rows: i64 = conn.query_row(&format!("SELECT count(*) FROM \"{}\"", schema.kind), [], |r| {
-        r.get(0)
-    })?;
+    let rows: i64 = conn.query_row(
+        &format!("SELECT count(*) FROM \"{}\"", schema.kind),
+        [],
+        |r| r.get(0),
+    )?;
     let rows = usize::try_from(rows).unwrap_or(0);
     let mut stmt = conn.prepare(&sql)?;
     let mut index = Index::default();
