@@ -255,7 +255,11 @@ fn spark_gives_every_figure_to_the_fen() {
 /// The cross-county findings of a county's warehouse (latest audit), as
 /// (code, person_no, amount, evidence), sorted.
 fn cross_findings_of(fx: &Fixture) -> Vec<(String, String, String, String)> {
-    let codes = ["DUAL_ENROLLMENT", "DUAL_PAYOUT", "PAID_AFTER_DEATH_ELSEWHERE"];
+    let codes = [
+        "DUAL_ENROLLMENT",
+        "DUAL_PAYOUT",
+        "PAID_AFTER_DEATH_ELSEWHERE",
+    ];
     crate::common::latest_findings(fx)
         .into_iter()
         .filter(|f| codes.contains(&f.code.as_str()))

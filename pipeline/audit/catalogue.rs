@@ -295,6 +295,20 @@ mod tests {
                 "MOVED_OUT_ACTIVE"
             ]
         );
+        // The province's checks, and only they, are marked as found by the province.
+        let province: Vec<&str> = checks
+            .iter()
+            .filter(|c| c.from_province)
+            .map(|c| c.code)
+            .collect();
+        assert_eq!(
+            province,
+            [
+                "DUAL_ENROLLMENT",
+                "DUAL_PAYOUT",
+                "PAID_AFTER_DEATH_ELSEWHERE"
+            ]
+        );
         let mut flags = payment_flags(&checks);
         flags.sort();
         assert_eq!(
@@ -344,17 +358,6 @@ mod tests {
         assert_eq!(codes, ["ID_INVALID", "NEW_RULE", "ID_UNKNOWN"]);
         assert_eq!(checks[1].sql_file, Some("checks/NEW_RULE.sql"));
         let built_in = load(&DefSource::builtin()).unwrap().len();
-        // The province's checks, and only they, are marked as found by the province.
-        let province: Vec<&str> = load(&DefSource::builtin())
-            .unwrap()
-            .iter()
-            .filter(|c| c.from_province)
-            .map(|c| c.code)
-            .collect();
-        assert_eq!(
-            province,
-            ["DUAL_ENROLLMENT", "DUAL_PAYOUT", "PAID_AFTER_DEATH_ELSEWHERE"]
-        );
         assert_eq!(checks.len(), built_in + 1);
         let dup = checks.iter().find(|c| c.code == "DUP_ID").unwrap();
         assert_eq!(dup.title_zh, "一证多保");

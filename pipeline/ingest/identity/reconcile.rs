@@ -547,7 +547,8 @@ mod tests {
             same_as_before_lines: vec![8],
             ..Default::default()
         };
-        let (counts, retired) = reconcile(&identity(Load::Events, false), &before, &[(5, &a), (6, &b)]);
+        let (counts, retired) =
+            reconcile(&identity(Load::Events, false), &before, &[(5, &a), (6, &b)]);
         assert_eq!(counts[1].drop_lines, vec![7]);
         assert_eq!((counts[1].changed, counts[1].unchanged), (1, 1));
         // The old version retired by a, then a's version retired by b.
@@ -598,7 +599,8 @@ mod tests {
     fn an_empty_snapshot_clears_the_set_only_where_the_kind_says_so() {
         let before = index(&[(1, 1, 1, 2, 0), (2, 2, 1, 3, 0)]);
         let empty = FileKeys::default();
-        let (counts, retired) = reconcile(&identity(Load::Snapshot, false), &before, &[(4, &empty)]);
+        let (counts, retired) =
+            reconcile(&identity(Load::Snapshot, false), &before, &[(4, &empty)]);
         assert_eq!((counts[0].gone, retired.len()), (0, 0));
         let (counts, retired) = reconcile(&identity(Load::Snapshot, true), &before, &[(4, &empty)]);
         assert_eq!((counts[0].gone, retired.len()), (2, 2));
@@ -607,7 +609,11 @@ mod tests {
             rows: 3,
             ..Default::default()
         };
-        let (counts, _) = reconcile(&identity(Load::Snapshot, true), &before, &[(4, &unreadable)]);
+        let (counts, _) = reconcile(
+            &identity(Load::Snapshot, true),
+            &before,
+            &[(4, &unreadable)],
+        );
         assert_eq!(counts[0].gone, 0);
     }
 
@@ -626,7 +632,11 @@ mod tests {
             listed: [k(1), k(2)].into_iter().collect(),
             ..Default::default()
         };
-        let (counts, retired) = reconcile(&identity(Load::Snapshot, false), &before, &[(4, &first), (5, &second)]);
+        let (counts, retired) = reconcile(
+            &identity(Load::Snapshot, false),
+            &before,
+            &[(4, &first), (5, &second)],
+        );
         assert_eq!(counts[0].gone, 1);
         assert_eq!(
             (counts[1].new, counts[1].unchanged, counts[1].gone),
