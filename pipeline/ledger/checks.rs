@@ -162,6 +162,17 @@ pub enum Reason {
 }
 
 impl Reason {
+    /// Every reason (the values of `expected_payout.reason`).
+    pub const ALL: [Reason; 7] = [
+        Reason::BeforeStart,
+        Reason::AfterDeath,
+        Reason::Cancelled,
+        Reason::Prison,
+        Reason::Suspended,
+        Reason::Uncertified,
+        Reason::CertifiedLate,
+    ];
+
     pub fn code(self) -> &'static str {
         match self {
             Reason::BeforeStart => "before_start",

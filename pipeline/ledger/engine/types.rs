@@ -232,6 +232,20 @@ pub enum PostingKind {
 }
 
 impl PostingKind {
+    /// Every kind (the values of `account_event.kind`).
+    pub const ALL: [PostingKind; 10] = [
+        PostingKind::Credit,
+        PostingKind::PrepaidReceipt,
+        PostingKind::PrepaidMove,
+        PostingKind::PensionDebit,
+        PostingKind::PooledCharge,
+        PostingKind::SettlementInterest,
+        PostingKind::Interest,
+        PostingKind::Refund,
+        PostingKind::FundReturn,
+        PostingKind::TransferOut,
+    ];
+
     /// Stable code for tables.
     pub fn code(self) -> &'static str {
         match self {
