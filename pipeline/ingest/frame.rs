@@ -6,6 +6,7 @@ use polars::prelude::*;
 
 use super::identity::Retired;
 use super::validate::{Accepted, Cell, OutType, Quarantined};
+use crate::warehouse::columns::constant_text;
 
 /// Lineage constants of one file, added to every stored row.
 #[derive(Debug, Clone)]
@@ -75,10 +76,10 @@ impl Builder {
             "_hash".into(),
             std::mem::take(&mut self.hashes),
         ));
-        out.push(Column::new("_file".into(), vec![lineage.file.as_str(); n]));
+        out.push(constant_text("_file", &lineage.file, n)?);
         out.push(Column::new("_line".into(), std::mem::take(&mut self.lines)));
         out.push(Column::new("_file_seq".into(), vec![lineage.file_seq; n]));
-        out.push(Column::new("_run".into(), vec![lineage.run.as_str(); n]));
+        out.push(constant_text("_run", &lineage.run, n)?);
         DataFrame::new(n, out)
     }
 }

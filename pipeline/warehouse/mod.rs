@@ -22,6 +22,7 @@
 
 pub mod backup;
 pub mod by_person;
+pub mod columns;
 pub(crate) mod manifest;
 mod views;
 

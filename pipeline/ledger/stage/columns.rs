@@ -2,6 +2,7 @@
 //! 1970) and the Parquet frames of a chunk, one builder per table.
 
 use super::*;
+use crate::warehouse::columns::enum_column;
 
 /// Exact fen of an amount (money here always has at most two decimals).
 pub(super) fn fen(d: Decimal) -> i128 {
@@ -85,35 +86,8 @@ pub(super) fn done(b: StringChunkedBuilder) -> Column {
     b.finish().into_series().into_column()
 }
 
-/// A text column of a few known values (posting kind, holding, sub-balance,
-/// source table, reason) as a polars Enum: a one-byte code per row, and the
-/// Parquet writer takes the values as the column's dictionary. As plain text,
-/// each row's value was copied into the column, then counted and hashed into a
-/// dictionary again when written: about a tenth of the stage's CPU (perf,
-/// 2026-12-07). The file's column is text as before (DuckDB reads VARCHAR).
-/// `codes` are positions in `values` ([`code_of`]; `None` is a null); a value
-/// missing from the list is an error, never a silent null.
-pub(super) fn enum_col(
-    name: &str,
-    values: &[&'static str],
-    codes: Vec<Option<u8>>,
-) -> PolarsResult<Column> {
-    if codes.iter().flatten().any(|c| *c as usize >= values.len()) {
-        polars_bail!(ComputeError: "column {name}: a value is not in its list of values (ledger/stage/columns.rs)");
-    }
-    let dtype = DataType::from_frozen_categories(FrozenCategories::new(values.iter().copied())?);
-    polars_ensure!(
-        dtype.cat_physical()? == CategoricalPhysical::U8,
-        ComputeError: "column {name}: more values than one byte codes"
-    );
-    let ids = UInt8Chunked::from_iter_options(name.into(), codes.into_iter());
-    // Safety: every code was checked against the values above.
-    let col = unsafe { Categorical8Chunked::from_cats_and_dtype_unchecked(ids, dtype) };
-    Ok(col.into_series().into_column())
-}
-
-/// The position of `value` in `values`, as an Enum code (see [`enum_col`]);
-/// `u8::MAX`, which [`enum_col`] refuses, when it is not there.
+/// The position of `value` in `values`, as an Enum code (see [`enum_column`]);
+/// `u8::MAX`, which [`enum_column`] refuses, when it is not there.
 pub(super) fn code_of<T: PartialEq>(values: &[T], value: &T) -> u8 {
     values
         .iter()
@@ -345,7 +319,7 @@ pub(super) fn account_year_frame(chunk: &[StageOut]) -> PolarsResult<DataFrame> 
     frame(vec![
         done(person),
         i32_vec("year", year),
-        enum_col("sub_balance", &Sub::ALL.map(Sub::code), sub)?,
+        enum_column("sub_balance", &Sub::ALL.map(Sub::code), sub)?,
         money_vec("opening", opening)?,
         money_vec("credits", credits)?,
         money_vec("debits", debits)?,
@@ -415,10 +389,10 @@ pub(super) fn account_event_frame(chunk: &[StageOut]) -> PolarsResult<DataFrame>
         done(person),
         i32_vec("seq", seq),
         date_vec("date", date),
-        enum_col("kind", &PostingKind::ALL.map(PostingKind::code), kind)?,
-        enum_col("holding", &HOLDINGS.map(holding_code), holding)?,
+        enum_column("kind", &PostingKind::ALL.map(PostingKind::code), kind)?,
+        enum_column("holding", &HOLDINGS.map(holding_code), holding)?,
         money_vec("amount", amount)?,
-        enum_col("source_kind", &SOURCE_KINDS, skind)?,
+        enum_column("source_kind", &SOURCE_KINDS, skind)?,
         i64_opt("source_file_seq", fs),
         i64_opt("source_line", ln),
     ])
@@ -534,7 +508,7 @@ pub(super) fn expected_payout_frame(chunk: &[StageOut]) -> PolarsResult<DataFram
         money_vec("expected_account", ea)?,
         money_vec("expected_total", et)?,
         bool_vec("payable", payable),
-        enum_col("reason", &Reason::ALL.map(Reason::code), reason)?,
+        enum_column("reason", &Reason::ALL.map(Reason::code), reason)?,
         date_opt("payable_from", from),
     ])
 }
