@@ -145,9 +145,34 @@ fn a_truncated_archive_is_refused_and_nothing_is_restored() {
         .windows(backup::SUMS.len())
         .rposition(|w| w == backup::SUMS.as_bytes())
         .expect("the checksum list is in the archive");
-    // Cut inside a member's data, inside a header, and exactly before the checksum
-    // list's header (a clean end of a tar archive, which a plain `tar` accepts).
+    // Where each member's data starts and ends, read from the archive's own headers so
+    // that the cuts below land where they say whatever the archive's layout.
+    let members: Vec<(usize, usize)> = tar::Archive::new(full.as_slice())
+        .entries()
+        .unwrap()
+        .map(|e| e.unwrap())
+        .map(|e| (e.raw_file_position() as usize, e.size() as usize))
+        .collect();
+    // Not the first member: an archive whose first header is unreadable is no backup.
+    let (data_at, size) = members
+        .iter()
+        .skip(1)
+        .copied()
+        .find(|&(_, size)| size > 2)
+        .expect("the archive holds a second file of more than two bytes");
+    let (pad_at, pad_size) = members
+        .iter()
+        .copied()
+        .find(|&(_, size)| size % 512 != 0 && size % 512 < 511)
+        .expect("a member is padded to its 512-byte block");
+    // Cut inside a member's data, inside a header, inside a member's padding, at a
+    // byte count proportional to the file (wherever that lands), and exactly before
+    // the checksum list's header (a clean end of a tar archive, which a plain `tar`
+    // accepts).
     for cut in [
+        data_at + size / 2,
+        data_at - 512 + 100,
+        pad_at + pad_size + 1,
         full.len() / 2 + 7,
         full.len() / 3 / 512 * 512 + 100,
         sums_at,

@@ -380,8 +380,10 @@ fn unpack_and_check(archive: &Path, dest: &Path) -> Result<BackupSummary, Backup
 }
 
 /// A read error inside the archive: an unreadable first header means the file is
-/// no backup at all; an archive ending inside a header or a member is truncated;
-/// anything else (a header failing its checksum) is damage.
+/// no backup at all; an archive ending inside a header, a member or a member's
+/// padding is truncated; anything else (a header failing its checksum) is damage.
+/// A tar archive is whole 512-byte blocks, so a length that is not a multiple of 512
+/// is a cut whatever the tar reader's words for where it noticed.
 fn unreadable(
     archive_len: u64,
     first: bool,
@@ -389,9 +391,13 @@ fn unreadable(
     corrupt: &dyn Fn(String) -> BackupError,
     truncated: &dyn Fn(String) -> BackupError,
 ) -> BackupError {
-    // The tar crate reports a short header as "failed to read entire block".
+    // The tar crate reports a short header as "failed to read entire block" and a
+    // cut inside a member's padding as "unexpected EOF during skip".
+    let message = e.to_string();
     let short = e.kind() == std::io::ErrorKind::UnexpectedEof
-        || e.to_string().contains("failed to read entire block");
+        || message.contains("failed to read entire block")
+        || message.contains("unexpected EOF")
+        || archive_len % 512 != 0;
     if first {
         corrupt(format!(
             "it is not a backup written by `pipeline backup` (no archive header can be read: {e})"
