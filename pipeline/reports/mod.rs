@@ -481,32 +481,20 @@ pub fn write_package(run: &ReportRun, out: &Path) -> Result<Vec<PathBuf>, Report
     for d in [out, &csv_dir, &chart_dir] {
         std::fs::create_dir_all(d).map_err(io_err(d))?;
     }
-    // Charts first, side by side: the workbook carries the PNGs on its 图表 sheet.
-    // Then the workbook (one thread: its zip is written in order) beside the CSVs.
-    use rayon::prelude::*;
-    let drawn = run
-        .charts
-        .par_iter()
-        .map(|c| chart::render(c, &chart_dir))
-        .collect::<Result<Vec<_>, _>>()?;
+    // Charts first: the workbook carries the PNGs on its 图表 sheet.
+    let mut drawn = Vec::new();
+    for c in &run.charts {
+        drawn.push(chart::render(c, &chart_dir)?);
+    }
     let pngs: Vec<PathBuf> = drawn.iter().map(|(png, _)| png.clone()).collect();
     let book = out.join(run.workbook_name());
-    let (written, csvs) = rayon::join(
-        || xlsx::write(run, &pngs, &book),
-        || {
-            run.tables
-                .par_iter()
-                .map(|t| {
-                    let path = csv_dir.join(format!("{}.csv", t.def.name));
-                    write_atomic(&path, &csv_bytes(t)?)?;
-                    Ok(path)
-                })
-                .collect::<Result<Vec<_>, ReportError>>()
-        },
-    );
-    written?;
+    xlsx::write(run, &pngs, &book)?;
     let mut files = vec![book];
-    files.extend(csvs?);
+    for t in &run.tables {
+        let path = csv_dir.join(format!("{}.csv", t.def.name));
+        write_atomic(&path, &csv_bytes(t)?)?;
+        files.push(path);
+    }
     for (png, svg) in drawn {
         files.push(png);
         files.push(svg);

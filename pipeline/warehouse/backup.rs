@@ -391,13 +391,9 @@ fn unreadable(
     corrupt: &dyn Fn(String) -> BackupError,
     truncated: &dyn Fn(String) -> BackupError,
 ) -> BackupError {
-    // The tar crate reports a short header as "failed to read entire block" and a
-    // cut inside a member's padding as "unexpected EOF during skip".
-    let message = e.to_string();
-    let short = e.kind() == std::io::ErrorKind::UnexpectedEof
-        || message.contains("failed to read entire block")
-        || message.contains("unexpected EOF")
-        || archive_len % 512 != 0;
+    // The length, not the tar reader's wording: it says "failed to read entire
+    // block" for a cut header and "unexpected EOF during skip" for a cut padding.
+    let short = e.kind() == std::io::ErrorKind::UnexpectedEof || archive_len % 512 != 0;
     if first {
         corrupt(format!(
             "it is not a backup written by `pipeline backup` (no archive header can be read: {e})"
