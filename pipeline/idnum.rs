@@ -18,6 +18,42 @@ const PROVINCES: [u8; 34] = [
     53, 54, 61, 62, 63, 64, 65, 71, 81, 82,
 ];
 
+/// A date written as eight digits `YYYYMMDD` (the birth date inside an ID number).
+/// Read by hand: chrono's `parse_from_str` reads its format string again for every
+/// call, which at tens of millions of ID numbers per ingest was a visible share.
+fn yyyymmdd(s: &[u8]) -> Option<NaiveDate> {
+    if s.len() != 8 || !s.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let n = |r: std::ops::Range<usize>| s[r].iter().fold(0u32, |a, d| a * 10 + u32::from(d - b'0'));
+    NaiveDate::from_ymd_opt(n(0..4) as i32, n(4..6), n(6..8))
+}
+
+/// Today's local date, asked of the clock and time zone at most once a minute:
+/// every ID number is checked against it (a birth date in the future is wrong),
+/// and the local time zone is costly to ask for each of millions of rows.
+fn today() -> NaiveDate {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    // The minute (since 1970, UTC) in the high half, the date's day number (from
+    // 0001-01-01) in the low half: one atomic, so the two are always of one reading.
+    static CACHE: AtomicU64 = AtomicU64::new(0);
+    let minute = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() / 60);
+    let cached = CACHE.load(Ordering::Relaxed);
+    if cached != 0 && cached >> 32 == minute {
+        if let Some(d) = NaiveDate::from_num_days_from_ce_opt((cached & 0xFFFF_FFFF) as i32) {
+            return d;
+        }
+    }
+    let d = chrono::Local::now().date_naive();
+    CACHE.store(
+        (minute << 32) | u64::from(d.num_days_from_ce() as u32),
+        Ordering::Relaxed,
+    );
+    d
+}
+
 /// The check character for the first 17 digits (ASCII digits expected).
 pub fn check_char(first17: &[u8]) -> char {
     let sum: u32 = first17
@@ -84,7 +120,7 @@ impl IdNumber {
         if self.normalized.len() != 18 {
             return None;
         }
-        NaiveDate::parse_from_str(&self.normalized[6..14], "%Y%m%d").ok()
+        yyyymmdd(&self.normalized.as_bytes()[6..14])
     }
     /// `M` or `F` from the sequence digit (odd = male).
     pub fn sex(&self) -> Option<char> {
@@ -183,8 +219,8 @@ fn problem_of(id: &str) -> Option<IdProblem> {
         return Some(IdProblem::Region(id[..6].to_string()));
     }
     let birth = &id[6..14];
-    match NaiveDate::parse_from_str(birth, "%Y%m%d") {
-        Ok(d) if d.year_ce().1 >= 1880 && d <= chrono::Local::now().date_naive() => {}
+    match yyyymmdd(&b[6..14]) {
+        Some(d) if d.year_ce().1 >= 1880 && d <= today() => {}
         _ => return Some(IdProblem::BirthDate(birth.to_string())),
     }
     let expected = check_char(&b[..17]);
@@ -227,5 +263,47 @@ mod tests {
         assert_eq!(fold_width("４１１７２５"), "411725");
         assert_eq!(fold_width("A 0012345"), "A0012345");
         assert_eq!(fold_width("Ａ\u{3000}12"), "A12");
+    }
+
+    #[test]
+    fn a_birth_date_is_read_as_chrono_reads_yyyymmdd() {
+        use super::yyyymmdd;
+        use chrono::{Datelike, NaiveDate};
+        // Every day of 1880–2030, and the impossible ones around month ends.
+        let mut d = NaiveDate::from_ymd_opt(1880, 1, 1).unwrap();
+        while d.year_ce().1 <= 2030 {
+            let text = d.format("%Y%m%d").to_string();
+            assert_eq!(yyyymmdd(text.as_bytes()), Some(d), "{text}");
+            d = d.succ_opt().unwrap();
+        }
+        for text in [
+            "19500230", "19501301", "19500001", "19500100", "20230229", "1950010", "1950-101",
+            "+1950101",
+        ] {
+            assert_eq!(
+                yyyymmdd(text.as_bytes()),
+                NaiveDate::parse_from_str(text, "%Y%m%d")
+                    .ok()
+                    .filter(|_| text.bytes().all(|b| b.is_ascii_digit())),
+                "{text}"
+            );
+        }
+        assert_eq!(yyyymmdd(b"20000229"), NaiveDate::from_ymd_opt(2000, 2, 29));
+    }
+
+    #[test]
+    fn an_id_number_born_tomorrow_is_impossible_and_today_is_not() {
+        use super::{check_char, problem_of, IdProblem};
+        let with_birth = |d: chrono::NaiveDate| {
+            let first17 = format!("411725{}001", d.format("%Y%m%d"));
+            format!("{first17}{}", check_char(first17.as_bytes()))
+        };
+        let today = chrono::Local::now().date_naive();
+        assert_eq!(problem_of(&with_birth(today)), None);
+        let tomorrow = today.succ_opt().unwrap();
+        assert_eq!(
+            problem_of(&with_birth(tomorrow)),
+            Some(IdProblem::BirthDate(tomorrow.format("%Y%m%d").to_string()))
+        );
     }
 }

@@ -52,6 +52,15 @@ impl Checked {
     }
 }
 
+/// What an accepted row's lookups found: the content hash and line of the first
+/// row of its record in this file (when this row is not the first), and the
+/// content hash of its version current before the run (for a first row).
+#[derive(Default, Clone, Copy)]
+pub(super) struct Lookup {
+    earlier: Option<(u64, u32)>,
+    before: Option<u64>,
+}
+
 /// The partition a row is written to: its month, its year, or none (per schema).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) enum PartKey {
@@ -175,10 +184,22 @@ impl<'a> Sink<'a> {
         batch: &[RawRow],
         validator: &Validator,
     ) -> Result<(), IngestError> {
-        for (checked, raw) in outcomes.into_iter().zip(batch) {
+        // Each accepted row's lookups first, in row order (so that each sees the
+        // rows before it, as one by one), in a loop of nothing else: at millions of
+        // rows each is a cache miss, and back to back the processor waits for
+        // several at once instead of one per row between the rest of its work
+        // (government_subsidy.csv, 14.6 M rows: 18–22 s → 13–15 s).
+        let looked_up: Vec<Lookup> = outcomes
+            .iter()
+            .map(|checked| match checked {
+                Checked::Accepted(row, id) => self.look_up(id, row.line),
+                Checked::Quarantined(_) => Lookup::default(),
+            })
+            .collect();
+        for ((checked, raw), lookup) in outcomes.into_iter().zip(batch).zip(looked_up) {
             self.read += 1;
             match checked {
-                Checked::Accepted(row, id) => self.accept(row, id, raw)?,
+                Checked::Accepted(row, id) => self.accept(row, id, lookup, raw)?,
                 Checked::Quarantined(q) => {
                     self.list_quarantined(raw, validator);
                     self.quarantined.push(q);
@@ -188,37 +209,53 @@ impl<'a> Sink<'a> {
         Ok(())
     }
 
+    /// An accepted row's record in this file so far (inserted when this is its
+    /// first row, and listed when the file is a snapshot) and, for a first row,
+    /// its version current before the run.
+    fn look_up(&mut self, id: &Identified, line: u64) -> Lookup {
+        match self.seen.entry(id.key) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert((id.hash, line as u32));
+                if self.snapshot {
+                    // A snapshot lists every record it holds (its first row's key).
+                    self.keys.listed.insert(id.key);
+                }
+                Lookup {
+                    earlier: None,
+                    before: self.before.hashes.get(&id.key).copied(),
+                }
+            }
+            std::collections::hash_map::Entry::Occupied(o) => Lookup {
+                earlier: Some(*o.get()),
+                before: None,
+            },
+        }
+    }
+
     /// An accepted row: compared with this file's earlier rows and with the
-    /// current version of its record; stored only if it says something new.
+    /// current version of its record (`look_up`); stored only if it says
+    /// something new.
     pub(super) fn accept(
         &mut self,
         row: validate::Accepted,
         id: Identified,
+        lookup: Lookup,
         raw: &RawRow,
     ) -> Result<(), IngestError> {
         let Identified { key, hash, scope } = id;
-        // One probe of this file's records: the row is either the first of its
-        // record (inserted) or a later one.
-        match self.seen.entry(key) {
-            std::collections::hash_map::Entry::Vacant(v) => {
-                v.insert((hash, row.line as u32));
+        if let Some((earlier_hash, earlier_line)) = lookup.earlier {
+            if earlier_hash == hash && !self.repeats_are_errors {
+                // The same record twice in one file: one record (reported).
+                self.accepted += 1;
+                self.repeats += 1;
+            } else {
+                let same = earlier_hash == hash;
+                let earlier = source::place(self.lineage.sheet.as_deref(), u64::from(earlier_line));
+                let key_text = self.plan.key_text(&row.cells);
+                self.quarantined
+                    .push(duplicate_key(&key_text, &earlier, raw, same));
             }
-            std::collections::hash_map::Entry::Occupied(o) => {
-                let (earlier_hash, earlier_line) = *o.get();
-                if earlier_hash == hash && !self.repeats_are_errors {
-                    // The same record twice in one file: one record (reported).
-                    self.accepted += 1;
-                    self.repeats += 1;
-                } else {
-                    let same = earlier_hash == hash;
-                    let earlier =
-                        source::place(self.lineage.sheet.as_deref(), u64::from(earlier_line));
-                    let key_text = self.plan.key_text(&row.cells);
-                    self.quarantined
-                        .push(duplicate_key(&key_text, &earlier, raw, same));
-                }
-                return Ok(());
-            }
+            return Ok(());
         }
         self.accepted += 1;
         if row.cells[self.flags_index] != Cell::Null {
@@ -226,13 +263,12 @@ impl<'a> Sink<'a> {
         }
         if self.snapshot {
             self.keys.rows += 1;
-            self.keys.listed.insert(key);
             if scope != 0 {
                 self.keys.scopes.insert(scope);
             }
         }
-        match self.before.hashes.get(&key) {
-            Some(&h) if h == hash => {
+        match lookup.before {
+            Some(h) if h == hash => {
                 self.keys.same_as_before.push(key[0]);
                 self.keys.same_as_before_lines.push(row.line as u32);
                 return Ok(());
