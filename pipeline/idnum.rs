@@ -267,7 +267,7 @@ mod tests {
 
     #[test]
     fn a_birth_date_is_read_as_chrono_reads_yyyymmdd() {
-        use super::yyyymmdd;
+        use crate::idnum::yyyymmdd;
         use chrono::{Datelike, NaiveDate};
         // Every day of 1880–2030, and the impossible ones around month ends.
         let mut d = NaiveDate::from_ymd_opt(1880, 1, 1).unwrap();
@@ -293,7 +293,7 @@ mod tests {
 
     #[test]
     fn an_id_number_born_tomorrow_is_impossible_and_today_is_not() {
-        use super::{check_char, problem_of, IdProblem};
+        use crate::idnum::{check_char, problem_of, IdProblem};
         let with_birth = |d: chrono::NaiveDate| {
             let first17 = format!("411725{}001", d.format("%Y%m%d"));
             format!("{first17}{}", check_char(first17.as_bytes()))
