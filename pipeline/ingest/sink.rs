@@ -55,7 +55,7 @@ impl Checked {
 /// What an accepted row's lookups found: the content hash and line of the first
 /// row of its record in this file (when this row is not the first), and the
 /// content hash of its version current before the run (for a first row).
-#[derive(Default, Clone, Copy)]
+#[derive(Default)]
 pub(super) struct Lookup {
     earlier: Option<(u64, u32)>,
     before: Option<u64>,

@@ -48,7 +48,7 @@ pub fn parse_date(raw: &str) -> Result<NaiveDate, String> {
     };
     let s = fold_width(date_part);
     if s.len() == 8 && s.bytes().all(|b| b.is_ascii_digit()) {
-        return ymd(&s[..4], &s[4..6], &s[6..]).ok_or_else(bad);
+        return crate::domain::calendar::from_yyyymmdd(s.as_bytes()).ok_or_else(bad);
     }
     if let Some(d) = excel_serial(&s) {
         return Ok(d);
