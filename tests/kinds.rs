@@ -141,11 +141,16 @@ fn write_variant(
 ) -> PathBuf {
     let lang = if v.zh { "zh" } else { "en" };
     // File names say nothing of the kind: it must be recognised from the header.
-    let stem = format!(
-        "file-{}-{lang}-{}",
-        schema.kind.len() * 7919 % 1000 + schema.columns.len(),
-        v.encoding
-    );
+    // A hash of the kind's name keeps two kinds apart (the name's length did not:
+    // certification and fiscal_notice wrote the same file).
+    let tag = schema
+        .kind
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        })
+        % 1_000_000;
+    let stem = format!("file-{tag:06}-{lang}-{}", v.encoding);
     match v.encoding {
         "xlsx" => {
             let path = dir.join(format!("{stem}.xlsx"));
