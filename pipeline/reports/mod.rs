@@ -361,6 +361,8 @@ pub fn prepare(conn: &Connection, opts: &ReportOptions) -> Result<Vec<String>, R
     define_macros(conn, opts)?;
     conn.execute_batch(&crate::audit::fund_flows_sql()?)?;
     audit_tables(conn, opts.month(), &mut notes)?;
+    // The bank reconciliation statement reads these; empty before `pipeline reconcile`.
+    crate::reconcile::ensure_tables(conn)?;
     Ok(notes)
 }
 
