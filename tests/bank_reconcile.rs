@@ -16,7 +16,8 @@
 //!   V003 out 70 + V004 out 30 09-29 ↔ B11 out 100 10-02 (one-to-many).
 //! - fiscal (财政专户, 6228002), opening 1,000.00: the September statement ends at
 //!   1,500.00, the October one starts as if from 1,700.00 (a 200.00 income missing
-//!   between the statements): BANK_STATEMENT and BANK_BALANCE, 200.00, in October.
+//!   between the statements): BANK_STATEMENT and BANK_BALANCE, 200.00, in October;
+//!   the bank credits interest 1.50 (C03 结息 10-21), the books say 1.20 (F003).
 
 use std::path::PathBuf;
 
@@ -47,6 +48,7 @@ const FUND_LEDGER: &str = "account,txn_date,voucher_no,direction,amount,category
 财政专户,2026-08-31,F000,收,1000.00,财政补贴-县级,
 财政专户,2026-09-10,F001,收,500.00,财政补贴-县级,
 财政专户,2026-10-05,F002,收,300.00,财政补贴-县级,
+财政专户,2026-10-21,F003,收,1.20,利息收入,
 ";
 
 const HEADER: &str = "account_no,txn_date,bank_ref,summary,income,expense,balance";
@@ -65,7 +67,9 @@ const EXPENDITURE_STATEMENT: &str = "6228001,2026-09-03,B01,财政专户拨入,1
 ";
 
 const FISCAL_SEPTEMBER: &str = "6228002,2026-09-10,C01,财政补贴,500.00,,1500.00\n";
-const FISCAL_OCTOBER: &str = "6228002,2026-10-05,C02,财政补贴,300.00,,2000.00\n";
+const FISCAL_OCTOBER: &str = "6228002,2026-10-05,C02,财政补贴,300.00,,2000.00
+6228002,2026-10-21,C03,结息,1.50,,2001.50
+";
 
 fn csv(fx: &Fixture, name: &str, text: &str) -> PathBuf {
     write(&fx.dir.path().join("in").join(name), text.as_bytes())
@@ -313,4 +317,80 @@ fn the_command_prints_each_account_and_says_when_there_is_nothing_to_reconcile()
     assert!(fiscal.contains(" 200.00 "), "{fiscal}");
     let log = fx.rows("SELECT action FROM operator_log WHERE action = 'reconcile'");
     assert_eq!(log.len(), 1);
+}
+
+fn report_csv(dir: &std::path::Path, name: &str) -> Vec<Vec<String>> {
+    let text = std::fs::read_to_string(dir.join("csv").join(name)).expect("report CSV");
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    r.records()
+        .map(|rec| rec.unwrap().iter().map(str::to_string).collect())
+        .collect()
+}
+
+#[test]
+fn the_packages_show_the_statement_the_outstanding_items_and_the_interest() {
+    let fx = county();
+    let wh = fx.wh_dir();
+    common::succeeds(common::pipeline(&wh).args(["reconcile", "--month", "2026-12"]));
+    let out = fx.dir.path().join("annual");
+    common::succeeds(
+        common::pipeline(&wh)
+            .args(["report", "--year", "2026", "--out"])
+            .arg(&out),
+    );
+    // The annual package's statement is December's: as October's (nothing moved since).
+    let statement = report_csv(&out, "17_bank_reconciliation.csv");
+    let expenditure: Vec<_> = statement
+        .iter()
+        .filter(|r| r[0] == "支出户")
+        .map(|r| (r[2].as_str(), r[3].as_str(), r[4].as_str(), r[5].as_str()))
+        .collect();
+    assert_eq!(
+        expenditure,
+        vec![
+            (
+                "银行对账单余额",
+                "4565.00",
+                "企业银行存款日记账余额",
+                "4630.00"
+            ),
+            (
+                "加：企业已收银行未收",
+                "80.00",
+                "加：银行已收企业未收",
+                "80.00"
+            ),
+            (
+                "减：企业已付银行未付",
+                "650.00",
+                "减：银行已付企业未付",
+                "715.00"
+            ),
+            ("调节后的存款余额", "3995.00", "调节后的存款余额", "3995.00"),
+            ("差额（相符）", "0.00", "本月无银行对账单", ""),
+        ]
+    );
+    // The outstanding items at 2026-12-31 with their age: the fee of 09-28 is 94 days old.
+    let items = report_csv(&out, "18_bank_outstanding.csv");
+    let fee = items
+        .iter()
+        .find(|r| r[5] == "B08")
+        .expect("the fee is outstanding");
+    assert_eq!(
+        fee[..5],
+        ["支出户", "银行已付企业未付", "2026-09-28", "15.00", "94"]
+    );
+    assert_eq!(fee[8], "11");
+    let total = items.last().unwrap();
+    // Expenditure 1525.00 (B05 80, B09 400, B10 300, B08 15, V005 80, V008 650) and
+    // the fiscal interest on both sides (C03 1.50, F003 1.20).
+    assert_eq!((total[0].as_str(), total[3].as_str()), ("合计", "1527.70"));
+    // The year's interest: the bank credited 1.50, the books have 1.20.
+    let interest = report_csv(&out, "37_bank_interest.csv");
+    assert_eq!(
+        interest[0][..7],
+        ["财政专户", "6228002", "1", "1.50", "1.20", "0.30", "不符"]
+    );
 }
