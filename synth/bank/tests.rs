@@ -329,7 +329,33 @@ fn statements_are_consistent_and_join_but_at_the_planted_gaps() {
 
 #[test]
 fn every_month_end_reconciles_but_for_the_planted_breaks() {
-    let c = county("reconcile", 11);
+    reconciles(&county("reconcile", 11));
+}
+
+/// Other seeds: every case planted, the pairing unambiguous, every month end
+/// reconciling but for the planted breaks.
+#[test]
+fn other_seeds_plant_every_case_and_reconcile() {
+    for seed in [1, 2, 3, 5] {
+        let c = county("seeds", seed);
+        for (code, n) in [
+            ("BANK_UNMATCHED", 4),
+            ("BANK_STATEMENT", 3),
+            ("BANK_BALANCE", 3),
+        ] {
+            assert_eq!(truth_of(&c, code).len(), n, "seed {seed} {code}");
+        }
+        for a in ACCTS {
+            let amb = c
+                .bank
+                .ambiguities(&c.rows, a, first_day(c.bank.start), last_day(c.bank.end));
+            assert!(amb.is_empty(), "seed {seed} {a:?}: {amb:?}");
+        }
+        reconciles(&c);
+    }
+}
+
+fn reconciles(c: &County) {
     let (b, rows) = (&c.bank, &c.rows);
     let start = first_day(b.start);
     // A group is matched when it has both sides, all printed; then on its latest date.
