@@ -279,7 +279,9 @@ impl Schema {
 
     /// Where the header row is: the first row, or below a title block.
     pub fn header_at(&self) -> HeaderAt {
-        self.layout.as_ref().map_or(HeaderAt::FirstRow, |l| l.header)
+        self.layout
+            .as_ref()
+            .map_or(HeaderAt::FirstRow, |l| l.header)
     }
 
     /// Positions of the columns a title-block fact fills: facts of the file, not of
@@ -298,7 +300,11 @@ impl Schema {
     }
 
     fn check_layout(&self, layout: &Layout) -> Result<(), String> {
-        if let Some(n) = layout.named().into_iter().find(|n| self.column(n).is_none()) {
+        if let Some(n) = layout
+            .named()
+            .into_iter()
+            .find(|n| self.column(n).is_none())
+        {
             return Err(format!("[layout] names unknown column {n}"));
         }
         for f in &layout.facts {
@@ -320,7 +326,10 @@ impl Schema {
             return Err(format!("[layout] totals: {n} is not a money column"));
         }
         if let Some(r) = &layout.running {
-            if let Some(n) = [&r.balance, &r.plus, &r.minus].into_iter().find(|n| !money(n)) {
+            if let Some(n) = [&r.balance, &r.plus, &r.minus]
+                .into_iter()
+                .find(|n| !money(n))
+            {
                 return Err(format!("[layout] running: {n} is not a money column"));
             }
         }

@@ -65,15 +65,51 @@ const STORED: &str = "SELECT _line, account_no, CAST(txn_date AS VARCHAR), bank_
 fn expected_rows() -> Vec<Vec<String>> {
     let acct = "622848001234567890";
     [
-        ("6", "2026-09-05", "B20260905000001", "1200000.00", "-", "1350000.00"),
-        ("7", "2026-09-15", "B20260915000002", "-", "1180000.00", "170000.00"),
-        ("10", "2026-09-21", "B20260921000003", "1234.56", "-", "171234.56"),
-        ("11", "2026-09-30", "B20260930000004", "-", "20.00", "171214.56"),
+        (
+            "6",
+            "2026-09-05",
+            "B20260905000001",
+            "1200000.00",
+            "-",
+            "1350000.00",
+        ),
+        (
+            "7",
+            "2026-09-15",
+            "B20260915000002",
+            "-",
+            "1180000.00",
+            "170000.00",
+        ),
+        (
+            "10",
+            "2026-09-21",
+            "B20260921000003",
+            "1234.56",
+            "-",
+            "171234.56",
+        ),
+        (
+            "11",
+            "2026-09-30",
+            "B20260930000004",
+            "-",
+            "20.00",
+            "171214.56",
+        ),
     ]
     .iter()
     .map(|(line, date, r, inc, exp, bal)| {
         [
-            *line, acct, *date, *r, *inc, *exp, *bal, "2026-09-01", "2026-09-30",
+            *line,
+            acct,
+            *date,
+            *r,
+            *inc,
+            *exp,
+            *bal,
+            "2026-09-01",
+            "2026-09-30",
         ]
         .iter()
         .map(|s| s.to_string())
@@ -191,7 +227,10 @@ fn a_wrong_total_line_refuses_the_file() {
     // A page total (本页合计) is the lines since the previous page total.
     let text = printed_text().replace("本页合计,,,,,1234.56,20.00,", "本页合计,,,,,1234.56,0.00,");
     let page = write(&fx.dir.path().join("in/page.csv"), text.as_bytes());
-    let good = write(&fx.dir.path().join("in/good.csv"), printed_text().as_bytes());
+    let good = write(
+        &fx.dir.path().join("in/good.csv"),
+        printed_text().as_bytes(),
+    );
     let opts = IngestOptions {
         skip_bad_files: true,
         ..Default::default()
@@ -219,7 +258,10 @@ fn a_wrong_total_line_refuses_the_file() {
 #[test]
 fn a_broken_running_balance_refuses_the_file() {
     let fx = Fixture::new();
-    let good = write(&fx.dir.path().join("in/good.csv"), printed_text().as_bytes());
+    let good = write(
+        &fx.dir.path().join("in/good.csv"),
+        printed_text().as_bytes(),
+    );
     fx.ingest(&[good]);
     let before = fx.snapshot();
     for (name, encoding) in [("broken.csv", "utf8"), ("broken.xlsx", "xlsx")] {

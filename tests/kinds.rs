@@ -47,15 +47,20 @@ fn cell(col: &Column, zh: bool, variant: usize, schema: &Schema) -> (String, Str
             // line's 100.25 from row to row; of an exactly-one-of pair, the first
             // is filled and the others left empty.
             if let Some(layout) = &schema.layout {
-                if layout.running.as_ref().is_some_and(|r| r.balance == col.name) {
+                if layout
+                    .running
+                    .as_ref()
+                    .is_some_and(|r| r.balance == col.name)
+                {
                     let fen = 10025 * (variant as i64 + 1);
                     let text = format!("{}.{:02}", fen / 100, fen % 100);
                     return (text.clone(), text);
                 }
             }
-            let later_of_one = schema.rules.iter().any(|r| {
-                r.one_of.iter().skip(1).any(|n| n == &col.name)
-            });
+            let later_of_one = schema
+                .rules
+                .iter()
+                .any(|r| r.one_of.iter().skip(1).any(|n| n == &col.name));
             if later_of_one {
                 return (String::new(), String::new());
             }

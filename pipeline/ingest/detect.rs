@@ -208,7 +208,11 @@ pub fn locate<'a>(
             return Ok(found.swap_remove(i));
         }
         if let Some(best) = found.into_iter().next() {
-            if best.map.matched() >= 2 && partial.as_ref().is_none_or(|(_, p)| best.map.matched() > p.map.matched()) {
+            if best.map.matched() >= 2
+                && partial
+                    .as_ref()
+                    .is_none_or(|(_, p)| best.map.matched() > p.map.matched())
+            {
                 partial = Some((at, best));
             }
         }

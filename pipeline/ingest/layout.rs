@@ -103,7 +103,8 @@ fn find_labelled(title: &[RawRow], labels: &[String]) -> Option<(String, String,
 fn after_label(cell: &str, label: &str) -> Option<String> {
     let chars: Vec<char> = cell.chars().collect();
     let want: Vec<char> = label.chars().filter(|c| !is_space(*c)).collect();
-    let boundary = |i: usize| i == 0 || is_space(chars[i - 1]) || ",，;；|、(（[【".contains(chars[i - 1]);
+    let boundary =
+        |i: usize| i == 0 || is_space(chars[i - 1]) || ",，;；|、(（[【".contains(chars[i - 1]);
     for start in (0..chars.len()).filter(|&i| boundary(i) && !is_space(chars[i])) {
         let mut k = start;
         let mut matched = 0;
@@ -247,9 +248,10 @@ impl Printed {
             })
         };
         let totals: Vec<MoneyColumn> = layout.totals.iter().filter_map(|n| column(n)).collect();
-        let running = layout.running.as_ref().and_then(|r| {
-            Some([column(&r.balance)?, column(&r.plus)?, column(&r.minus)?])
-        });
+        let running = layout
+            .running
+            .as_ref()
+            .and_then(|r| Some([column(&r.balance)?, column(&r.plus)?, column(&r.minus)?]));
         let labels = |l: &[String]| -> Vec<String> { l.iter().map(|s| header_key(s)).collect() };
         Some(Printed {
             file,
@@ -266,7 +268,11 @@ impl Printed {
     }
 
     fn at(&self, line: u64) -> String {
-        format!("{} {}", self.file, source::place(self.sheet.as_deref(), line))
+        format!(
+            "{} {}",
+            self.file,
+            source::place(self.sheet.as_deref(), line)
+        )
     }
 
     /// A row below the header: a record (its amounts added up, its balance checked)
@@ -358,7 +364,8 @@ impl Printed {
         let empty = balance
             .index
             .is_none_or(|i| row.cells.get(i).map_or("", value::trim_text).is_empty());
-        let (Some(b), Some(p), Some(m)) = (balance.amount(row), plus.amount(row), minus.amount(row))
+        let (Some(b), Some(p), Some(m)) =
+            (balance.amount(row), plus.amount(row), minus.amount(row))
         else {
             self.previous = None;
             return Ok(());
@@ -396,14 +403,24 @@ mod tests {
 
     #[test]
     fn a_label_is_found_alone_with_a_colon_or_before_the_next_cell() {
-        assert_eq!(after_label("账号：622848001234567890", "账号").as_deref(), Some("622848001234567890"));
-        assert_eq!(after_label("账号: 6228 4800", "账号").as_deref(), Some("6228 4800"));
+        assert_eq!(
+            after_label("账号：622848001234567890", "账号").as_deref(),
+            Some("622848001234567890")
+        );
+        assert_eq!(
+            after_label("账号: 6228 4800", "账号").as_deref(),
+            Some("6228 4800")
+        );
         assert_eq!(after_label("账　　号：1", "账号").as_deref(), Some("1"));
         assert_eq!(after_label("账号", "账号").as_deref(), Some(""));
         assert_eq!(after_label("对方账号：1", "账号"), None);
         assert_eq!(after_label("账号名称：某某", "账号"), None);
         assert_eq!(
-            after_label("币种：人民币 起止日期：2026-09-01 至 2026-09-30 打印日期：2026-10-01", "起止日期").as_deref(),
+            after_label(
+                "币种：人民币 起止日期：2026-09-01 至 2026-09-30 打印日期：2026-10-01",
+                "起止日期"
+            )
+            .as_deref(),
             Some("2026-09-01 至 2026-09-30")
         );
     }
@@ -419,10 +436,20 @@ mod tests {
             "2026-09-01 ~ 2026-09-30",
         ] {
             let (a, b) = split_period(text).unwrap_or_else(|e| panic!("{text}: {e}"));
-            assert_eq!(value::parse_date(&a).unwrap().to_string(), "2026-09-01", "{text}");
-            assert_eq!(value::parse_date(&b).unwrap().to_string(), "2026-09-30", "{text}");
+            assert_eq!(
+                value::parse_date(&a).unwrap().to_string(),
+                "2026-09-01",
+                "{text}"
+            );
+            assert_eq!(
+                value::parse_date(&b).unwrap().to_string(),
+                "2026-09-30",
+                "{text}"
+            );
         }
         assert!(split_period("2026年9月").is_err());
-        assert!(split_period("2026-09-30 至 2026-09-01").unwrap_err().contains("ends before"));
+        assert!(split_period("2026-09-30 至 2026-09-01")
+            .unwrap_err()
+            .contains("ends before"));
     }
 }

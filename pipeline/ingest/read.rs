@@ -415,7 +415,10 @@ fn shown_facts(facts: &[Fact]) -> Vec<String> {
         let text = if f.problem.is_some() {
             f.text.clone()
         } else {
-            match facts.iter().find(|g| g.label == f.label && g.line == f.line && g.column != f.column) {
+            match facts
+                .iter()
+                .find(|g| g.label == f.label && g.line == f.line && g.column != f.column)
+            {
                 Some(other) if other.column > f.column => format!("{} 至 {}", f.text, other.text),
                 Some(_) => continue,
                 None => f.text.clone(),

@@ -165,7 +165,13 @@ impl<'a> Validator<'a> {
             }
             let cell = {
                 let plan = &self.plans[f.column];
-                self.cell(plan, value::trim_text(&f.text), false, &mut Vec::new(), &mut Vec::new())
+                self.cell(
+                    plan,
+                    value::trim_text(&f.text),
+                    false,
+                    &mut Vec::new(),
+                    &mut Vec::new(),
+                )
             };
             match cell {
                 Ok(Cell::Null) => {}
