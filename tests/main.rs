@@ -17,6 +17,7 @@ mod audit_status;
 mod backup;
 mod bad_files;
 mod bank_reconcile;
+mod bank_statements;
 mod calendar;
 mod cli;
 mod kinds;
