@@ -394,3 +394,81 @@ fn the_packages_show_the_statement_the_outstanding_items_and_the_interest() {
         ["财政专户", "6228002", "1", "1.50", "1.20", "0.30", "不符"]
     );
 }
+
+/// The synthetic county's statements (synth/bank/): reconciled through its last
+/// month, every account's statement balances at every month end but for the planted
+/// breaks (BANK_BALANCE in the answer key, by account and month): the difference at
+/// a month end is the sum of the planted jumps of that account so far, and the
+/// batches of the county (contribution lines, one pension debit) are found.
+#[test]
+fn the_synthetic_county_balances_at_every_month_end_but_the_planted_breaks() {
+    use rust_decimal::Decimal;
+    use std::collections::BTreeMap;
+    let fx = Fixture::new();
+    let data = fx.dir.path().join("county");
+    let cfg = crate::synth::SynthConfig {
+        persons: 400,
+        seed: 31,
+        ..Default::default()
+    };
+    crate::synth::generate(&cfg, &data).expect("the county generates");
+    let report = fx.ingest(std::slice::from_ref(&data));
+    assert!(
+        report.committed && report.refused().next().is_none(),
+        "the county ingests"
+    );
+    let r = reconcile(&fx, "2026-10");
+    assert!(r.bank_lines > 0 && r.book_lines > 0, "{r:?}");
+    assert!(r.matches[1] > 0, "contribution batches found: {r:?}");
+    assert!(
+        r.matches[2] > 0,
+        "one debit for several book lines found: {r:?}"
+    );
+    assert_eq!(r.days_skipped, 0, "no bound hit on the county");
+    // Planted breaks: (account, YYYY-MM) → jump, from the answer key's notes
+    // ("account expenditure 6228…: reconciliation differs by …").
+    let mut breaks: BTreeMap<(String, String), Decimal> = BTreeMap::new();
+    let truth = std::fs::read_to_string(data.join("_truth/ground_truth.csv")).expect("answer key");
+    let mut rd = csv::Reader::from_reader(truth.trim_start_matches('\u{feff}').as_bytes());
+    let headers = rd.headers().unwrap().clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (code, month, amount, note) = (
+        col("check_code"),
+        col("month_from"),
+        col("amount"),
+        col("note"),
+    );
+    for rec in rd.records() {
+        let rec = rec.unwrap();
+        if &rec[code] == "BANK_BALANCE" {
+            let account = rec[note].split_whitespace().nth(1).unwrap().to_string();
+            let m = rec[month][..7].to_string();
+            *breaks.entry((account, m)).or_default() += rec[amount].parse::<Decimal>().unwrap();
+        }
+    }
+    assert!(!breaks.is_empty(), "the county plants BANK_BALANCE cases");
+    let rows = fx.rows(
+        "SELECT account, strftime(month, '%Y-%m'), difference, bank_side, book_side FROM bank_reconciliation ORDER BY account, month",
+    );
+    assert!(
+        rows.len() >= 4 * 12,
+        "four accounts, a year or more each: {}",
+        rows.len()
+    );
+    let mut so_far: BTreeMap<String, Decimal> = BTreeMap::new();
+    for row in &rows {
+        let jump = breaks
+            .get(&(row[0].clone(), row[1].clone()))
+            .copied()
+            .unwrap_or_default();
+        let expected = *so_far
+            .entry(row[0].clone())
+            .and_modify(|d| *d += jump)
+            .or_insert(jump);
+        let difference: Decimal = row[2].parse().unwrap();
+        assert_eq!(
+            difference, expected,
+            "{row:?}: the planted jumps so far are {expected}"
+        );
+    }
+}
