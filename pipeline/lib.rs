@@ -2,7 +2,7 @@
 //!
 //! Data flows one way through the stages:
 //! `ingest` (files → validated Parquet) → `warehouse` (manifest + DuckDB views)
-//! → `ledger` and `audit`, which read the warehouse and write derived tables back
+//! → `ledger`, `reconcile` (books against bank statements) and `audit`, which read the warehouse and write derived tables back
 //! through the same atomic commit → `reports`, which only read (the tables, charts
 //! and dashboard go to files outside the warehouse).
 //!
@@ -23,6 +23,7 @@ pub mod mask;
 pub mod oplog;
 pub mod params;
 pub mod query;
+pub mod reconcile;
 pub mod reports;
 pub mod schema;
 pub mod serve;

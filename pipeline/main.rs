@@ -54,6 +54,7 @@ enum Command {
     Ledger(cmd::ledger::Args),
     Account(cmd::account::Args),
     Notice(cmd::notice::Args),
+    Reconcile(cmd::reconcile::Args),
     Audit(cmd::audit::Args),
     Finding(cmd::finding::Args),
     Screen(cmd::screen::Args),
@@ -129,6 +130,7 @@ fn written_by(command: &Command) -> Option<(&'static str, String)> {
     match command {
         Command::Ingest(_) => Some(("ingest", String::new())),
         Command::Ledger(_) => Some(("ledger", String::new())),
+        Command::Reconcile(_) => Some(("reconcile", String::new())),
         Command::Audit(_) => Some(("audit", String::new())),
         Command::Finding(a) => a.finding_set().map(|id| ("finding_set", id)),
         Command::User(a) => a.written().map(|name| ("user_add", name)),
@@ -156,6 +158,7 @@ fn main() -> ExitCode {
         Command::Ledger(a) => cmd::ledger::run(&ctx, a),
         Command::Account(a) => cmd::account::run(&ctx, a),
         Command::Notice(a) => cmd::notice::run(&ctx, a),
+        Command::Reconcile(a) => cmd::reconcile::run(&ctx, a),
         Command::Audit(a) => cmd::audit::run(&ctx, a),
         Command::Finding(a) => cmd::finding::run(&ctx, a),
         Command::Screen(a) => cmd::screen::run(&ctx, a),

@@ -65,6 +65,8 @@ const KNOWN: &[(&str, Form)] = &[
     ("working_balance_max_months", Form::Whole),
     ("receipt_settle_by", Form::MonthDay),
     ("dup_person_threshold", Form::Whole),
+    ("bank_match_window_days", Form::Whole),
+    ("bank_batch_max_lines", Form::Whole),
     ("basic_pension_central", Form::Decimal),
     ("basic_pension_province_percent", Form::Whole),
     ("basic_pension_city_percent", Form::Whole),
@@ -461,6 +463,7 @@ impl Parameters {
             prepaid_carry_month: prepaid.0,
             dup_threshold: self.whole("dup_person_threshold", month)? as i32,
             contribution_deadline: self.month_day("contribution_deadline", month)?,
+            bank_match_window_days: self.whole("bank_match_window_days", month)?,
         })
     }
 
@@ -493,6 +496,14 @@ impl Parameters {
             province_percent: province,
             city_percent: city,
             notice_days: self.whole("notice_posting_days", month)?,
+        })
+    }
+
+    /// The bank reconciliation's parameters in force in `month` (the month reconciled).
+    pub fn reconcile(&self, month: NaiveDate) -> Result<ReconcileParams, ParamsError> {
+        Ok(ReconcileParams {
+            window_days: self.whole("bank_match_window_days", month)?,
+            batch_max_lines: self.whole("bank_batch_max_lines", month)?,
         })
     }
 
@@ -548,6 +559,19 @@ pub struct AuditParams {
     /// A year's contribution is due by this month and day of the year (interrupted
     /// after it; the monthly report counts interruptions from it).
     pub contribution_deadline: (u32, u32),
+    /// BANK_UNMATCHED: the matching window (days), after which plus one month an
+    /// unmatched bank or book line is no longer timing.
+    pub bank_match_window_days: u32,
+}
+
+/// The numbers of the bank reconciliation's matching (`reconcile::run`;
+/// docs/rules.md § Bank reconciliation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReconcileParams {
+    /// A book line and a bank line match only within this many days either side: 5.
+    pub window_days: u32,
+    /// A batch has at most this many lines on its many side: 8.
+    pub batch_max_lines: u32,
 }
 
 /// The rule parameters the ledger engine needs (`ledger::engine::Params`); the rate

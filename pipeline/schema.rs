@@ -95,6 +95,95 @@ pub struct Rule {
     /// `not_before = "end"`, `other = "start"`: when both are present, end ≥ start.
     pub not_before: Option<String>,
     pub other: Option<String>,
+    /// `one_of = ["income", "expense"]`: exactly one of these amounts is > 0, the
+    /// others empty or 0 (a bank line moves money one way).
+    #[serde(default)]
+    pub one_of: Vec<String>,
+}
+
+/// How a file of a kind is laid out when it is a printed report rather than a plain
+/// table (docs/rules.md § Printed bank statements). Absent: the header is the first
+/// row and every later row is a record.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Layout {
+    /// Where the header row is.
+    #[serde(default)]
+    pub header: HeaderAt,
+    /// Facts of the file read from the title block (the rows above the header).
+    #[serde(default)]
+    pub facts: Vec<FactSpec>,
+    /// Labels (in the first non-empty cell) of total lines that cover the record
+    /// lines since the previous such line: 本页合计.
+    #[serde(default)]
+    pub page_totals: Vec<String>,
+    /// Labels of total lines that cover every record line above them: 合计, 总计.
+    #[serde(default)]
+    pub file_totals: Vec<String>,
+    /// The money columns a total line states (each must equal the sum above it).
+    #[serde(default)]
+    pub totals: Vec<String>,
+    /// A running balance: each line's `balance` = the previous line's + `plus` − `minus`.
+    pub running: Option<Running>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HeaderAt {
+    /// The first non-empty row (every kind without a layout).
+    #[default]
+    FirstRow,
+    /// The first row whose cells name the kind's required columns (those a fact of
+    /// the title block gives excepted); the rows above it are the title block.
+    FirstMatch,
+}
+
+/// One fact of the title block: `账号：622848…` fills `account_no`; a period
+/// `2026-09-01 至 2026-09-30` fills two columns (from, to).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FactSpec {
+    pub column: FactColumns,
+    /// The labels the title block may use (`账号`, `账户号码`, …), followed by `:`
+    /// or `：` in the same cell, or with the value in the next cell.
+    pub labels: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum FactColumns {
+    One(String),
+    /// A period: its first and last day.
+    Range([String; 2]),
+}
+
+impl FactColumns {
+    pub fn names(&self) -> Vec<&str> {
+        match self {
+            FactColumns::One(c) => vec![c.as_str()],
+            FactColumns::Range([a, b]) => vec![a.as_str(), b.as_str()],
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Running {
+    pub balance: String,
+    pub plus: String,
+    pub minus: String,
+}
+
+impl Layout {
+    /// Every column the layout names, for the schema check.
+    fn named(&self) -> Vec<&str> {
+        let mut n: Vec<&str> = self.facts.iter().flat_map(|f| f.column.names()).collect();
+        n.extend(self.totals.iter().map(String::as_str));
+        if let Some(r) = &self.running {
+            n.extend([r.balance.as_str(), r.plus.as_str(), r.minus.as_str()]);
+        }
+        n
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -112,6 +201,8 @@ pub struct Schema {
     pub columns: Vec<Column>,
     #[serde(default)]
     pub rules: Vec<Rule>,
+    /// A printed report's layout (title block, total lines, running balance).
+    pub layout: Option<Layout>,
     /// SHA-256 of the definition's text: a file stored under the same definition
     /// and byte-identical to the one given is not read again (pipeline/ingest/plan.rs).
     #[serde(skip)]
@@ -186,6 +277,65 @@ impl Schema {
         self.columns.iter().find(|c| c.name == name)
     }
 
+    /// Where the header row is: the first row, or below a title block.
+    pub fn header_at(&self) -> HeaderAt {
+        self.layout
+            .as_ref()
+            .map_or(HeaderAt::FirstRow, |l| l.header)
+    }
+
+    /// Positions of the columns a title-block fact fills: facts of the file, not of
+    /// a line, so not part of a line's content (a quarterly export re-sending
+    /// September's lines does not correct them).
+    pub fn fact_columns(&self) -> Vec<usize> {
+        let Some(layout) = &self.layout else {
+            return Vec::new();
+        };
+        layout
+            .facts
+            .iter()
+            .flat_map(|f| f.column.names())
+            .filter_map(|n| self.columns.iter().position(|c| c.name == n))
+            .collect()
+    }
+
+    fn check_layout(&self, layout: &Layout) -> Result<(), String> {
+        if let Some(n) = layout
+            .named()
+            .into_iter()
+            .find(|n| self.column(n).is_none())
+        {
+            return Err(format!("[layout] names unknown column {n}"));
+        }
+        for f in &layout.facts {
+            if f.labels.is_empty() {
+                return Err("[[layout.facts]] needs labels".into());
+            }
+            for n in f.column.names() {
+                let ty = self.column(n).map(|c| c.ty);
+                if matches!(ty, Some(ColType::IdNumber)) {
+                    return Err(format!("[[layout.facts]] cannot fill the ID column {n}"));
+                }
+                if matches!(f.column, FactColumns::Range(_)) && ty != Some(ColType::Date) {
+                    return Err(format!("a period fact fills date columns; {n} is not one"));
+                }
+            }
+        }
+        let money = |n: &str| self.column(n).is_some_and(|c| c.ty == ColType::Money);
+        if let Some(n) = layout.totals.iter().find(|n| !money(n)) {
+            return Err(format!("[layout] totals: {n} is not a money column"));
+        }
+        if let Some(r) = &layout.running {
+            if let Some(n) = [&r.balance, &r.plus, &r.minus]
+                .into_iter()
+                .find(|n| !money(n))
+            {
+                return Err(format!("[layout] running: {n} is not a money column"));
+            }
+        }
+        Ok(())
+    }
+
     pub fn partition_column(&self) -> Option<&Column> {
         self.partition.as_deref().and_then(|p| self.column(p))
     }
@@ -213,10 +363,14 @@ impl Schema {
                 .chain(&r.when)
                 .chain(&r.not_before)
                 .chain(&r.other)
+                .chain(&r.one_of)
                 .collect();
             if let Some(n) = named.iter().find(|n| !known(n)) {
                 return Err(bad(format!("rule names unknown column {n}")));
             }
+        }
+        if let Some(layout) = &self.layout {
+            self.check_layout(layout).map_err(bad)?;
         }
         if self.identity.key.is_empty() {
             return Err(bad("[identity] key names no column".into()));

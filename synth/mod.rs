@@ -14,6 +14,7 @@
 
 pub mod account;
 pub mod audit;
+pub mod bank;
 pub mod books;
 pub mod calendar;
 pub mod geo;
@@ -184,8 +185,17 @@ pub fn generate_with(
     let n_books = 3 + cfg.persons as usize / 500_000;
     let (rows, ledger_findings) = s.ledger.rows(&mut book_rng, ym(2011, 7), ctx.t, 4, n_books);
     outputs.fund_ledger(&rows)?;
-    let files = outputs.finish(&geo)?;
-    for f in receipts.findings.iter().chain(&ledger_findings) {
+    let mut files = outputs.finish(&geo)?;
+    // The banks' statements of the fund's accounts (their own random streams).
+    let bank = bank::Bank::build(&rows, cfg.seed, ctx.t, geo.name);
+    files.extend(bank.write(out)?);
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    for f in receipts
+        .findings
+        .iter()
+        .chain(&ledger_findings)
+        .chain(&bank.findings)
+    {
         s.truth.push(audit::Gt {
             code: f.code,
             person_no: String::new(),

@@ -16,6 +16,8 @@ mod audit_fixtures;
 mod audit_status;
 mod backup;
 mod bad_files;
+mod bank_reconcile;
+mod bank_statements;
 mod calendar;
 mod cli;
 mod kinds;

@@ -19,8 +19,13 @@ use crate::defs::{parse_toml, DefSource, DefsError, Pair};
 /// Checks computed in Rust rather than SQL: a TOML file without SQL.
 const RUST_CHECKS: &[&str] = &["DUP_PERSON"];
 
-/// Tables of the ledger a check may need besides the input kinds.
-const LEDGER_TABLES: &[&str] = &["expected_payout", "account_event"];
+/// Derived tables (the ledger's, the bank reconciliation's) a check may need besides the input kinds.
+const LEDGER_TABLES: &[&str] = &[
+    "expected_payout",
+    "account_event",
+    "bank_line",
+    "bank_reconciliation",
+];
 
 #[derive(Debug, Clone, Copy)]
 pub struct Check {
@@ -153,7 +158,7 @@ fn check_of(pair: Pair, kinds: Option<&crate::schema::Catalog>) -> Result<Check,
     let known = |n: &str| LEDGER_TABLES.contains(&n) || kinds.is_none_or(|k| k.get(n).is_ok());
     if let Some(unknown) = meta.needs.iter().find(|n| !known(n.as_str())) {
         return Err(bad(format!(
-            "needs {unknown:?}, which is neither an input kind nor a ledger table ({})",
+            "needs {unknown:?}, which is neither an input kind nor a derived table ({})",
             LEDGER_TABLES.join(", ")
         )));
     }

@@ -97,6 +97,7 @@ pub fn prepare(
          CREATE OR REPLACE TEMP MACRO p_receipt_settle_month() AS {rsm};
          CREATE OR REPLACE TEMP MACRO p_receipt_settle_day() AS {rsd};
          CREATE OR REPLACE TEMP MACRO p_prepaid_carry_month() AS {pcm};
+         CREATE OR REPLACE TEMP MACRO p_bank_window_days() AS {bw};
          {norm}",
         m = month.format("%Y-%m-%d"),
         e = last_day(month).format("%Y-%m-%d"),
@@ -111,6 +112,7 @@ pub fn prepare(
         rsm = p.receipt_settle.0,
         rsd = p.receipt_settle.1,
         pcm = p.prepaid_carry_month,
+        bw = p.bank_match_window_days,
         norm = names::sql_macro(),
     );
     conn.execute_batch(&setup).map_err(|e| AuditError::Check {
@@ -152,6 +154,12 @@ pub fn prepare(
         "CREATE OR REPLACE TABLE a_account_event (date DATE, kind VARCHAR, holding VARCHAR, amount DECIMAL(18,2));"
     };
     run_setup(conn, postings)?;
+    // The bank reconciliation's tables, empty when it has not run (BANK_UNMATCHED,
+    // BANK_BALANCE).
+    crate::reconcile::ensure_tables(conn).map_err(|e| AuditError::Check {
+        check: "setup: bank_line, bank_reconciliation".into(),
+        source: e,
+    })?;
     let setup_secs = t.elapsed().as_secs_f64();
     let mut timings = vec![Timing {
         step: "prelude: setup".into(),

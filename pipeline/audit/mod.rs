@@ -91,6 +91,10 @@ pub enum AuditError {
     Usage(String),
     #[error(transparent)]
     Definitions(#[from] crate::defs::DefsError),
+    #[error("the bank reconciliation: {0}")]
+    Reconcile(#[from] crate::reconcile::ReconcileError),
+    #[error(transparent)]
+    Params(#[from] crate::params::ParamsError),
 }
 
 pub(crate) fn io_err(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> AuditError + '_ {

@@ -273,6 +273,28 @@ fn run_entry(tx: &Transaction, command: &str, started: String) -> RunEntry {
     }
 }
 
+/// The bank reconciliation, run first when there are bank statements (or an
+/// earlier reconciliation to replace): BANK_UNMATCHED and BANK_BALANCE read its
+/// tables (docs/rules.md § Bank reconciliation). Its window is the audit's.
+fn reconcile_first(
+    wh: &mut Warehouse,
+    catalog: &Catalog,
+    month: NaiveDate,
+    opts: &AuditOptions,
+) -> Result<Option<Timing>, AuditError> {
+    if !crate::reconcile::wanted(wh, &connect(wh, catalog)?)? {
+        return Ok(None);
+    }
+    let mut params = crate::params::Parameters::load()?.reconcile(month)?;
+    params.window_days = opts.params.bank_match_window_days;
+    let r = crate::reconcile::run(wh, catalog, month, &params, &opts.command)?;
+    Ok(Some(Timing {
+        step: "bank reconciliation (reconcile, before the checks)".into(),
+        seconds: r.seconds,
+        findings: 0,
+    }))
+}
+
 /// `pipeline audit`: every check as of the month, `findings` replaced, reopenings
 /// appended to the history, exports written.
 pub fn run_audit(
@@ -283,10 +305,12 @@ pub fn run_audit(
     let t0 = Instant::now();
     let started = now();
     let month = engine::parse_month(&opts.month)?;
+    let reconciled = reconcile_first(wh, catalog, month, opts)?;
     let conn = connect(wh, catalog)?;
     let spill = wh.root().join(".staging").join("audit-spill");
     engine::session(&conn, &spill)?;
     let mut timings = engine::prepare(&conn, month, &opts.params, None)?;
+    timings.extend(reconciled);
     let (check_timings, dup) = engine::run_checks(&conn, &opts.params)?;
     timings.extend(check_timings);
     let t = Instant::now();

@@ -161,6 +161,9 @@ fn print_file(f: &pension::ingest::FileReport, out: &mut dyn Write) -> std::io::
                 thousands(f.unchanged),
                 thousands(f.quarantined)
             )?;
+            if !f.facts.is_empty() {
+                writeln!(out, "    from the title block: {}", f.facts.join("; "))?;
+            }
             if f.rows_read > 0 && f.unchanged == f.rows_read {
                 writeln!(
                     out,

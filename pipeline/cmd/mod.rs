@@ -14,6 +14,7 @@ pub mod ledger;
 pub mod notice;
 pub mod plan;
 pub mod province;
+pub mod reconcile;
 pub mod report;
 pub mod restore;
 pub mod screen;

@@ -2,7 +2,10 @@
 
 use std::collections::BTreeSet;
 
-use crate::schema::{header_key, Catalog, Schema};
+use crate::schema::{header_key, Catalog, HeaderAt, Schema};
+
+use super::layout::{title_facts, Fact};
+use super::source::RawRow;
 
 /// A file's header resolved against one schema.
 #[derive(Debug, Clone)]
@@ -22,6 +25,12 @@ impl HeaderMap {
 }
 
 pub fn map_header(schema: &Schema, header: &[String]) -> HeaderMap {
+    map_header_with(schema, header, &[])
+}
+
+/// As `map_header`, with the title block's facts: a required column a fact fills
+/// need not be in the header.
+pub fn map_header_with(schema: &Schema, header: &[String], facts: &[Fact]) -> HeaderMap {
     let keys: Vec<String> = header.iter().map(|h| header_key(h)).collect();
     let mut claimed = BTreeSet::new();
     let index: Vec<Option<usize>> = schema
@@ -50,8 +59,9 @@ pub fn map_header(schema: &Schema, header: &[String]) -> HeaderMap {
         .columns
         .iter()
         .zip(&index)
-        .filter(|(c, i)| c.required && i.is_none())
-        .map(|(c, _)| c.label())
+        .enumerate()
+        .filter(|(k, (c, i))| c.required && i.is_none() && !facts.iter().any(|f| f.column == *k))
+        .map(|(_, (c, _))| c.label())
         .collect();
     HeaderMap {
         index,
@@ -114,5 +124,109 @@ pub fn detect<'a>(
             "no recognisable header row; expected the header of one of: {}",
             catalog.kind_names().join(", ")
         ))
+    }
+}
+
+/// Where a file's header is and what it is: the row of `head` taken as the header,
+/// the kind and its column map, and the title block's facts (the rows above it).
+pub struct Located<'a> {
+    pub schema: &'a Schema,
+    pub map: HeaderMap,
+    pub at: usize,
+    pub facts: Vec<Fact>,
+}
+
+fn cells(row: &RawRow) -> Vec<String> {
+    row.cells.iter().map(str::to_string).collect()
+}
+
+/// A kind's header at row `at` of `head` (the rows above it its title block).
+fn at_row<'a>(schema: &'a Schema, head: &[RawRow], at: usize) -> Located<'a> {
+    let facts = title_facts(schema, &head[..at]);
+    let map = map_header_with(schema, &cells(&head[at]), &facts);
+    Located {
+        schema,
+        map,
+        at,
+        facts,
+    }
+}
+
+fn complete(l: &Located) -> bool {
+    l.map.missing_required.is_empty() && l.map.matched() > 0
+}
+
+/// Finds the header among the first rows of a file (`head`): the first row, as for
+/// every kind; or, for a kind whose layout says so, the first row below a title
+/// block whose cells name its required columns. The error names the row it is
+/// about (an index into `head`) and what was expected.
+pub fn locate<'a>(
+    catalog: &'a Catalog,
+    forced: Option<&'a Schema>,
+    head: &[RawRow],
+    file_name: &str,
+) -> Result<Located<'a>, (usize, String)> {
+    if let Some(schema) = forced {
+        let first = at_row(schema, head, 0);
+        if schema.header_at() == HeaderAt::FirstRow || complete(&first) {
+            return Ok(first);
+        }
+        // None complete: the first row, whose missing columns the caller names.
+        return Ok((1..head.len())
+            .map(|at| at_row(schema, head, at))
+            .find(complete)
+            .unwrap_or(first));
+    }
+    let first_error = match detect(catalog, &cells(&head[0]), file_name) {
+        Ok((schema, map)) => {
+            return Ok(Located {
+                schema,
+                map,
+                at: 0,
+                facts: Vec::new(),
+            })
+        }
+        Err(e) => e,
+    };
+    let lower = file_name.to_lowercase();
+    let below_title: Vec<&Schema> = catalog
+        .schemas
+        .iter()
+        .filter(|s| s.header_at() == HeaderAt::FirstMatch)
+        .collect();
+    let mut partial: Option<(usize, Located)> = None;
+    for at in 1..head.len() {
+        let mut found: Vec<Located> = below_title.iter().map(|s| at_row(s, head, at)).collect();
+        found.sort_by_key(|l| {
+            (
+                std::cmp::Reverse(l.map.matched()),
+                !lower.contains(&l.schema.kind),
+                l.schema.kind.clone(),
+            )
+        });
+        if let Some(i) = found.iter().position(complete) {
+            return Ok(found.swap_remove(i));
+        }
+        if let Some(best) = found.into_iter().next() {
+            if best.map.matched() >= 2
+                && partial
+                    .as_ref()
+                    .is_none_or(|(_, p)| best.map.matched() > p.map.matched())
+            {
+                partial = Some((at, best));
+            }
+        }
+    }
+    match partial {
+        Some((at, l)) if first_error.starts_with("no recognisable") => Err((
+            at,
+            format!(
+                "looks like {} ({}) below a title block but required column(s) are missing: {}",
+                l.schema.kind,
+                l.schema.title,
+                l.map.missing_required.join(", ")
+            ),
+        )),
+        _ => Err((0, first_error)),
     }
 }

@@ -9,6 +9,7 @@ pub mod decode;
 pub mod detect;
 pub mod frame;
 pub mod identity;
+pub mod layout;
 pub mod source;
 pub mod validate;
 pub mod value;
@@ -93,6 +94,9 @@ pub struct FileReport {
     /// The first few reasons, `line N: message`.
     pub first_reasons: Vec<String>,
     pub extra_columns: Vec<String>,
+    /// Facts of the file from a printed report's title block (`账号 622848…`,
+    /// `起止日期 2026-09-01 至 2026-09-30`).
+    pub facts: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -249,5 +253,6 @@ pub(crate) fn refused(path: &Path, kind: Option<&str>, reason: String) -> FileRe
         repeated: 0,
         first_reasons: Vec::new(),
         extra_columns: Vec::new(),
+        facts: Vec::new(),
     }
 }

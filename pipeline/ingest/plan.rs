@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use super::layout::Fact;
 use super::source::Source;
 use super::{detect, refused, sha256_file, FileReport, FileStatus, IngestError};
 use crate::schema::{Catalog, Schema};
@@ -22,6 +23,8 @@ pub(super) struct Job<'c> {
     pub(super) counter: Arc<AtomicU64>,
     pub(super) schema: &'c Schema,
     pub(super) map: detect::HeaderMap,
+    /// Facts of the file from its title block (none for a plain table).
+    pub(super) facts: Vec<Fact>,
     pub(super) seq: u64,
 }
 
@@ -79,7 +82,7 @@ pub(super) fn plan<'c>(
         }
         match open_and_detect(catalog, forced, path) {
             Err(r) => steps.push(Step::Done(r)),
-            Ok((src, counter, schema, map)) => {
+            Ok((src, counter, schema, map, facts)) => {
                 let seq = tx.take_seq();
                 this_run.insert(sha.clone(), seq);
                 steps.push(Step::Read(Box::new(Job {
@@ -90,6 +93,7 @@ pub(super) fn plan<'c>(
                     counter,
                     schema,
                     map,
+                    facts,
                     seq,
                 })));
             }
@@ -111,7 +115,13 @@ fn skip_stored(tx: &Transaction, catalog: &Catalog, prev: &FileEntry) -> bool {
             && tx.manifest.files_of(&prev.kind).any(|f| f.seq > prev.seq))
 }
 
-type Opened<'c> = (Source, Arc<AtomicU64>, &'c Schema, detect::HeaderMap);
+type Opened<'c> = (
+    Source,
+    Arc<AtomicU64>,
+    &'c Schema,
+    detect::HeaderMap,
+    Vec<Fact>,
+);
 
 /// Opens a file and maps its header to a kind (the forced one, or recognised);
 /// a file that cannot be read or recognised is refused with what was expected.
@@ -121,33 +131,36 @@ pub(super) fn open_and_detect<'c>(
     path: &Path,
 ) -> Result<Opened<'c>, FileReport> {
     let counter = Arc::new(AtomicU64::new(0));
-    let src =
+    let mut src =
         Source::open(path, counter.clone()).map_err(|e| refused(path, None, e.to_string()))?;
     let file_name = path
         .file_name()
         .map_or(String::new(), |n| n.to_string_lossy().into_owned());
-    let (schema, map) = match forced {
-        Some(s) => {
-            let m = detect::map_header(s, &src.header);
-            if !m.missing_required.is_empty() {
-                let reason = format!(
-                    "{}: missing required column(s) {} for kind {}",
-                    path.display(),
-                    m.missing_required.join(", "),
-                    s.kind
-                );
-                return Err(refused(path, Some(&s.kind), reason));
-            }
-            (s, m)
-        }
-        None => detect::detect(catalog, &src.header, &file_name).map_err(|msg| {
-            let reason = format!(
-                "{} (header on {}): {msg}",
-                path.display(),
-                src.header_place()
-            );
-            refused(path, None, reason)
-        })?,
-    };
-    Ok((src, counter, schema, map))
+    let head = src.head();
+    let located = detect::locate(catalog, forced, &head, &file_name).map_err(|(at, msg)| {
+        let reason = format!(
+            "{} (header on {}): {msg}",
+            path.display(),
+            super::source::place(src.sheet.as_deref(), head[at].line)
+        );
+        refused(path, None, reason)
+    })?;
+    let detect::Located {
+        schema,
+        map,
+        at,
+        facts,
+    } = located;
+    // The rows above the header are the title block: not records.
+    src.use_header(at);
+    if !map.missing_required.is_empty() {
+        let reason = format!(
+            "{}: missing required column(s) {} for kind {}",
+            path.display(),
+            map.missing_required.join(", "),
+            schema.kind
+        );
+        return Err(refused(path, Some(&schema.kind), reason));
+    }
+    Ok((src, counter, schema, map, facts))
 }

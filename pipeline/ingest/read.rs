@@ -10,13 +10,14 @@ use rayon::prelude::*;
 
 use super::frame::Lineage;
 use super::identity::{FileKeys, Index, Retired};
+use super::layout::{Fact, Printed, Role};
 use super::plan::{Job, Step};
 use super::settle::{settle_kind, write_retirements, Before};
 use super::sink::{Checked, Sink};
 use super::source::RawRow;
 use super::validate::Validator;
 use super::{now, refused, FileReport, FileStatus, IngestError, IngestOptions, BATCH_ROWS};
-use crate::schema::Catalog;
+use crate::schema::{Catalog, Schema};
 use crate::warehouse::{FileEntry, Transaction};
 
 /// One file read: its report, and (when stored) its manifest entry and staged files.
@@ -244,6 +245,7 @@ pub(super) fn read_file(
         counter,
         schema,
         map,
+        facts,
         seq,
     } = job;
     let lineage = Lineage {
@@ -252,7 +254,25 @@ pub(super) fn read_file(
         run: tx.run_id.clone(),
         sheet: src.sheet.clone(),
     };
-    let validator = Validator::new(schema, &map, catalog);
+    let place = |line: u64| {
+        format!(
+            "{} {}",
+            path.display(),
+            super::source::place(lineage.sheet.as_deref(), line)
+        )
+    };
+    let validator = match Validator::new(schema, &map, catalog).with_facts(&facts, place) {
+        Ok(v) => v,
+        Err(msg) => return Ok(refused_read(&path, schema, msg)),
+    };
+    // A printed report's total lines and running balance, checked as rows arrive.
+    let mut printed = Printed::new(
+        schema,
+        &map,
+        &src.header,
+        path.display().to_string(),
+        lineage.sheet.clone(),
+    );
     let file_name = path
         .file_name()
         .map_or(String::new(), |n| n.to_string_lossy().into_owned());
@@ -275,7 +295,11 @@ pub(super) fn read_file(
         let next = src.next_row_into(&mut batch[filled]);
         let end = next.is_none();
         match next {
-            Some(Ok(())) => filled += 1,
+            Some(Ok(())) => match printed.as_mut().map(|p| p.see(&batch[filled])) {
+                None | Some(Ok(Role::Record)) => filled += 1,
+                Some(Ok(Role::NotARecord)) => {}
+                Some(Err(why)) => read_error = Some(why),
+            },
             Some(Err(e)) => read_error = Some(e.to_string()),
             None => {}
         }
@@ -313,13 +337,7 @@ pub(super) fn read_file(
         for rel in &sink.staged {
             let _ = std::fs::remove_file(tx.staging_path(rel));
         }
-        return Ok(Read {
-            report: refused(&path, Some(&schema.kind), msg),
-            entry: None,
-            staged: Vec::new(),
-            keys: FileKeys::default(),
-            repeats: 0,
-        });
+        return Ok(refused_read(&path, schema, msg));
     }
     let (parts, quarantine_part) = sink.finish()?;
     let entry = FileEntry {
@@ -367,6 +385,7 @@ pub(super) fn read_file(
         repeated: sink.repeats,
         first_reasons: sink.first_reasons(),
         extra_columns: entry.extra_columns.clone(),
+        facts: shown_facts(&facts),
     };
     Ok(Read {
         report,
@@ -375,6 +394,42 @@ pub(super) fn read_file(
         keys: std::mem::take(&mut sink.keys),
         repeats: sink.repeats,
     })
+}
+
+/// A file refused while it was read: nothing of it is stored.
+fn refused_read(path: &Path, schema: &Schema, reason: String) -> Read {
+    Read {
+        report: refused(path, Some(&schema.kind), reason),
+        entry: None,
+        staged: Vec::new(),
+        keys: FileKeys::default(),
+        repeats: 0,
+    }
+}
+
+/// The title block's facts for the file report: `账号 622848…`, `起止日期 2026-09-01 至
+/// 2026-09-30` (a period's two ends shown once, as printed).
+fn shown_facts(facts: &[Fact]) -> Vec<String> {
+    let mut shown: Vec<String> = Vec::new();
+    for f in facts {
+        let text = if f.problem.is_some() {
+            f.text.clone()
+        } else {
+            match facts
+                .iter()
+                .find(|g| g.label == f.label && g.line == f.line && g.column != f.column)
+            {
+                Some(other) if other.column > f.column => format!("{} 至 {}", f.text, other.text),
+                Some(_) => continue,
+                None => f.text.clone(),
+            }
+        };
+        let line = format!("{} {text}", f.label);
+        if !shown.contains(&line) {
+            shown.push(line);
+        }
+    }
+    shown
 }
 
 pub(super) fn progress_bar(

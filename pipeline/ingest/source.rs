@@ -7,6 +7,7 @@
 //! numbered by the line it starts on, and pushes later records down); in a
 //! workbook, the sheet name and the row number Excel shows.
 
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -83,7 +84,18 @@ pub struct Source {
     /// The sheet read, for a workbook (None for CSV).
     pub sheet: Option<String>,
     inner: Inner,
+    /// The row taken as the header (the first non-empty one until `use_header`).
+    header_row: RawRow,
+    /// The next rows, read ahead so that a printed report's header can be found
+    /// below its title block; handed out first by `next_row_into`.
+    ahead: VecDeque<RawRow>,
+    /// A read error met while reading ahead: handed out after those rows.
+    ahead_error: Option<SourceError>,
 }
+
+/// How many non-empty rows a header may be preceded by (a printed report's title
+/// block: bank name, 户名, 账号, 起止日期, … — a handful of lines).
+pub const TITLE_ROWS_AT_MOST: usize = 20;
 
 pub fn is_xlsx(path: &Path) -> bool {
     path.extension()
@@ -119,10 +131,59 @@ impl Source {
         place(self.sheet.as_deref(), self.header_line)
     }
 
+    /// The rows that may be the header, in file order: the first non-empty row and
+    /// the non-empty rows after it, up to `TITLE_ROWS_AT_MOST` of them.
+    pub fn head(&self) -> Vec<RawRow> {
+        std::iter::once(&self.header_row)
+            .chain(&self.ahead)
+            .cloned()
+            .collect()
+    }
+
+    /// Takes row `at` of `head()` as the header; the rows above it (returned) are
+    /// the title block, not records.
+    pub fn use_header(&mut self, at: usize) -> Vec<RawRow> {
+        let mut title = Vec::with_capacity(at);
+        for _ in 0..at.min(self.ahead.len()) {
+            if let Some(next) = self.ahead.pop_front() {
+                title.push(std::mem::replace(&mut self.header_row, next));
+            }
+        }
+        self.header = self.header_row.cells.iter().map(str::to_string).collect();
+        self.header_line = self.header_row.line;
+        title
+    }
+
+    /// Reads the rows after the header ahead (see `head`).
+    fn read_ahead(&mut self) {
+        while self.ahead.len() + 1 < TITLE_ROWS_AT_MOST {
+            let mut row = RawRow::default();
+            match self.next_from_file(&mut row) {
+                Some(Ok(())) => self.ahead.push_back(row),
+                Some(Err(e)) => {
+                    self.ahead_error = Some(e);
+                    break;
+                }
+                None => break,
+            }
+        }
+    }
+
     /// The next row, read into `row`, skipping rows whose cells are all empty;
     /// None at the end. The row's buffers are reused: reading tens of millions of
     /// rows allocates for a batch of them, not for each.
     pub fn next_row_into(&mut self, row: &mut RawRow) -> Option<Result<(), SourceError>> {
+        if let Some(next) = self.ahead.pop_front() {
+            *row = next;
+            return Some(Ok(()));
+        }
+        if let Some(e) = self.ahead_error.take() {
+            return Some(Err(e));
+        }
+        self.next_from_file(row)
+    }
+
+    fn next_from_file(&mut self, row: &mut RawRow) -> Option<Result<(), SourceError>> {
         loop {
             match &mut self.inner {
                 Inner::Xlsx(rows) => *row = rows.next()?,
@@ -207,14 +268,23 @@ fn open_csv(path: &Path, progress: Arc<AtomicU64>) -> Result<Source, SourceError
             Some(Ok(line)) => break (line, rec.iter().map(str::to_string).collect()),
         }
     };
-    Ok(Source {
+    let mut src = Source {
         path: path.to_path_buf(),
         seen: Some(seen),
         header,
         header_line,
         sheet: None,
         inner: Inner::Csv(reader),
-    })
+        header_row: RawRow {
+            line: header_line,
+            cells: rec,
+            numeric: Vec::new(),
+        },
+        ahead: VecDeque::new(),
+        ahead_error: None,
+    };
+    src.read_ahead();
+    Ok(src)
 }
 
 /// The next CSV record, read into `rec`, and the physical line it starts on.
@@ -285,14 +355,19 @@ fn open_xlsx(path: &Path) -> Result<Source, SourceError> {
         .find(|r| r.cells.iter().any(|c| !c.trim().is_empty()))
         .ok_or_else(|| unreadable(path, "the first sheet is empty: no header row"))?;
     let rest: Vec<RawRow> = rows.collect();
-    Ok(Source {
+    let mut src = Source {
         path: path.to_path_buf(),
         seen: None,
         header: header_row.cells.iter().map(str::to_string).collect(),
         header_line: header_row.line,
         sheet,
         inner: Inner::Xlsx(rest.into_iter()),
-    })
+        header_row,
+        ahead: VecDeque::new(),
+        ahead_error: None,
+    };
+    src.read_ahead();
+    Ok(src)
 }
 
 /// A spreadsheet cell as the text a clerk sees. Numeric cells arrive as binary

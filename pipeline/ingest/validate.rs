@@ -6,6 +6,7 @@ use crate::idnum;
 use crate::schema::{header_key, Catalog, ColType, Column, Schema};
 
 use super::detect::HeaderMap;
+use super::layout::Fact;
 use super::source::RawRow;
 use super::value;
 
@@ -50,6 +51,8 @@ pub const REASON_CODES: &[(&str, &str)] = &[
     ("FIELD_COUNT", "列数与表头不符"),
     ("ENCODING", "文字编码错误"),
     ("DUPLICATE_KEY", "同一记录重复且内容不同"),
+    ("ONE_OF", "收支只能填写一项"),
+    ("TITLE_MISMATCH", "与表头信息不符"),
 ];
 
 /// A schema column prepared for fast validation.
@@ -58,6 +61,17 @@ struct Plan<'a> {
     index: Option<usize>,
     /// Normalised enumeration text → stored code (enums and column references).
     codes: PlHashMap<String, PlSmallStr>,
+    /// The value the file's title block gives this column (a printed report's
+    /// 账号): used where the row has none, compared where it has one.
+    fact: Option<FactValue>,
+}
+
+/// A title-block fact, typed, with how to name it in a reason.
+struct FactValue {
+    cell: Cell,
+    text: String,
+    label: String,
+    line: u64,
 }
 
 /// Validates rows of one file against one schema.
@@ -126,6 +140,7 @@ impl<'a> Validator<'a> {
                 col,
                 index: *index,
                 codes: enum_codes(col, catalog),
+                fact: None,
             })
             .collect();
         Validator {
@@ -134,6 +149,81 @@ impl<'a> Validator<'a> {
             extra: map.extra.clone(),
             width: map.width,
         }
+    }
+
+    /// The title block's facts, each read as a value of its column; Err names the
+    /// first that cannot be read (`place` says where a line is).
+    pub fn with_facts(
+        mut self,
+        facts: &[Fact],
+        place: impl Fn(u64) -> String,
+    ) -> Result<Validator<'a>, String> {
+        for f in facts {
+            let what = format!("the title block's {} `{}`", f.label, f.text);
+            if let Some(problem) = &f.problem {
+                return Err(format!("{}: {what}: {problem}", place(f.line)));
+            }
+            let cell = {
+                let plan = &self.plans[f.column];
+                self.cell(
+                    plan,
+                    value::trim_text(&f.text),
+                    false,
+                    &mut Vec::new(),
+                    &mut Vec::new(),
+                )
+            };
+            match cell {
+                Ok(Cell::Null) => {}
+                Ok(cell) => {
+                    self.plans[f.column].fact = Some(FactValue {
+                        cell,
+                        text: f.text.clone(),
+                        label: f.label.clone(),
+                        line: f.line,
+                    })
+                }
+                Err(r) => return Err(format!("{}: {what}: {}", place(f.line), r.message)),
+            }
+        }
+        Ok(self)
+    }
+
+    /// One column's value in a row: its cell, or the title block's fact where the
+    /// row has none; a cell that differs from the fact is a reason.
+    fn value(
+        &self,
+        plan: &Plan,
+        row: &RawRow,
+        legacy: &mut Vec<Cell>,
+        flags: &mut Vec<String>,
+    ) -> Result<Cell, Reason> {
+        let text = plan
+            .index
+            .and_then(|i| row.cells.get(i))
+            .map(value::trim_text)
+            .unwrap_or("");
+        let numeric = plan.index.is_some_and(|i| row.numeric.contains(&i));
+        let Some(fact) = &plan.fact else {
+            return self.cell(plan, text, numeric, legacy, flags);
+        };
+        if text.is_empty() {
+            return Ok(fact.cell.clone());
+        }
+        let cell = self.cell(plan, text, numeric, legacy, flags)?;
+        if cell != fact.cell {
+            return Err(Reason {
+                code: "TITLE_MISMATCH",
+                message: format!(
+                    "{} `{text}` is not the title block's {} `{}` (line {}); this line is not of the account the statement is for",
+                    plan.col.label(),
+                    fact.label,
+                    fact.text,
+                    fact.line
+                ),
+            });
+        }
+        Ok(cell)
     }
 
     pub fn check(&self, row: &RawRow) -> Outcome {
@@ -167,13 +257,7 @@ impl<'a> Validator<'a> {
             });
         }
         for plan in &self.plans {
-            let text = plan
-                .index
-                .and_then(|i| row.cells.get(i))
-                .map(value::trim_text)
-                .unwrap_or("");
-            let numeric = plan.index.is_some_and(|i| row.numeric.contains(&i));
-            match self.cell(plan, text, numeric, &mut legacy, &mut flags) {
+            match self.value(plan, row, &mut legacy, &mut flags) {
                 Ok(c) => cells.push(c),
                 Err(r) => {
                     reasons.push(r);
@@ -211,16 +295,8 @@ impl<'a> Validator<'a> {
         let mut cells = vec![Cell::Null; self.plans.len()];
         for &i in columns {
             let plan = self.plans.get(i)?;
-            let text = plan
-                .index
-                .and_then(|j| row.cells.get(j))
-                .map(value::trim_text)
-                .unwrap_or("");
-            let numeric = plan.index.is_some_and(|j| row.numeric.contains(&j));
             let (mut legacy, mut flags) = (Vec::new(), Vec::new());
-            cells[i] = self
-                .cell(plan, text, numeric, &mut legacy, &mut flags)
-                .ok()?;
+            cells[i] = self.value(plan, row, &mut legacy, &mut flags).ok()?;
         }
         Some(cells)
     }
@@ -379,6 +455,9 @@ impl<'a> Validator<'a> {
                     });
                 }
             }
+            if !rule.one_of.is_empty() {
+                self.check_one_of(&rule.one_of, cells, reasons);
+            }
             if let (Some(later), Some(earlier)) = (&rule.not_before, &rule.other) {
                 if let (Cell::Days(a), Cell::Days(b)) =
                     (&cells[self.position(later)], &cells[self.position(earlier)])
@@ -398,6 +477,47 @@ impl<'a> Validator<'a> {
                 }
             }
         }
+    }
+
+    /// Exactly one of the amounts is > 0, the others empty or 0.
+    fn check_one_of(&self, names: &[String], cells: &[Cell], reasons: &mut Vec<Reason>) {
+        let filled: Vec<(String, i128)> = names
+            .iter()
+            .filter_map(|n| {
+                let i = self.position(n);
+                match cells[i] {
+                    Cell::Fixed(v) if v > 0 => Some((self.plans[i].col.label(), v)),
+                    _ => None,
+                }
+            })
+            .collect();
+        if filled.len() == 1 {
+            return;
+        }
+        let labels: Vec<String> = names
+            .iter()
+            .map(|n| self.plans[self.position(n)].col.label())
+            .collect();
+        let message = if filled.is_empty() {
+            format!(
+                "none of {} is filled; exactly one must be > 0 (收支只能且必须填写一项)",
+                labels.join(" / ")
+            )
+        } else {
+            let both: Vec<String> = filled
+                .iter()
+                .map(|(l, v)| format!("{l} {}", value::format_fen(*v)))
+                .collect();
+            format!(
+                "{} are filled; exactly one of {} may be > 0, the other empty or 0 (收支只能填写一项)",
+                both.join(" and "),
+                labels.join(" / ")
+            )
+        };
+        reasons.push(Reason {
+            code: "ONE_OF",
+            message,
+        });
     }
 
     fn extra_json(&self, row: &RawRow) -> Cell {

@@ -361,7 +361,33 @@ pub fn prepare(conn: &Connection, opts: &ReportOptions) -> Result<Vec<String>, R
     define_macros(conn, opts)?;
     conn.execute_batch(&crate::audit::fund_flows_sql()?)?;
     audit_tables(conn, opts.month(), &mut notes)?;
+    // The bank reconciliation statement reads these; empty before `pipeline reconcile`.
+    crate::reconcile::ensure_tables(conn)?;
+    bank_note(conn, opts.month(), &mut notes)?;
     Ok(notes)
+}
+
+/// A note when there are bank statements but no reconciliation at the report month
+/// (the statement 银行存款余额调节表 and the outstanding items would be empty).
+fn bank_note(
+    conn: &Connection,
+    month: NaiveDate,
+    notes: &mut Vec<String>,
+) -> Result<(), ReportError> {
+    let statements: i64 =
+        conn.query_row("SELECT count(*) FROM bank_statement", [], |r| r.get(0))?;
+    let reconciled: i64 = conn.query_row(
+        "SELECT count(*) FROM bank_reconciliation WHERE month = ?",
+        [month],
+        |r| r.get(0),
+    )?;
+    if statements > 0 && reconciled == 0 {
+        notes.push(format!(
+            "银行对账未到本月 (the bank reconciliation has not been run through {m}): the reconciliation statement and outstanding items are empty; run `pipeline reconcile --month {m}` (or `pipeline audit --month {m}`) first",
+            m = month.format("%Y-%m")
+        ));
+    }
+    Ok(())
 }
 
 /// The preludes, reports and charts on a session `prepare` made ready (or one whose

@@ -38,6 +38,9 @@ pub struct KeyPlan {
     /// The schema's own columns come first in a row's cells; lineage, flags and
     /// extra columns after them are not part of the record's content.
     content: usize,
+    /// Columns a printed report's title block fills (its period): facts of the
+    /// file, not of the line, so not part of its content (usually none).
+    not_content: Vec<usize>,
 }
 
 impl KeyPlan {
@@ -53,6 +56,7 @@ impl KeyPlan {
             key: locate(&schema.identity.key),
             scope: locate(&schema.identity.scope),
             content: schema.columns.len(),
+            not_content: schema.fact_columns(),
         }
     }
 
@@ -92,8 +96,17 @@ impl KeyPlan {
         }
         BUF.with_borrow_mut(|buf| {
             buf.clear();
-            for c in &cells[..self.content.min(cells.len())] {
-                lay_out(c, buf);
+            let content = &cells[..self.content.min(cells.len())];
+            if self.not_content.is_empty() {
+                for c in content {
+                    lay_out(c, buf);
+                }
+            } else {
+                for (i, c) in content.iter().enumerate() {
+                    if !self.not_content.contains(&i) {
+                        lay_out(c, buf);
+                    }
+                }
             }
             xxh3_64(buf)
         })
