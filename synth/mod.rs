@@ -182,10 +182,22 @@ pub fn generate_with(
     receipts.close(&mut book_rng, ctx.t_end);
     outputs.receipt_books(&geo, &receipts)?;
     let n_books = 3 + cfg.persons as usize / 500_000;
-    let (rows, ledger_findings) = s.ledger.rows(&mut book_rng, ym(2011, 7), ctx.t, 4, n_books);
+    // The finance bureau's notices draw from a stream of their own (added after the
+    // others), so every file that existed before them is unchanged.
+    let mut fiscal_rng = ChaCha8Rng::seed_from_u64(sub_seed(cfg.seed, 4));
+    let (notices, fiscal_findings) = s.ledger.notices(&mut fiscal_rng, ym(2011, 7), ctx.t);
+    let (rows, ledger_findings) =
+        s.ledger
+            .rows(&mut book_rng, ym(2011, 7), ctx.t, 4, n_books, &notices);
     outputs.fund_ledger(&rows)?;
+    outputs.fiscal_notices(&notices)?;
     let files = outputs.finish(&geo)?;
-    for f in receipts.findings.iter().chain(&ledger_findings) {
+    for f in receipts
+        .findings
+        .iter()
+        .chain(&ledger_findings)
+        .chain(&fiscal_findings)
+    {
         s.truth.push(audit::Gt {
             code: f.code,
             person_no: String::new(),
@@ -336,7 +348,12 @@ fn absorb(ledger: &mut Ledger, r: &Records) {
         }
     }
     for s in &r.subsidies {
-        ledger.at(s.date).subsidy[s.level] += s.amount;
+        let f = ledger.at(s.date);
+        if s.basic {
+            f.basic_subsidy[s.level] += s.amount;
+        } else {
+            f.subsidy[s.level] += s.amount;
+        }
     }
     for c in &r.collective {
         ledger.at(c.date).collective += c.amount;

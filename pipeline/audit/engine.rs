@@ -97,6 +97,7 @@ pub fn prepare(
          CREATE OR REPLACE TEMP MACRO p_receipt_settle_month() AS {rsm};
          CREATE OR REPLACE TEMP MACRO p_receipt_settle_day() AS {rsd};
          CREATE OR REPLACE TEMP MACRO p_prepaid_carry_month() AS {pcm};
+         CREATE OR REPLACE TEMP MACRO p_fiscal_booking_working_days() AS {fbw};
          {norm}",
         m = month.format("%Y-%m-%d"),
         e = last_day(month).format("%Y-%m-%d"),
@@ -111,6 +112,7 @@ pub fn prepare(
         rsm = p.receipt_settle.0,
         rsd = p.receipt_settle.1,
         pcm = p.prepaid_carry_month,
+        fbw = p.fiscal_booking_working_days,
         norm = names::sql_macro(),
     );
     conn.execute_batch(&setup).map_err(|e| AuditError::Check {
