@@ -570,12 +570,13 @@ impl Ledger {
     /// 第四十条, and within the bank matching's window), with the planted cases: a
     /// notice booked with a wrong amount and one never booked (FISCAL_DISAGREE), one
     /// booked 8 working days late within its month (FISCAL_LATE). `rng` is a stream of
-    /// its own, so the other files do not change with it.
+    /// its own, so the other files do not change with it. `plant` false: no cases.
     pub fn notices(
         &self,
         rng: &mut ChaCha8Rng,
         first: Ym,
         t: Ym,
+        plant: bool,
     ) -> (Vec<Notice>, Vec<BookFinding>) {
         use chrono::Datelike;
         let t_end = last_day(t);
@@ -608,7 +609,11 @@ impl Ledger {
             *k += 1;
             n.no = format!("县财社〔{}〕{}号", n.date.year(), k);
         }
-        let findings = plant_fiscal(rng, &mut notices, first + 12, t - 2);
+        let findings = if plant {
+            plant_fiscal(rng, &mut notices, first + 12, t - 2)
+        } else {
+            Vec::new()
+        };
         (notices, findings)
     }
 }

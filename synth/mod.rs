@@ -121,6 +121,12 @@ pub trait Hook {
     ) {
     }
     fn streamed(&mut self, _e: &plan::Enrollment, _p: &population::Person, _r: &Records) {}
+    /// Whether the books carry their planted cases (BOOKS_DISAGREE in the fund ledger,
+    /// FISCAL_DISAGREE and FISCAL_LATE in the bureau's notices); false gives books
+    /// that agree, for a test that nothing is flagged then.
+    fn book_cases(&self) -> bool {
+        true
+    }
 }
 
 /// No hook: the county as `generate` makes it.
@@ -181,11 +187,16 @@ pub fn generate_with(
     outputs.reference()?;
     receipts.close(&mut book_rng, ctx.t_end);
     outputs.receipt_books(&geo, &receipts)?;
-    let n_books = 3 + cfg.persons as usize / 500_000;
+    let plant = hook.book_cases();
+    let n_books = if plant {
+        3 + cfg.persons as usize / 500_000
+    } else {
+        0
+    };
     // The finance bureau's notices draw from a stream of their own (added after the
     // others), so every file that existed before them is unchanged.
     let mut fiscal_rng = ChaCha8Rng::seed_from_u64(sub_seed(cfg.seed, 4));
-    let (notices, fiscal_findings) = s.ledger.notices(&mut fiscal_rng, ym(2011, 7), ctx.t);
+    let (notices, fiscal_findings) = s.ledger.notices(&mut fiscal_rng, ym(2011, 7), ctx.t, plant);
     let (rows, ledger_findings) =
         s.ledger
             .rows(&mut book_rng, ym(2011, 7), ctx.t, 4, n_books, &notices);

@@ -16,6 +16,7 @@ mod audit_fixtures;
 mod audit_status;
 mod backup;
 mod bad_files;
+mod books_agree;
 mod calendar;
 mod cli;
 mod kinds;
