@@ -64,6 +64,7 @@ const KNOWN: &[(&str, Form)] = &[
     ("working_balance_min_months", Form::Whole),
     ("working_balance_max_months", Form::Whole),
     ("receipt_settle_by", Form::MonthDay),
+    ("fiscal_booking_working_days", Form::Whole),
     ("dup_person_threshold", Form::Whole),
     ("bank_match_window_days", Form::Whole),
     ("bank_batch_max_lines", Form::Whole),
@@ -459,6 +460,7 @@ impl Parameters {
             working_min_months: self.whole("working_balance_min_months", month)?,
             working_max_months: self.whole("working_balance_max_months", month)?,
             receipt_settle: self.month_day("receipt_settle_by", month)?,
+            fiscal_booking_working_days: self.whole("fiscal_booking_working_days", month)?,
             // The year's prepayment is carried to the fiscal account in the month it moves.
             prepaid_carry_month: prepaid.0,
             dup_threshold: self.whole("dup_person_threshold", month)? as i32,
@@ -552,6 +554,8 @@ pub struct AuditParams {
     pub working_max_months: u32,
     /// Receipt books must be settled by this month and day of their year.
     pub receipt_settle: (u32, u32),
+    /// A fiscal transfer is booked within this many working days of its arrival.
+    pub fiscal_booking_working_days: u32,
     /// Month in which the year's prepayment is carried to the fiscal account.
     pub prepaid_carry_month: u32,
     /// DUP_PERSON: score at which two records are reported as one person.

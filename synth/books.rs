@@ -1,8 +1,11 @@
-//! Book-level records: receipt books (收款收据) and the fund ledger (基金账户流水),
-//! both aggregated while persons stream past, written once at the end, with the
-//! book-level audit cases (RECEIPT_GAP, FUND_RULE, BOOKS_DISAGREE) injected here.
+//! Book-level records: receipt books (收款收据), the fund ledger (基金账户流水) and the
+//! finance bureau's notices (财政补贴拨付通知), aggregated while persons stream past,
+//! written once at the end, with the book-level audit cases (RECEIPT_GAP, FUND_RULE,
+//! BOOKS_DISAGREE, FISCAL_DISAGREE, FISCAL_LATE) injected here.
 
-use super::calendar::{day_in, days, fen, last_day, month_of, month_text, year_of, ym_of, Ym};
+use super::calendar::{
+    day_in, days, days_in_month, fen, last_day, month_of, month_text, year_of, ym_of, Ym,
+};
 use super::params::BOOK_SIZE;
 use chrono::NaiveDate;
 use rand::Rng;
@@ -305,7 +308,10 @@ pub struct MonthFlows {
     pub prepaid_in: Decimal,
     pub prepaid_carry: Decimal,
     pub collective: Decimal,
+    /// Contribution subsidies (缴费补贴) by level: central, province, city, county.
     pub subsidy: [Decimal; 4],
+    /// Basic-pension subsidies (基础养老金) by level.
+    pub basic_subsidy: [Decimal; 4],
     pub transfer_in: Decimal,
     pub basic: Decimal,
     pub account: Decimal,
@@ -391,7 +397,38 @@ struct MonthFaults {
     income_residue: Option<Decimal>,
     working_factor: Option<Decimal>,
     contribution_delta: Option<Decimal>,
-    province_delta: Option<Decimal>,
+    refund_delta: Option<Decimal>,
+}
+
+/// A finance-bureau notice (财政补贴拨付通知): one level's money for one purpose and
+/// month, transferred into the fiscal special account, and how the centre booked it.
+#[derive(Clone, Debug)]
+pub struct Notice {
+    /// 文号
+    pub no: String,
+    /// 拨付日期: the day the money reached the fiscal special account.
+    pub date: NaiveDate,
+    /// 0 central, 1 province, 2 city, 3 county.
+    pub level: usize,
+    /// 基础养老金 rather than 缴费补贴.
+    pub basic: bool,
+    pub amount: Decimal,
+    /// The fiscal account's book line (date, amount); None when never booked.
+    pub booked: Option<(NaiveDate, Decimal)>,
+}
+
+/// `n` working days (Monday–Friday) after `d`.
+pub fn add_working_days(d: NaiveDate, n: u32) -> NaiveDate {
+    use chrono::Datelike;
+    let mut x = d;
+    let mut left = n;
+    while left > 0 {
+        x += days(1);
+        if x.weekday().num_days_from_monday() < 5 {
+            left -= 1;
+        }
+    }
+    x
 }
 
 impl Ledger {
@@ -400,7 +437,8 @@ impl Ledger {
     }
 
     /// The whole ledger from the scheme start to month `t`, with `n_fund` FUND_RULE
-    /// and `n_books` BOOKS_DISAGREE months injected.
+    /// and `n_books` BOOKS_DISAGREE months injected; the fiscal subsidies booked in
+    /// the fiscal account as `notices` say.
     pub fn rows(
         &self,
         rng: &mut ChaCha8Rng,
@@ -408,8 +446,15 @@ impl Ledger {
         t: Ym,
         n_fund: usize,
         n_books: usize,
+        notices: &[Notice],
     ) -> (Vec<LedgerRow>, Vec<BookFinding>) {
         let faults = self.choose_faults(rng, first, t, n_fund, n_books);
+        let mut bookings: BTreeMap<Ym, Vec<&Notice>> = BTreeMap::new();
+        for n in notices {
+            if let Some((d, _)) = n.booked {
+                bookings.entry(ym_of(d)).or_default().push(n);
+            }
+        }
         let mut out = Vec::new();
         let mut findings = Vec::new();
         let mut bal = [Decimal::ZERO; 4]; // income, expenditure, fiscal, prepaid
@@ -419,6 +464,20 @@ impl Ledger {
             let fault = faults.get(&m).copied().unwrap_or_default();
             let mut rows = Vec::new();
             month_rows(f, m, fault, &mut bal, &mut rows, &mut findings);
+            // Fiscal subsidies: one line per notice, on the day it was booked.
+            for n in bookings.get(&m).into_iter().flatten() {
+                let (d, amount) = n.booked.expect("only booked notices");
+                rows.push(row(
+                    Acct::Fiscal,
+                    d,
+                    true,
+                    amount,
+                    SUBSIDY_CATS[n.level],
+                    None,
+                ));
+                bal[2] += amount;
+            }
+            rows.sort_by_key(|r| r.date);
             for (i, mut r) in rows.into_iter().enumerate() {
                 r.voucher = format!("PZ{}{:02}{:04}", year_of(m), month_of(m), i + 1);
                 out.push(r);
@@ -452,19 +511,19 @@ impl Ledger {
         let mut used = std::collections::BTreeSet::new();
         // Distinct months, kept apart where there is room, so one month's fault cannot
         // spill into another's check.
-        let mut take = |rng: &mut ChaCha8Rng| {
+        let take = |rng: &mut ChaCha8Rng, used: &std::collections::BTreeSet<Ym>| {
             for attempt in 0..1000 {
                 let m = busy[rng.random_range(0..busy.len())];
                 let apart = used.iter().all(|&u: &Ym| (u - m).abs() > 2);
                 if !used.contains(&m) && (apart || attempt > 100) {
-                    used.insert(m);
                     return Some(m);
                 }
             }
             None
         };
         for j in 0..n_fund {
-            let Some(m) = take(rng) else { break };
+            let Some(m) = take(rng, &used) else { break };
+            used.insert(m);
             let e = faults.entry(m).or_default();
             match j % 3 {
                 0 => e.income_residue = Some(Decimal::from(rng.random_range(5..40) * 100)),
@@ -472,16 +531,90 @@ impl Ledger {
                 _ => e.working_factor = Some(Decimal::new(26, 1)),
             }
         }
+        // Alternately a contribution month and a refund month (a month with a refund,
+        // else another contribution month).
+        let refund_months: Vec<Ym> = busy
+            .iter()
+            .copied()
+            .filter(|m| self.months[m].refund > Decimal::ZERO)
+            .collect();
         for j in 0..n_books {
-            let Some(m) = take(rng) else { break };
-            let e = faults.entry(m).or_default();
-            if j % 2 == 0 {
-                e.contribution_delta = Some(Decimal::from(rng.random_range(1..10) * 100));
+            let refund = j % 2 == 1 && refund_months.iter().any(|m| !used.contains(m));
+            let m = if refund {
+                let free: Vec<Ym> = refund_months
+                    .iter()
+                    .copied()
+                    .filter(|m| !used.contains(m))
+                    .collect();
+                let m = free[rng.random_range(0..free.len())];
+                used.insert(m);
+                m
             } else {
-                e.province_delta = Some(Decimal::from(-(rng.random_range(1..5) * 15)));
+                let Some(m) = take(rng, &used) else { break };
+                used.insert(m);
+                m
+            };
+            let e = faults.entry(m).or_default();
+            if refund {
+                e.refund_delta = Some(Decimal::from(rng.random_range(1..5) * 15));
+            } else {
+                e.contribution_delta = Some(Decimal::from(rng.random_range(1..10) * 100));
             }
         }
         faults
+    }
+
+    /// The finance bureau's notices: one per level, purpose and month with money (the
+    /// month's subsidies of that level and purpose), dated in the month and booked in
+    /// the fiscal account 0–3 calendar days later (within the 5 working days of
+    /// 第四十条, and within the bank matching's window), with the planted cases: a
+    /// notice booked with a wrong amount and one never booked (FISCAL_DISAGREE), one
+    /// booked 8 working days late within its month (FISCAL_LATE). `rng` is a stream of
+    /// its own, so the other files do not change with it. `plant` false: no cases.
+    pub fn notices(
+        &self,
+        rng: &mut ChaCha8Rng,
+        first: Ym,
+        t: Ym,
+        plant: bool,
+    ) -> (Vec<Notice>, Vec<BookFinding>) {
+        use chrono::Datelike;
+        let t_end = last_day(t);
+        let mut notices = Vec::new();
+        let mut seq: BTreeMap<i32, u32> = BTreeMap::new();
+        for (&m, f) in self.months.range(first..=t) {
+            for basic in [false, true] {
+                let amounts = if basic { f.basic_subsidy } else { f.subsidy };
+                for (level, &amount) in amounts.iter().enumerate() {
+                    if amount <= Decimal::ZERO {
+                        continue;
+                    }
+                    let date = day_in(m, rng.random_range(1..=days_in_month(m))).min(t_end);
+                    let booked = (date + days(rng.random_range(0..=3))).min(t_end);
+                    notices.push(Notice {
+                        no: String::new(),
+                        date,
+                        level,
+                        basic,
+                        amount,
+                        booked: Some((booked, amount)),
+                    });
+                }
+            }
+        }
+        // 文号: numbered through each year in date order.
+        notices.sort_by_key(|n| n.date);
+        for n in &mut notices {
+            let k = seq.entry(n.date.year()).or_insert(0);
+            *k += 1;
+            n.no = format!("县财社〔{}〕{}号", n.date.year(), k);
+        }
+        let findings = if plant {
+            plant_fiscal(rng, &mut notices, first + 12, t - 2)
+        } else {
+            Vec::new()
+        };
+        (notices, findings)
     }
 }
 
@@ -524,7 +657,8 @@ fn month_rows(
     } else {
         Decimal::ZERO
     };
-    let outflows = payouts + f.refund + f.transfer_out;
+    let refund = f.refund + fault.refund_delta.unwrap_or_default();
+    let outflows = payouts + refund + f.transfer_out;
     let factor = fault.working_factor.unwrap_or(Decimal::new(15, 1));
     let target = fen(payouts * factor);
     let transfer = (target - (bal[exp] + interest - outflows)).max(Decimal::ZERO);
@@ -577,7 +711,8 @@ fn month_rows(
             bal[fis] += fi;
         }
     }
-    for (amount, cat) in [(f.refund, "refund"), (f.transfer_out, "transfer_out")] {
+    // A transfer out is one outflow (转移支出), never also a refund.
+    for (amount, cat) in [(refund, "refund"), (f.transfer_out, "transfer_out")] {
         if amount > Decimal::ZERO {
             rows.push(row(Acct::Expenditure, end, false, amount, cat, None));
         }
@@ -625,19 +760,14 @@ fn month_rows(
         bal[pre] -= f.prepaid_carry;
         bal[fis] += f.prepaid_carry;
     }
-    // Income account: the month's collections, swept to the fiscal account at month end.
+    // Income account: the month's collections, swept to the fiscal account at month
+    // end. Fiscal subsidies arrive in the fiscal account instead (Ledger::rows).
     let contribution = f.contribution + fault.contribution_delta.unwrap_or_default();
-    let mut income: Vec<(Decimal, &'static str)> =
-        vec![(contribution, "contribution"), (f.collective, "collective")];
-    for (l, cat) in SUBSIDY_CATS.iter().enumerate() {
-        let delta = if l == 1 {
-            fault.province_delta.unwrap_or_default()
-        } else {
-            Decimal::ZERO
-        };
-        income.push((f.subsidy[l] + delta, cat));
-    }
-    income.push((f.transfer_in, "transfer_in"));
+    let income = [
+        (contribution, "contribution"),
+        (f.collective, "collective"),
+        (f.transfer_in, "transfer_in"),
+    ];
     for (amount, cat) in income {
         if amount > Decimal::ZERO {
             rows.push(row(Acct::Income, end, true, amount, cat, None));
@@ -657,16 +787,16 @@ fn month_rows(
             ),
         });
     }
-    if let Some(d) = fault.province_delta {
+    if let Some(d) = fault.refund_delta {
         findings.push(BookFinding {
             code: "BOOKS_DISAGREE",
             month: Some(m),
             amount: Some(d),
             note: format!(
-                "income {} subsidy_province: ledger {} but detail {}",
+                "expenditure {} refund: ledger {} but detail {}",
                 month_text(m),
-                fen(f.subsidy[1] + d),
-                fen(f.subsidy[1])
+                fen(refund),
+                fen(f.refund)
             ),
         });
     }
@@ -704,4 +834,81 @@ fn month_rows(
             ),
         });
     }
+}
+
+/// Plants the finance-bureau cases on notices of months `lo..=hi` with more than 100
+/// yuan, each in a month of its own: a wrong booked amount and a notice never booked
+/// (FISCAL_DISAGREE, booked − notified), a booking 8 working days after the notice
+/// that stays in the notice's month (FISCAL_LATE, the notice's amount). A wrong or late
+/// booking is kept in the notice's month, so that month alone disagrees.
+fn plant_fiscal(rng: &mut ChaCha8Rng, notices: &mut [Notice], lo: Ym, hi: Ym) -> Vec<BookFinding> {
+    let mut findings = Vec::new();
+    let mut used_months = std::collections::BTreeSet::new();
+    let hundred = Decimal::from(100);
+    for case in 0..3 {
+        let fits = |n: &Notice| {
+            let m = ym_of(n.date);
+            let late = add_working_days(n.date, 8);
+            (lo..=hi).contains(&m)
+                && n.amount > hundred
+                && !used_months.contains(&m)
+                && match case {
+                    0 => n.booked.is_some_and(|(d, _)| ym_of(d) == m),
+                    1 => true,
+                    _ => ym_of(late) == m,
+                }
+        };
+        let candidates: Vec<usize> = (0..notices.len()).filter(|&i| fits(&notices[i])).collect();
+        if candidates.is_empty() {
+            continue;
+        }
+        let n = &mut notices[candidates[rng.random_range(0..candidates.len())]];
+        let m = ym_of(n.date);
+        used_months.insert(m);
+        let what = format!(
+            "fiscal {} level {} notice {} of {} ({})",
+            month_text(m),
+            SUBSIDY_CATS[n.level],
+            n.no,
+            fen(n.amount),
+            if n.basic {
+                "basic_pension"
+            } else {
+                "contribution"
+            }
+        );
+        let (code, amount, note) = match case {
+            0 => {
+                let delta = Decimal::from(-(rng.random_range(1..10) * 10));
+                let (d, _) = n.booked.expect("checked");
+                n.booked = Some((d, n.amount + delta));
+                let note = format!("{what}: booked {}", fen(n.amount + delta));
+                ("FISCAL_DISAGREE", delta, note)
+            }
+            1 => {
+                n.booked = None;
+                (
+                    "FISCAL_DISAGREE",
+                    -n.amount,
+                    format!("{what}: never booked"),
+                )
+            }
+            _ => {
+                let d = add_working_days(n.date, 8);
+                n.booked = Some((d, n.amount));
+                let note = format!(
+                    "{what}: booked {} (8 working days late)",
+                    super::calendar::iso(d)
+                );
+                ("FISCAL_LATE", n.amount, note)
+            }
+        };
+        findings.push(BookFinding {
+            code,
+            month: Some(m),
+            amount: Some(amount),
+            note,
+        });
+    }
+    findings
 }

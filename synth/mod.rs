@@ -122,6 +122,12 @@ pub trait Hook {
     ) {
     }
     fn streamed(&mut self, _e: &plan::Enrollment, _p: &population::Person, _r: &Records) {}
+    /// Whether the books carry their planted cases (BOOKS_DISAGREE in the fund ledger,
+    /// FISCAL_DISAGREE and FISCAL_LATE in the bureau's notices); false gives books
+    /// that agree, for a test that nothing is flagged then.
+    fn book_cases(&self) -> bool {
+        true
+    }
 }
 
 /// No hook: the county as `generate` makes it.
@@ -182,9 +188,21 @@ pub fn generate_with(
     outputs.reference()?;
     receipts.close(&mut book_rng, ctx.t_end);
     outputs.receipt_books(&geo, &receipts)?;
-    let n_books = 3 + cfg.persons as usize / 500_000;
-    let (rows, ledger_findings) = s.ledger.rows(&mut book_rng, ym(2011, 7), ctx.t, 4, n_books);
+    let plant = hook.book_cases();
+    let n_books = if plant {
+        3 + cfg.persons as usize / 500_000
+    } else {
+        0
+    };
+    // The finance bureau's notices draw from a stream of their own (added after the
+    // others), so every file that existed before them is unchanged.
+    let mut fiscal_rng = ChaCha8Rng::seed_from_u64(sub_seed(cfg.seed, 4));
+    let (notices, fiscal_findings) = s.ledger.notices(&mut fiscal_rng, ym(2011, 7), ctx.t, plant);
+    let (rows, ledger_findings) =
+        s.ledger
+            .rows(&mut book_rng, ym(2011, 7), ctx.t, 4, n_books, &notices);
     outputs.fund_ledger(&rows)?;
+    outputs.fiscal_notices(&notices)?;
     let mut files = outputs.finish(&geo)?;
     // The banks' statements of the fund's accounts (their own random streams).
     let bank = bank::Bank::build(&rows, cfg.seed, ctx.t, geo.name);
@@ -195,6 +213,7 @@ pub fn generate_with(
         .iter()
         .chain(&ledger_findings)
         .chain(&bank.findings)
+        .chain(&fiscal_findings)
     {
         s.truth.push(audit::Gt {
             code: f.code,
@@ -346,7 +365,12 @@ fn absorb(ledger: &mut Ledger, r: &Records) {
         }
     }
     for s in &r.subsidies {
-        ledger.at(s.date).subsidy[s.level] += s.amount;
+        let f = ledger.at(s.date);
+        if s.basic {
+            f.basic_subsidy[s.level] += s.amount;
+        } else {
+            f.subsidy[s.level] += s.amount;
+        }
     }
     for c in &r.collective {
         ledger.at(c.date).collective += c.amount;

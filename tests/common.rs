@@ -265,6 +265,7 @@ pub fn header(kind: &str) -> Option<&'static str> {
         "transfer" => "person_no,id_number,direction,counterpart,amount,date",
         "receipt_book" => "book_no,first_no,last_no,holder,township,issue_date,settle_date,amount_collected,amount_deposited,voided",
         "fund_ledger" => "account,txn_date,voucher_no,direction,amount,category,counterpart",
+        "fiscal_notice" => "notice_no,date,level,purpose,amount",
         "id_registry" => "id_number,name,sex,birth_date,township,village,hukou_type,in_school,status,status_date",
         "death_record" => "id_number,name,death_date,source,record_date",
         "employee_pension" => "id_number,name,status,start_date,end_date,employer",

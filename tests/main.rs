@@ -18,6 +18,7 @@ mod backup;
 mod bad_files;
 mod bank_reconcile;
 mod bank_statements;
+mod books_agree;
 mod calendar;
 mod cli;
 mod kinds;

@@ -98,6 +98,7 @@ pub fn prepare(
          CREATE OR REPLACE TEMP MACRO p_receipt_settle_day() AS {rsd};
          CREATE OR REPLACE TEMP MACRO p_prepaid_carry_month() AS {pcm};
          CREATE OR REPLACE TEMP MACRO p_bank_window_days() AS {bw};
+         CREATE OR REPLACE TEMP MACRO p_fiscal_booking_working_days() AS {fbw};
          {norm}",
         m = month.format("%Y-%m-%d"),
         e = last_day(month).format("%Y-%m-%d"),
@@ -113,6 +114,7 @@ pub fn prepare(
         rsd = p.receipt_settle.1,
         pcm = p.prepaid_carry_month,
         bw = p.bank_match_window_days,
+        fbw = p.fiscal_booking_working_days,
         norm = names::sql_macro(),
     );
     conn.execute_batch(&setup).map_err(|e| AuditError::Check {

@@ -224,6 +224,7 @@ fn define_macros(conn: &Connection, opts: &ReportOptions) -> Result<(), ReportEr
          CREATE OR REPLACE TEMP MACRO p_deadline_month() AS {deadline_month};
          CREATE OR REPLACE TEMP MACRO p_deadline_day() AS {deadline_day};
          CREATE OR REPLACE TEMP MACRO p_prepaid_carry_month() AS {pcm};
+         CREATE OR REPLACE TEMP MACRO p_fiscal_booking_working_days() AS {fbw};
          CREATE OR REPLACE TEMP MACRO p_unmasked() AS {unmasked};
          CREATE OR REPLACE TEMP MACRO period_start() AS DATE '{ps}';
          CREATE OR REPLACE TEMP MACRO period_end() AS DATE '{pe}';
@@ -237,6 +238,7 @@ fn define_macros(conn: &Connection, opts: &ReportOptions) -> Result<(), ReportEr
         pa = audit.pension_age,
         ma = audit.min_contribution_age,
         pcm = audit.prepaid_carry_month,
+        fbw = audit.fiscal_booking_working_days,
         unmasked = opts.unmasked,
         ps = opts.period.first_day(),
         pe = opts.period.last_day(),

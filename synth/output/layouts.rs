@@ -132,6 +132,13 @@ pub(super) const FUND_LEDGER: Cols = &[
     ("category", "科目"),
     ("counterpart", "对方账户"),
 ];
+pub(super) const FISCAL_NOTICE: Cols = &[
+    ("notice_no", "文号"),
+    ("date", "拨付日期"),
+    ("level", "级次"),
+    ("purpose", "用途"),
+    ("amount", "金额"),
+];
 pub(super) const INTEREST_RATE: Cols = &[("year", "年度"), ("rate", "利率")];
 pub(super) const BASIC_STANDARD: Cols = &[("from_month", "起始年月"), ("amount", "月标准")];
 pub(super) const TIER_SUBSIDY: Cols = &[

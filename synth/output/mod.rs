@@ -1,7 +1,7 @@
 //! Every data file of the synthetic county: which kind goes where, in which shape,
 //! and the row layouts of the input kinds (`schemas/`, docs/rules.md § Input acceptance).
 
-use super::books::{category_zh, receipt_text, LedgerRow, Receipts};
+use super::books::{category_zh, receipt_text, LedgerRow, Notice, Receipts};
 use super::calendar::{
     age_on, days, month_of, year_of, ym, DateStyle as D, MoneyStyle as Mo, MonthStyle as Mn, Ym,
 };

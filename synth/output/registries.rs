@@ -215,4 +215,37 @@ impl Outputs {
         self.files.push(t.finish()?);
         Ok(())
     }
+
+    /// The finance bureau's notices (财政补贴拨付通知), in date order.
+    pub fn fiscal_notices(&mut self, notices: &[Notice]) -> Result<(), SynthError> {
+        let mut t = Table::create(
+            &self.out,
+            "fund/财政补贴拨付通知.csv",
+            "fiscal_notice",
+            FISCAL_NOTICE,
+            Style::zh(Enc::Utf8Bom, D::Iso, Mn::Dash, Mo::Plain),
+        )?;
+        let mut sorted: Vec<&Notice> = notices.iter().collect();
+        sorted.sort_by_key(|n| n.date);
+        for n in sorted {
+            let (lz, le) = LEVELS[n.level];
+            t.s(&n.no).date(n.date).e(lz, le);
+            t.e(
+                if n.basic {
+                    "基础养老金"
+                } else {
+                    "缴费补贴"
+                },
+                if n.basic {
+                    "basic_pension"
+                } else {
+                    "contribution"
+                },
+            )
+            .money(n.amount)
+            .end()?;
+        }
+        self.files.push(t.finish()?);
+        Ok(())
+    }
 }

@@ -1,11 +1,19 @@
 -- Books agree (账账相符), docs/rules.md § Books agree:
 -- (1) every fund-ledger flow, per month, account, category and direction, equals the
 --     detail records behind it (both sides: fund_flows.sql). Amount: ledger − detail.
+--     Fiscal subsidies are not such a flow (they agree with the finance bureau's
+--     notices: FISCAL_DISAGREE); instead, per level, the contribution subsidies the
+--     bureau's notices sent (purpose 缴费补贴), from the first notice's month to the
+--     end of the audit month, must cover the individual accounts' government credits
+--     (government_subsidy, kind contribution) of that time. Amount: received −
+--     credited (negative). No notices at all: not compared.
 -- (2) the sum of the individual accounts (the ledger's postings, a_account_event)
 --     agrees with the fund's individual-account side, both as movements from the fund
 --     ledger's first month to the end of the audit month, component by component.
 --     Fund side: contributions (income and prepaid account), collective and
---     contribution subsidies (the subsidy categories less basic-pension subsidies),
+--     contribution subsidies (the subsidy categories in whichever account they are
+--     booked — the fiscal account under 第四十条, the income account in older
+--     books — less the basic-pension subsidies of government_subsidy),
 --     transfers in, credited interest, less account pensions (less the part the
 --     pooled fund bears), refunds, the government part returned at death and
 --     transfers out. The fund ledger records no credited interest, pooled part or
@@ -48,7 +56,7 @@ ev AS MATERIALIZED (
 f AS (
     SELECT sum(amount) FILTER (WHERE category = 'contribution' AND direction = 'in' AND account IN ('income', 'prepaid')) AS contributions,
            sum(amount) FILTER (WHERE category = 'collective' AND direction = 'in' AND account = 'income') AS collective,
-           sum(amount) FILTER (WHERE category LIKE 'subsidy\_%' ESCAPE '\' AND direction = 'in' AND account = 'income') AS subsidies,
+           sum(amount) FILTER (WHERE category LIKE 'subsidy\_%' ESCAPE '\' AND direction = 'in') AS subsidies,
            sum(amount) FILTER (WHERE category = 'transfer_in' AND direction = 'in' AND account = 'income') AS transfer_in,
            sum(amount) FILTER (WHERE category = 'account_pension' AND direction = 'out' AND account = 'expenditure') AS account_pension,
            sum(amount) FILTER (WHERE category = 'refund' AND direction = 'out' AND account = 'expenditure') AS refund,
@@ -96,7 +104,32 @@ liability AS (
                                                  '; ' ORDER BY o) AS evidence_key
     FROM comp, covered
     HAVING sum(fund) <> sum(acct)
+),
+notice_span AS MATERIALIZED (
+    SELECT min(date_trunc('month', date))::DATE AS first_m FROM fiscal_notice WHERE date <= as_of_end()
+),
+received AS (
+    SELECT level, sum(amount) AS amount FROM fiscal_notice
+    WHERE purpose = 'contribution' AND date <= as_of_end() GROUP BY ALL
+),
+credited AS (
+    SELECT level, sum(amount) AS amount FROM government_subsidy, notice_span
+    WHERE kind = 'contribution' AND credited_date >= notice_span.first_m AND credited_date <= as_of_end()
+    GROUP BY ALL
+),
+coverage AS (
+    SELECT 'fiscal subsidy_' || c.level || ' contribution subsidies not covered' AS subject, NULL AS person_no,
+           notice_span.first_m AS month_from, as_of_month() AS month_to,
+           coalesce(r.amount, 0) - c.amount AS amount_at_risk,
+           'contribution subsidies, level ' || c.level || ', ' || ym(notice_span.first_m) || '..' || ym(as_of_month()) ||
+           ': the finance bureau''s notices sent ' || coalesce(r.amount, 0)::VARCHAR ||
+           ' (purpose 缴费补贴) but the individual accounts were credited ' || c.amount::VARCHAR ||
+           ' (government_subsidy, kind 缴费补贴)' AS evidence
+    FROM credited c LEFT JOIN received r USING (level), notice_span
+    WHERE coalesce(r.amount, 0) < c.amount
 )
 SELECT * FROM flows
 UNION ALL BY NAME
 SELECT * FROM liability
+UNION ALL BY NAME
+SELECT * FROM coverage
