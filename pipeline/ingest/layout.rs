@@ -259,7 +259,7 @@ pub struct Printed {
 
 impl Printed {
     /// The checks of a file of `schema` with header `map`; None for a kind without
-    /// total lines or running balance (nothing to do per row).
+    /// a layout (a plain table: every row below the header is a record).
     pub fn new(
         schema: &Schema,
         map: &HeaderMap,
