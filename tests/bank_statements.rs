@@ -379,3 +379,21 @@ fn a_statement_without_title_block_is_a_plain_table() {
         report.files[1].status
     );
 }
+
+/// With the kind named (`--kind bank_statement`) the header is looked for below the
+/// title block the same way.
+#[test]
+fn a_named_kind_finds_its_header_below_the_title_block() {
+    let fx = Fixture::new();
+    let path = write(
+        &fx.dir.path().join("in/statement.csv"),
+        printed_text().as_bytes(),
+    );
+    let opts = IngestOptions {
+        kind: Some("bank_statement".into()),
+        ..Default::default()
+    };
+    let report = fx.ingest_with(&[path], &opts);
+    assert!(report.committed, "{:?}", report.files[0].status);
+    assert_eq!(fx.rows(STORED), expected_rows());
+}

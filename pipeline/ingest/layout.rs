@@ -37,9 +37,10 @@ pub fn title_facts(schema: &Schema, title: &[RawRow]) -> Vec<Fact> {
     let position = |name: &str| schema.columns.iter().position(|c| c.name == name);
     let mut facts = Vec::new();
     for spec in &layout.facts {
-        let Some((label, text, line)) = find_labelled(title, &spec.labels) else {
+        let Some(found) = find_labelled(title, &spec.labels) else {
             continue;
         };
+        let (label, text, line) = (found.label.clone(), found.value.clone(), found.line);
         let fact = |column: usize, text: &str, problem: Option<String>| Fact {
             column,
             text: text.to_string(),
@@ -53,7 +54,7 @@ pub fn title_facts(schema: &Schema, title: &[RawRow]) -> Vec<Fact> {
                 let (Some(a), Some(b)) = (position(from), position(to)) else {
                     continue;
                 };
-                match split_period(&text) {
+                match period_of(&found) {
                     Ok((x, y)) => facts.extend([fact(a, &x, None), fact(b, &y, None)]),
                     Err(why) => {
                         facts.extend([fact(a, &text, Some(why.clone())), fact(b, &text, Some(why))])
@@ -65,11 +66,21 @@ pub fn title_facts(schema: &Schema, title: &[RawRow]) -> Vec<Fact> {
     facts
 }
 
+/// A labelled value of the title block.
+struct Labelled {
+    /// The label as the layout names it.
+    label: String,
+    value: String,
+    line: u64,
+    /// When the value stood in the next cell: the non-empty cells after it (a
+    /// workbook may print a period as `起止日期` | 2026-09-01 | 至 | 2026-09-30).
+    after: Vec<String>,
+}
+
 /// The first `label：value` of the title block for one of `labels`: in one cell
 /// (`账号：622848…`, several pairs in one cell separated by spaces), or the value in
-/// the next non-empty cell (`账号：` | `622848…`, or `账号` | `622848…`). Returns the
-/// label as printed, the value and the line.
-fn find_labelled(title: &[RawRow], labels: &[String]) -> Option<(String, String, u64)> {
+/// the next non-empty cell (`账号：` | `622848…`, or `账号` | `622848…`).
+fn find_labelled(title: &[RawRow], labels: &[String]) -> Option<Labelled> {
     for row in title {
         let cells: Vec<&str> = row.cells.iter().collect();
         for (i, cell) in cells.iter().enumerate() {
@@ -77,23 +88,40 @@ fn find_labelled(title: &[RawRow], labels: &[String]) -> Option<(String, String,
                 let Some(rest) = after_label(cell, label) else {
                     continue;
                 };
-                let value = if rest.is_empty() {
-                    cells[i + 1..]
+                let (value, after) = if rest.is_empty() {
+                    let mut next = cells[i + 1..]
                         .iter()
-                        .map(|c| value::trim_text(c))
-                        .find(|c| !c.is_empty())
-                        .unwrap_or("")
-                        .to_string()
+                        .map(|c| value::trim_text(c).to_string())
+                        .filter(|c| !c.is_empty());
+                    let value = next.next().unwrap_or_default();
+                    (value, next.take(2).collect())
                 } else {
-                    rest
+                    (rest, Vec::new())
                 };
                 if !value.is_empty() {
-                    return Some((label.clone(), value, row.line));
+                    return Some(Labelled {
+                        label: label.clone(),
+                        value,
+                        line: row.line,
+                        after,
+                    });
                 }
             }
         }
     }
     None
+}
+
+/// A period from a labelled value, or from it and the cells after it.
+fn period_of(found: &Labelled) -> Result<(String, String), String> {
+    let first = split_period(&found.value);
+    if first.is_ok() {
+        return first;
+    }
+    (1..=found.after.len())
+        .map(|k| format!("{} {}", found.value, found.after[..k].join(" ")))
+        .find_map(|text| split_period(&text).ok())
+        .ok_or_else(|| first.unwrap_err())
 }
 
 /// The value after `label` in a cell: the label at the start of the cell or after a
@@ -231,7 +259,7 @@ pub struct Printed {
 
 impl Printed {
     /// The checks of a file of `schema` with header `map`; None for a kind without
-    /// total lines or running balance (nothing to do per row).
+    /// a layout (a plain table: every row below the header is a record).
     pub fn new(
         schema: &Schema,
         map: &HeaderMap,
@@ -422,6 +450,30 @@ mod tests {
             )
             .as_deref(),
             Some("2026-09-01 至 2026-09-30")
+        );
+    }
+
+    #[test]
+    fn a_period_may_stand_in_the_cells_after_its_label() {
+        let row = RawRow {
+            line: 3,
+            cells: vec![
+                "起止日期",
+                "2026-09-01",
+                "至",
+                "2026-09-30",
+                "",
+                "币种",
+                "人民币",
+            ]
+            .into(),
+            numeric: Vec::new(),
+        };
+        let found = find_labelled(&[row], &["起止日期".to_string()]).unwrap();
+        assert_eq!(found.line, 3);
+        assert_eq!(
+            period_of(&found).unwrap(),
+            ("2026-09-01".to_string(), "2026-09-30".to_string())
         );
     }
 
