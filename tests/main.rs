@@ -17,6 +17,7 @@ mod audit_status;
 mod backup;
 mod bad_files;
 mod calendar;
+mod forms;
 mod cli;
 mod kinds;
 mod ledger_golden;

@@ -202,7 +202,8 @@ fn define_macros(conn: &Connection, opts: &ReportOptions) -> Result<(), ReportEr
     let m = opts.month();
     let end = crate::domain::calendar::month_end(m);
     // The parameters in force in the report month (parameters.toml or its override).
-    let audit = crate::params::Parameters::load()?.audit(m)?;
+    let params = crate::params::Parameters::load()?;
+    let audit = params.audit(m)?;
     let (deadline_month, deadline_day) = audit.contribution_deadline;
     // The latest contribution year whose deadline (31 October) has passed.
     let deadline = NaiveDate::from_ymd_opt(m.year(), deadline_month, deadline_day);
@@ -225,6 +226,7 @@ fn define_macros(conn: &Connection, opts: &ReportOptions) -> Result<(), ReportEr
          CREATE OR REPLACE TEMP MACRO p_deadline_day() AS {deadline_day};
          CREATE OR REPLACE TEMP MACRO p_prepaid_carry_month() AS {pcm};
          CREATE OR REPLACE TEMP MACRO p_unmasked() AS {unmasked};
+         CREATE OR REPLACE TEMP MACRO p_account_divisor() AS {divisor}::DECIMAL(18,4);
          CREATE OR REPLACE TEMP MACRO period_start() AS DATE '{ps}';
          CREATE OR REPLACE TEMP MACRO period_end() AS DATE '{pe}';
          CREATE OR REPLACE TEMP MACRO period_months() AS {pm};
@@ -238,6 +240,7 @@ fn define_macros(conn: &Connection, opts: &ReportOptions) -> Result<(), ReportEr
         ma = audit.min_contribution_age,
         pcm = audit.prepaid_carry_month,
         unmasked = opts.unmasked,
+        divisor = params.ledger(m)?.divisor,
         ps = opts.period.first_day(),
         pe = opts.period.last_day(),
         pm = opts.period.months().len(),
@@ -389,7 +392,7 @@ pub fn compute_prepared(
         .iter()
         .filter(|d| d.meta.packages.contains(&opts.package))
         .filter(|d| opts.lists || !d.meta.list)
-        .map(|d| table::run(conn, d))
+        .map(|d| run_table(conn, d, opts.unmasked))
         .collect::<Result<Vec<_>, _>>()?;
     let label = opts.period.label();
     let t = std::time::Instant::now();
@@ -411,6 +414,19 @@ pub fn compute_prepared(
         prelude_seconds,
         chart_seconds: t.elapsed().as_secs_f64(),
     })
+}
+
+/// One report table; a form that carries whole ID numbers (`full_ids`) runs with
+/// `p_unmasked()` true, so its `mask_id(...)` shows them whole, and the session is
+/// put back for the tables after it.
+fn run_table(conn: &Connection, def: &ReportDef, unmasked: bool) -> Result<Table, ReportError> {
+    if !def.meta.full_ids || unmasked {
+        return table::run(conn, def);
+    }
+    conn.execute_batch("CREATE OR REPLACE TEMP MACRO p_unmasked() AS true;")?;
+    let t = table::run(conn, def);
+    conn.execute_batch("CREATE OR REPLACE TEMP MACRO p_unmasked() AS false;")?;
+    t
 }
 
 /// The reports of one month over the warehouse as committed now, with the

@@ -336,6 +336,7 @@ fn cross_findings(conn: &Connection, masked: bool) -> Result<Table, ReportError>
             // Spark's, sent back to the counties) is the findings alone.
             totals: masked.then(|| "合计".into()),
             list: true,
+            full_ids: false,
             layout: None,
             packages: vec![Package::Month],
             columns: FINDING_COLUMNS
