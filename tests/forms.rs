@@ -344,6 +344,18 @@ fn the_approval_form_divides_the_balance_by_139_half_up_and_the_forms_carry_whol
         Cell::Text("6228480000000001234".into())
     );
     assert!(t.def.meta.full_ids && t.def.meta.list && detail.def.meta.full_ids);
+    // The workbench's download for a statistician promises masked lists: there the
+    // forms are masked too.
+    let wh = Warehouse::open_read(&fx.wh_dir()).expect("open warehouse");
+    let conn = connect(&wh, &fx.catalog).expect("connect");
+    let defs = Definitions::load(&DefSource::builtin()).expect("definitions load");
+    let opts = ReportOptions {
+        whole_ids_in_forms: false,
+        ..ReportOptions::monthly(september(), false, true)
+    };
+    let masked = reports::compute(&conn, &defs, &opts).expect("reports compute");
+    let masked_ids = ids(table(&masked, "17_payout_detail_form"));
+    assert_eq!(masked_ids, vec!["411725********001X", "411725********0022"]);
     let html = reports::dashboard::render(&run).expect("dashboard");
     assert!(!html.contains(P1) && !html.contains("待遇核定表"));
 }

@@ -93,6 +93,10 @@ pub struct ReportOptions {
     /// Compute the lists for action; the dashboard alone does not show them, and at
     /// a million persons they are the largest tables.
     pub lists: bool,
+    /// The official forms (`full_ids` in their TOML: 附表十二, 十二之二) show whole ID
+    /// numbers, as the finance bureau needs them; the workbench's download for a
+    /// statistician, which promises masked lists, sets it false.
+    pub whole_ids_in_forms: bool,
 }
 
 impl ReportOptions {
@@ -109,6 +113,7 @@ impl ReportOptions {
             as_of: None,
             unmasked,
             lists,
+            whole_ids_in_forms: true,
         }
     }
 
@@ -133,6 +138,7 @@ impl ReportOptions {
             as_of,
             unmasked: false,
             lists: true,
+            whole_ids_in_forms: true,
         })
     }
 
@@ -144,6 +150,7 @@ impl ReportOptions {
             as_of: None,
             unmasked: false,
             lists: true,
+            whole_ids_in_forms: false,
         }
     }
 
@@ -167,6 +174,8 @@ pub struct ReportRun {
     /// Things the reader should know (e.g. the audit has not been run).
     pub notes: Vec<String>,
     pub unmasked: bool,
+    /// Whether the official forms (`full_ids`) carry whole ID numbers in this run.
+    pub whole_ids_in_forms: bool,
     /// Seconds spent on the preludes (shared tables) and on the chart queries.
     pub prelude_seconds: f64,
     pub chart_seconds: f64,
@@ -392,7 +401,7 @@ pub fn compute_prepared(
         .iter()
         .filter(|d| d.meta.packages.contains(&opts.package))
         .filter(|d| opts.lists || !d.meta.list)
-        .map(|d| run_table(conn, d, opts.unmasked))
+        .map(|d| run_table(conn, d, opts))
         .collect::<Result<Vec<_>, _>>()?;
     let label = opts.period.label();
     let t = std::time::Instant::now();
@@ -411,6 +420,7 @@ pub fn compute_prepared(
         charts,
         notes,
         unmasked: opts.unmasked,
+        whole_ids_in_forms: opts.whole_ids_in_forms,
         prelude_seconds,
         chart_seconds: t.elapsed().as_secs_f64(),
     })
@@ -419,8 +429,12 @@ pub fn compute_prepared(
 /// One report table; a form that carries whole ID numbers (`full_ids`) runs with
 /// `p_unmasked()` true, so its `mask_id(...)` shows them whole, and the session is
 /// put back for the tables after it.
-fn run_table(conn: &Connection, def: &ReportDef, unmasked: bool) -> Result<Table, ReportError> {
-    if !def.meta.full_ids || unmasked {
+fn run_table(
+    conn: &Connection,
+    def: &ReportDef,
+    opts: &ReportOptions,
+) -> Result<Table, ReportError> {
+    if !def.meta.full_ids || !opts.whole_ids_in_forms || opts.unmasked {
         return table::run(conn, def);
     }
     conn.execute_batch("CREATE OR REPLACE TEMP MACRO p_unmasked() AS true;")?;

@@ -235,6 +235,7 @@ pub fn compute(
             counties.join("、")
         )],
         unmasked: false,
+        whole_ids_in_forms: false,
         prelude_seconds: 0.0,
         chart_seconds: 0.0,
     };
