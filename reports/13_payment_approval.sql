@@ -54,11 +54,12 @@ WITH due AS (
     -- are those naming its account number, or 财政 in the summary when the bank
     -- gives no counterpart account.
     SELECT coalesce(s.income, 0) AS credit, coalesce(s.expense, 0) AS debit,
-           s.counterpart_account IN (SELECT account_no FROM bank_account WHERE account = 'fiscal')
-             OR (s.counterpart_account IS NULL AND s.summary LIKE '%财政%') AS from_fiscal
+           f.account_no IS NOT NULL OR (s.counterpart_account IS NULL AND s.summary LIKE '%财政%') AS from_fiscal
     FROM bank_statement s
-    WHERE s.account_no IN (SELECT account_no FROM bank_account WHERE account = 'expenditure')
-      AND s.txn_date BETWEEN report_month() AND report_end()
+    JOIN (SELECT DISTINCT account_no FROM bank_account WHERE account = 'expenditure') e USING (account_no)
+    LEFT JOIN (SELECT DISTINCT account_no FROM bank_account WHERE account = 'fiscal') f
+           ON f.account_no = s.counterpart_account
+    WHERE s.txn_date BETWEEN report_month() AND report_end()
 ), base AS (
     -- The lines read from the records; lines 7, 11, 12 are sums of these.
     SELECT p.col, l.ord, p.persons AS n,
@@ -67,7 +68,7 @@ WITH due AS (
                       WHEN 3 THEN local_city(p.basic - p.central)
                       WHEN 4 THEN local_county(p.basic - p.central)
                       WHEN 5 THEN p.basic WHEN 6 THEN p.account END AS amount
-    FROM pension p, (SELECT unnest(range(1, 7)) AS ord) l
+    FROM pension p, (VALUES (1), (2), (3), (4), (5), (6)) l(ord)
     UNION ALL SELECT 'to_pay', ord, n, amount FROM account_payments
     UNION ALL SELECT 'paid', ord, NULL, amount FROM account_payments
     UNION ALL SELECT 'books', 5, NULL, amount FROM books WHERE category = 'basic_pension' AND direction = 'out'
@@ -117,8 +118,9 @@ WITH due AS (
     FROM labels l LEFT JOIN all_cells c USING (ord) GROUP BY l.ord, l.item
 ), shown AS (
     -- Lines 1‥12 always show what is to pay (0 when nothing is); line 13 only asks.
-    SELECT * REPLACE (CASE WHEN ord <= 12 THEN coalesce(to_pay, 0) ELSE to_pay END AS to_pay,
-                      CASE WHEN ord BETWEEN 8 AND 11 THEN coalesce(persons, 0) ELSE persons END AS persons)
+    SELECT ord, item, payout_file, payout_ok, paid, books, bank,
+           CASE WHEN ord <= 12 THEN coalesce(to_pay, 0) ELSE to_pay END AS to_pay,
+           CASE WHEN ord BETWEEN 8 AND 11 THEN coalesce(persons, 0) ELSE persons END AS persons
     FROM wide
 )
 SELECT item, persons, to_pay::DECIMAL(18,2) AS to_pay,

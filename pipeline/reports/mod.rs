@@ -385,6 +385,7 @@ pub fn compute_prepared(
     notes: Vec<String>,
 ) -> Result<ReportRun, ReportError> {
     let t = std::time::Instant::now();
+    optional_inputs(conn)?;
     for (path, sql) in defs
         .preludes
         .iter()
@@ -441,6 +442,32 @@ fn run_table(
     let t = table::run(conn, def);
     conn.execute_batch("CREATE OR REPLACE TEMP MACRO p_unmasked() AS false;")?;
     t
+}
+
+/// Input kinds a report reads that a warehouse or a province export made before
+/// them lacks (issue 30's bank files), with the columns the reports use.
+const OPTIONAL_INPUTS: &[(&str, &str)] = &[
+    (
+        "bank_statement",
+        "account_no VARCHAR, txn_date DATE, income DECIMAL(18,2), expense DECIMAL(18,2), \
+         balance DECIMAL(18,2), counterpart_name VARCHAR, counterpart_account VARCHAR, \
+         summary VARCHAR, bank_ref VARCHAR, period_from DATE, period_to DATE",
+    ),
+    (
+        "bank_account",
+        "account_no VARCHAR, account VARCHAR, bank VARCHAR",
+    ),
+];
+
+/// An empty table for each optional input the session lacks, so that its lines in
+/// a report (附表十三's bank column) show empty rather than fail.
+fn optional_inputs(conn: &Connection) -> Result<(), ReportError> {
+    for (name, columns) in OPTIONAL_INPUTS {
+        if !relation_exists(conn, name)? {
+            conn.execute_batch(&format!("CREATE TEMP TABLE {name} ({columns});"))?;
+        }
+    }
+    Ok(())
 }
 
 /// The reports of one month over the warehouse as committed now, with the
