@@ -96,12 +96,24 @@ SELECT p.person_no, p.month, p.status, p.basic_amount, p.account_amount, p.total
 FROM payout p LEFT JOIN r_enrolled e USING (person_no)
 WHERE p.month BETWEEN (report_month() - INTERVAL 23 MONTH)::DATE AND report_month();
 
--- Fund-account flows per month, with the running month-end balance.
+-- Transfers between the centre's own accounts (划转: income → fiscal, fiscal →
+-- expenditure, prepaid → fiscal): booked on both accounts, they move money inside
+-- the fund and are neither its income nor its expenditure (docs/rules.md § Fund
+-- tables: internal transfers).
+CREATE OR REPLACE TEMP MACRO internal_transfer(category) AS
+    category IN ('to_fiscal', 'from_fiscal', 'prepaid_carry');
+
+-- Fund-account flows per month, with the running month-end balance: income and
+-- expenditure are the fund's own (internal transfers left out), transfer_in and
+-- transfer_out the 划转 received from and sent to the other accounts, so that
+-- opening + income − expenditure + transfer_in − transfer_out = closing.
 CREATE OR REPLACE TEMP TABLE r_fund_month AS
 WITH flows AS (
     SELECT account, date_trunc('month', txn_date)::DATE AS month,
-           sum(amount) FILTER (WHERE direction = 'in') AS income,
-           sum(amount) FILTER (WHERE direction = 'out') AS expenditure
+           sum(amount) FILTER (WHERE direction = 'in' AND NOT internal_transfer(category)) AS income,
+           sum(amount) FILTER (WHERE direction = 'out' AND NOT internal_transfer(category)) AS expenditure,
+           sum(amount) FILTER (WHERE direction = 'in' AND internal_transfer(category)) AS transfer_in,
+           sum(amount) FILTER (WHERE direction = 'out' AND internal_transfer(category)) AS transfer_out
     FROM fund_ledger WHERE txn_date <= report_end() GROUP BY ALL
 ), accounts AS (SELECT DISTINCT account FROM fund_ledger),
 months AS (
@@ -109,13 +121,17 @@ months AS (
                                   report_month()::TIMESTAMP, INTERVAL 1 MONTH))::DATE AS month
 ), grid AS (
     SELECT a.account, m.month, coalesce(f.income, 0)::DECIMAL(18,2) AS income,
-           coalesce(f.expenditure, 0)::DECIMAL(18,2) AS expenditure
+           coalesce(f.expenditure, 0)::DECIMAL(18,2) AS expenditure,
+           coalesce(f.transfer_in, 0)::DECIMAL(18,2) AS transfer_in,
+           coalesce(f.transfer_out, 0)::DECIMAL(18,2) AS transfer_out,
+           (coalesce(f.income, 0) - coalesce(f.expenditure, 0)
+            + coalesce(f.transfer_in, 0) - coalesce(f.transfer_out, 0)) AS net
     FROM accounts a CROSS JOIN months m LEFT JOIN flows f USING (account, month)
 )
 SELECT account, month,
-       (coalesce(sum(income - expenditure) OVER w_before, 0))::DECIMAL(18,2) AS opening,
-       income, expenditure,
-       (sum(income - expenditure) OVER w_to)::DECIMAL(18,2) AS closing
+       (coalesce(sum(net) OVER w_before, 0))::DECIMAL(18,2) AS opening,
+       income, expenditure, transfer_in, transfer_out,
+       (sum(net) OVER w_to)::DECIMAL(18,2) AS closing
 FROM grid
 WINDOW w_before AS (PARTITION BY account ORDER BY month ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING),
        w_to AS (PARTITION BY account ORDER BY month ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW);
@@ -143,6 +159,14 @@ CREATE OR REPLACE TEMP MACRO ratio(n, d) AS
 -- number keeps its first 6 and last 4, a legacy 15-digit one its first 6 and last 3.
 CREATE OR REPLACE TEMP MACRO mask_id(s) AS
     CASE WHEN p_unmasked() THEN s ELSE masked_id(s) END;
+
+-- The account pension of an approval (docs/rules.md § Benefits): the balance ÷ the
+-- divisor (parameter account_divisor, p_account_divisor()), half-up to the fen,
+-- exactly: DuckDB divides decimals as doubles, so the quotient is taken in whole
+-- fen over the divisor scaled to an integer (4 decimals), rounding half away from zero.
+CREATE OR REPLACE TEMP MACRO account_pension_of(balance) AS
+    (sign(balance) * ((abs(balance * 100)::HUGEINT * 20000 + (p_account_divisor() * 10000)::HUGEINT)
+                      // (2 * (p_account_divisor() * 10000)::HUGEINT))::DECIMAL(18,0) * 0.01)::DECIMAL(18,2);
 
 -- Who had to contribute for contribution_year() (enrolled by its 31 October, active,
 -- not yet receiving, aged 16 to 60 in that year — the year of the 60th birthday

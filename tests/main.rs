@@ -21,6 +21,7 @@ mod bank_statements;
 mod books_agree;
 mod calendar;
 mod cli;
+mod forms;
 mod kinds;
 mod ledger_golden;
 mod ledger_props;

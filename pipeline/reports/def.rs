@@ -108,6 +108,11 @@ pub struct ReportMeta {
     /// and the dashboard never shows it.
     #[serde(default)]
     pub list: bool,
+    /// An official form that must carry whole ID numbers (附表十二, 十二之二: they go to
+    /// the finance bureau with the money): its `mask_id(...)` shows them whole, as
+    /// `--unmasked` would, and the sheet says so. Only with `list = true`.
+    #[serde(default)]
+    pub full_ids: bool,
     /// "vertical": a one-row table shown as label / value lines.
     pub layout: Option<String>,
     /// The packages the table is part of (default: the monthly one).
@@ -230,6 +235,13 @@ fn check_columns(path: &Path, meta: &ReportMeta) -> Result<(), ReportError> {
             "sheet name {:?} must be at most 31 characters without []:*?/\\",
             meta.sheet
         )));
+    }
+    if meta.full_ids && !meta.list {
+        return Err(bad(
+            "full_ids = true is for a form with personal data: add list = true, so that \
+             the dashboard never shows it"
+                .into(),
+        ));
     }
     for c in &meta.columns {
         if let Some(t) = &c.total {

@@ -93,6 +93,10 @@ pub struct ReportOptions {
     /// Compute the lists for action; the dashboard alone does not show them, and at
     /// a million persons they are the largest tables.
     pub lists: bool,
+    /// The official forms (`full_ids` in their TOML: 附表十二, 十二之二) show whole ID
+    /// numbers, as the finance bureau needs them; the workbench's download for a
+    /// statistician, which promises masked lists, sets it false.
+    pub whole_ids_in_forms: bool,
 }
 
 impl ReportOptions {
@@ -109,6 +113,7 @@ impl ReportOptions {
             as_of: None,
             unmasked,
             lists,
+            whole_ids_in_forms: true,
         }
     }
 
@@ -133,6 +138,7 @@ impl ReportOptions {
             as_of,
             unmasked: false,
             lists: true,
+            whole_ids_in_forms: true,
         })
     }
 
@@ -144,6 +150,7 @@ impl ReportOptions {
             as_of: None,
             unmasked: false,
             lists: true,
+            whole_ids_in_forms: false,
         }
     }
 
@@ -167,6 +174,8 @@ pub struct ReportRun {
     /// Things the reader should know (e.g. the audit has not been run).
     pub notes: Vec<String>,
     pub unmasked: bool,
+    /// Whether the official forms (`full_ids`) carry whole ID numbers in this run.
+    pub whole_ids_in_forms: bool,
     /// Seconds spent on the preludes (shared tables) and on the chart queries.
     pub prelude_seconds: f64,
     pub chart_seconds: f64,
@@ -202,7 +211,8 @@ fn define_macros(conn: &Connection, opts: &ReportOptions) -> Result<(), ReportEr
     let m = opts.month();
     let end = crate::domain::calendar::month_end(m);
     // The parameters in force in the report month (parameters.toml or its override).
-    let audit = crate::params::Parameters::load()?.audit(m)?;
+    let params = crate::params::Parameters::load()?;
+    let audit = params.audit(m)?;
     let (deadline_month, deadline_day) = audit.contribution_deadline;
     // The latest contribution year whose deadline (31 October) has passed.
     let deadline = NaiveDate::from_ymd_opt(m.year(), deadline_month, deadline_day);
@@ -226,6 +236,7 @@ fn define_macros(conn: &Connection, opts: &ReportOptions) -> Result<(), ReportEr
          CREATE OR REPLACE TEMP MACRO p_prepaid_carry_month() AS {pcm};
          CREATE OR REPLACE TEMP MACRO p_fiscal_booking_working_days() AS {fbw};
          CREATE OR REPLACE TEMP MACRO p_unmasked() AS {unmasked};
+         CREATE OR REPLACE TEMP MACRO p_account_divisor() AS {divisor}::DECIMAL(18,4);
          CREATE OR REPLACE TEMP MACRO period_start() AS DATE '{ps}';
          CREATE OR REPLACE TEMP MACRO period_end() AS DATE '{pe}';
          CREATE OR REPLACE TEMP MACRO period_months() AS {pm};
@@ -240,6 +251,7 @@ fn define_macros(conn: &Connection, opts: &ReportOptions) -> Result<(), ReportEr
         pcm = audit.prepaid_carry_month,
         fbw = audit.fiscal_booking_working_days,
         unmasked = opts.unmasked,
+        divisor = params.ledger(m)?.divisor,
         ps = opts.period.first_day(),
         pe = opts.period.last_day(),
         pm = opts.period.months().len(),
@@ -401,6 +413,7 @@ pub fn compute_prepared(
     notes: Vec<String>,
 ) -> Result<ReportRun, ReportError> {
     let t = std::time::Instant::now();
+    optional_inputs(conn)?;
     for (path, sql) in defs
         .preludes
         .iter()
@@ -417,7 +430,7 @@ pub fn compute_prepared(
         .iter()
         .filter(|d| d.meta.packages.contains(&opts.package))
         .filter(|d| opts.lists || !d.meta.list)
-        .map(|d| table::run(conn, d))
+        .map(|d| run_table(conn, d, opts))
         .collect::<Result<Vec<_>, _>>()?;
     let label = opts.period.label();
     let t = std::time::Instant::now();
@@ -436,9 +449,53 @@ pub fn compute_prepared(
         charts,
         notes,
         unmasked: opts.unmasked,
+        whole_ids_in_forms: opts.whole_ids_in_forms,
         prelude_seconds,
         chart_seconds: t.elapsed().as_secs_f64(),
     })
+}
+
+/// One report table; a form that carries whole ID numbers (`full_ids`) runs with
+/// `p_unmasked()` true, so its `mask_id(...)` shows them whole, and the session is
+/// put back for the tables after it.
+fn run_table(
+    conn: &Connection,
+    def: &ReportDef,
+    opts: &ReportOptions,
+) -> Result<Table, ReportError> {
+    if !def.meta.full_ids || !opts.whole_ids_in_forms || opts.unmasked {
+        return table::run(conn, def);
+    }
+    conn.execute_batch("CREATE OR REPLACE TEMP MACRO p_unmasked() AS true;")?;
+    let t = table::run(conn, def);
+    conn.execute_batch("CREATE OR REPLACE TEMP MACRO p_unmasked() AS false;")?;
+    t
+}
+
+/// Input kinds a report reads that a warehouse or a province export made before
+/// them lacks (issue 30's bank files), with the columns the reports use.
+const OPTIONAL_INPUTS: &[(&str, &str)] = &[
+    (
+        "bank_statement",
+        "account_no VARCHAR, txn_date DATE, income DECIMAL(18,2), expense DECIMAL(18,2), \
+         balance DECIMAL(18,2), counterpart_name VARCHAR, counterpart_account VARCHAR, \
+         summary VARCHAR, bank_ref VARCHAR, period_from DATE, period_to DATE",
+    ),
+    (
+        "bank_account",
+        "account_no VARCHAR, account VARCHAR, bank VARCHAR",
+    ),
+];
+
+/// An empty table for each optional input the session lacks, so that its lines in
+/// a report (附表十三's bank column) show empty rather than fail.
+fn optional_inputs(conn: &Connection) -> Result<(), ReportError> {
+    for (name, columns) in OPTIONAL_INPUTS {
+        if !relation_exists(conn, name)? {
+            conn.execute_batch(&format!("CREATE TEMP TABLE {name} ({columns});"))?;
+        }
+    }
+    Ok(())
 }
 
 /// The reports of one month over the warehouse as committed now, with the

@@ -235,6 +235,7 @@ pub fn compute(
             counties.join("、")
         )],
         unmasked: false,
+        whole_ids_in_forms: false,
         prelude_seconds: 0.0,
         chart_seconds: 0.0,
     };
@@ -336,6 +337,7 @@ fn cross_findings(conn: &Connection, masked: bool) -> Result<Table, ReportError>
             // Spark's, sent back to the counties) is the findings alone.
             totals: masked.then(|| "合计".into()),
             list: true,
+            full_ids: false,
             layout: None,
             packages: vec![Package::Month],
             columns: FINDING_COLUMNS

@@ -169,7 +169,9 @@ fn table_sheet(
     let meta = &t.def.meta;
     ws.set_name(&meta.sheet)?;
     ws.write_string_with_format(0, 0, &meta.title, &s.title)?;
-    let masked = if meta.list && !run.unmasked {
+    let masked = if meta.full_ids && run.whole_ids_in_forms {
+        " · 身份证号完整(报送财政部门的正式报表，注意保密)"
+    } else if meta.list && !run.unmasked {
         " · 身份证号已脱敏(隐去出生日期)"
     } else {
         ""

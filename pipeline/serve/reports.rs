@@ -26,11 +26,12 @@ pub fn download(app: &App, req: &Req) -> Result<Reply, WebError> {
     let month = month_of(&req.q("month"))?;
     let lists = req.user().role == Role::Statistician;
     let wh = Warehouse::open_read(&app.wh)?;
-    let run = reports::compute_month(
-        &wh,
-        app.db.catalog(),
-        &ReportOptions::monthly(month.first_day(), false, lists),
-    )?;
+    // Masked lists, the official forms (附表十二, 十二之二) included.
+    let opts = ReportOptions {
+        whole_ids_in_forms: false,
+        ..ReportOptions::monthly(month.first_day(), false, lists)
+    };
+    let run = reports::compute_month(&wh, app.db.catalog(), &opts)?;
     let dir = std::env::temp_dir().join(format!("pipeline-report-{}", super::auth::token()));
     let written = reports::write_package(&run, &dir);
     let bytes = written
