@@ -274,7 +274,7 @@ fn the_payment_approval_adds_up_and_ties_to_the_payout_file_and_the_expenditure_
     assert_eq!(v(ACCOUNT_LINES[3], "books"), Some(d("9510.75")));
     assert_eq!(v(ACCOUNT_LINES[3], "diff_books"), Some(Decimal::ZERO));
     // The payout file: both rows of 发放年月 September, the successful one paid.
-    let detail = table(&run, "17_payout_detail_form");
+    let detail = table(&run, "24_payout_detail_form");
     assert_eq!(detail.rows.len(), 2);
     assert_eq!(
         v(PENSION_LINES[6], "payout_file"),
@@ -310,7 +310,7 @@ fn the_approval_form_divides_the_balance_by_139_half_up_and_the_forms_carry_whol
     let fx = Fixture::new();
     hand_made(&fx);
     let run = package(&fx, september(), false);
-    let t = table(&run, "16_benefit_approval_form");
+    let t = table(&run, "19_benefit_approval_form");
     let people: Vec<String> = t
         .rows
         .iter()
@@ -351,7 +351,7 @@ fn the_approval_form_divides_the_balance_by_139_half_up_and_the_forms_carry_whol
             .collect()
     };
     assert!(ids(t).contains(&P1.to_string()), "{:?}", ids(t));
-    let detail = table(&run, "17_payout_detail_form");
+    let detail = table(&run, "24_payout_detail_form");
     assert_eq!(ids(detail), vec![P1.to_string(), P2.to_string()]);
     assert_eq!(
         detail.rows[0][col(detail, "bank_account")],
@@ -368,7 +368,7 @@ fn the_approval_form_divides_the_balance_by_139_half_up_and_the_forms_carry_whol
         ..ReportOptions::monthly(september(), false, true)
     };
     let masked = reports::compute(&conn, &defs, &opts).expect("reports compute");
-    let masked_ids = ids(table(&masked, "17_payout_detail_form"));
+    let masked_ids = ids(table(&masked, "24_payout_detail_form"));
     assert_eq!(masked_ids, vec!["411725********001X", "411725********0022"]);
     let html = reports::dashboard::render(&run).expect("dashboard");
     assert!(!html.contains(P1) && !html.contains("待遇核定表"));
@@ -430,7 +430,7 @@ fn the_sample_countys_payment_approval_adds_up_and_ties_to_its_payout_detail() {
         "beneficiaries are due"
     );
     assert!(v(PENSION_LINES[6], "to_pay") > Decimal::ZERO);
-    let detail = table(&s.run, "17_payout_detail_form");
+    let detail = table(&s.run, "24_payout_detail_form");
     assert_eq!(
         v(PENSION_LINES[6], "payout_file"),
         total(detail, "total_amount")
