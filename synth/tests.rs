@@ -108,7 +108,7 @@ fn files_are_listed_and_decode() {
     let listed = text(&out.0.join("_truth/files.csv"));
     assert_eq!(listed.lines().count(), report.files.len() + 1);
     let kinds: BTreeSet<&str> = report.files.iter().map(|f| f.kind.as_str()).collect();
-    assert_eq!(kinds.len(), 20, "{kinds:?}");
+    assert_eq!(kinds.len(), 21, "{kinds:?}");
     let mut encodings = BTreeSet::new();
     for f in &report.files {
         let raw = bytes(&out.0.join(&f.path));
