@@ -413,8 +413,9 @@ pub struct Notice {
     /// 基础养老金 rather than 缴费补贴.
     pub basic: bool,
     pub amount: Decimal,
-    /// The fiscal account's book line (date, amount); None when never booked.
-    pub booked: Option<(NaiveDate, Decimal)>,
+    /// The fiscal account's book lines (date, amount): one, or none when never
+    /// booked, or two when booked twice (a planted case).
+    pub booked: Vec<(NaiveDate, Decimal)>,
 }
 
 /// `n` working days (Monday–Friday) after `d`.
@@ -449,10 +450,13 @@ impl Ledger {
         notices: &[Notice],
     ) -> (Vec<LedgerRow>, Vec<BookFinding>) {
         let faults = self.choose_faults(rng, first, t, n_fund, n_books);
-        let mut bookings: BTreeMap<Ym, Vec<&Notice>> = BTreeMap::new();
+        let mut bookings: BTreeMap<Ym, Vec<(NaiveDate, usize, Decimal)>> = BTreeMap::new();
         for n in notices {
-            if let Some((d, _)) = n.booked {
-                bookings.entry(ym_of(d)).or_default().push(n);
+            for &(d, amount) in &n.booked {
+                bookings
+                    .entry(ym_of(d))
+                    .or_default()
+                    .push((d, n.level, amount));
             }
         }
         let mut out = Vec::new();
@@ -464,15 +468,14 @@ impl Ledger {
             let fault = faults.get(&m).copied().unwrap_or_default();
             let mut rows = Vec::new();
             month_rows(f, m, fault, &mut bal, &mut rows, &mut findings);
-            // Fiscal subsidies: one line per notice, on the day it was booked.
-            for n in bookings.get(&m).into_iter().flatten() {
-                let (d, amount) = n.booked.expect("only booked notices");
+            // Fiscal subsidies: one line per booking of a notice, on its day.
+            for &(d, level, amount) in bookings.get(&m).into_iter().flatten() {
                 rows.push(row(
                     Acct::Fiscal,
                     d,
                     true,
                     amount,
-                    SUBSIDY_CATS[n.level],
+                    SUBSIDY_CATS[level],
                     None,
                 ));
                 bal[2] += amount;
@@ -597,7 +600,7 @@ impl Ledger {
                         level,
                         basic,
                         amount,
-                        booked: Some((booked, amount)),
+                        booked: vec![(booked, amount)],
                     });
                 }
             }
@@ -836,26 +839,53 @@ fn month_rows(
     }
 }
 
+/// The planted finance-bureau cases, each on a notice of its own month.
+#[derive(Clone, Copy)]
+enum FiscalCase {
+    /// Booked with this difference (FISCAL_DISAGREE, booked − notified).
+    WrongAmount(i64),
+    /// Never booked (FISCAL_DISAGREE, − the notice).
+    NeverBooked,
+    /// Booked twice, the second time this many days after the first
+    /// (FISCAL_DISAGREE, + the notice).
+    BookedTwice(i64),
+    /// Booked this many working days after the notice (FISCAL_LATE, the notice).
+    Late(u32),
+}
+
 /// Plants the finance-bureau cases on notices of months `lo..=hi` with more than 100
-/// yuan, each in a month of its own: a wrong booked amount and a notice never booked
-/// (FISCAL_DISAGREE, booked − notified), a booking 8 working days after the notice
-/// that stays in the notice's month (FISCAL_LATE, the notice's amount). A wrong or late
-/// booking is kept in the notice's month, so that month alone disagrees.
+/// yuan, each in a month of its own, each booking kept in the notice's month (so that
+/// month alone disagrees): a wrong booked amount, a notice never booked, a notice
+/// booked twice (FISCAL_DISAGREE); bookings 8, 6 and 10 working days after the notice
+/// (FISCAL_LATE).
 fn plant_fiscal(rng: &mut ChaCha8Rng, notices: &mut [Notice], lo: Ym, hi: Ym) -> Vec<BookFinding> {
+    use FiscalCase::*;
     let mut findings = Vec::new();
     let mut used_months = std::collections::BTreeSet::new();
     let hundred = Decimal::from(100);
-    for case in 0..3 {
+    let delta = -(rng.random_range(1..10) * 10);
+    let cases = [
+        WrongAmount(delta),
+        NeverBooked,
+        BookedTwice(2),
+        Late(8),
+        Late(6),
+        Late(10),
+    ];
+    for case in cases {
         let fits = |n: &Notice| {
             let m = ym_of(n.date);
-            let late = add_working_days(n.date, 8);
+            let booked_in_month = n.booked.iter().all(|&(d, _)| ym_of(d) == m);
             (lo..=hi).contains(&m)
                 && n.amount > hundred
                 && !used_months.contains(&m)
                 && match case {
-                    0 => n.booked.is_some_and(|(d, _)| ym_of(d) == m),
-                    1 => true,
-                    _ => ym_of(late) == m,
+                    WrongAmount(_) => booked_in_month,
+                    NeverBooked => true,
+                    BookedTwice(after) => {
+                        n.booked.iter().all(|&(d, _)| ym_of(d + days(after)) == m)
+                    }
+                    Late(wd) => ym_of(add_working_days(n.date, wd)) == m,
                 }
         };
         let candidates: Vec<usize> = (0..notices.len()).filter(|&i| fits(&notices[i])).collect();
@@ -878,26 +908,37 @@ fn plant_fiscal(rng: &mut ChaCha8Rng, notices: &mut [Notice], lo: Ym, hi: Ym) ->
             }
         );
         let (code, amount, note) = match case {
-            0 => {
-                let delta = Decimal::from(-(rng.random_range(1..10) * 10));
-                let (d, _) = n.booked.expect("checked");
-                n.booked = Some((d, n.amount + delta));
+            WrongAmount(delta) => {
+                let delta = Decimal::from(delta);
+                let d = n.booked[0].0;
+                n.booked = vec![(d, n.amount + delta)];
                 let note = format!("{what}: booked {}", fen(n.amount + delta));
                 ("FISCAL_DISAGREE", delta, note)
             }
-            1 => {
-                n.booked = None;
+            NeverBooked => {
+                n.booked.clear();
                 (
                     "FISCAL_DISAGREE",
                     -n.amount,
                     format!("{what}: never booked"),
                 )
             }
-            _ => {
-                let d = add_working_days(n.date, 8);
-                n.booked = Some((d, n.amount));
+            BookedTwice(after) => {
+                let (d, a) = n.booked[0];
+                let again = d + days(after);
+                n.booked.push((again, a));
                 let note = format!(
-                    "{what}: booked {} (8 working days late)",
+                    "{what}: booked twice, {} and {}",
+                    super::calendar::iso(d),
+                    super::calendar::iso(again)
+                );
+                ("FISCAL_DISAGREE", n.amount, note)
+            }
+            Late(wd) => {
+                let d = add_working_days(n.date, wd);
+                n.booked = vec![(d, n.amount)];
+                let note = format!(
+                    "{what}: booked {} ({wd} working days after the notice)",
                     super::calendar::iso(d)
                 );
                 ("FISCAL_LATE", n.amount, note)

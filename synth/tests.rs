@@ -108,8 +108,8 @@ fn files_are_listed_and_decode() {
     let listed = text(&out.0.join("_truth/files.csv"));
     assert_eq!(listed.lines().count(), report.files.len() + 1);
     let kinds: BTreeSet<&str> = report.files.iter().map(|f| f.kind.as_str()).collect();
-    // 20 kinds, and the bank's: bank_statement, bank_account.
-    assert_eq!(kinds.len(), 22, "{kinds:?}");
+    // 20 kinds, the finance bureau's fiscal_notice, and the bank's: bank_statement, bank_account.
+    assert_eq!(kinds.len(), 23, "{kinds:?}");
     let mut encodings = BTreeSet::new();
     // Bank statements are printed reports (title block, totals): synth/bank/tests.rs.
     for f in report.files.iter().filter(|f| f.kind != "bank_statement") {

@@ -1277,6 +1277,30 @@ fn books() -> (County, Vec<Case>) {
         "government_subsidy",
         "JC-2025-01,B1,2025,中央,基础养老金,100.00,2025-01-31".into(),
     );
+    // The finance bureau's basic-pension money (第四十条), booked in the fiscal account
+    // (财政专户) as the basic-pension subsidies credited, so the liability is untouched.
+    // CZ-2025-01: Thursday 3 April, booked Monday 14 April (4, 7–11, 14: 7 working
+    // days, late). CZ-2025-02: Friday 25 April, booked Friday 2 May (28–30 April, 1–2
+    // May: 5, in time, across the month end). CZ-2025-03: Monday 12 May, never booked.
+    for (no, date, amount) in [
+        ("CZ-2025-01", "2025-04-03", "300.00"),
+        ("CZ-2025-02", "2025-04-25", "200.00"),
+        ("CZ-2025-03", "2025-05-12", "150.00"),
+    ] {
+        c.add(
+            "fiscal_notice",
+            format!("{no},{date},中央,基础养老金,{amount}"),
+        );
+    }
+    for (no, credited, amount) in [
+        ("JC-2025-04", "2025-04-14", "300.00"),
+        ("JC-2025-05", "2025-05-02", "200.00"),
+    ] {
+        c.add(
+            "government_subsidy",
+            format!("{no},B1,2025,中央,基础养老金,{amount},{credited}"),
+        );
+    }
 
     // (account, date, direction, amount, category): month by month.
     let mut ledger: Vec<(&str, &str, &str, &str, &str)> = Vec::new();
@@ -1334,6 +1358,8 @@ fn books() -> (County, Vec<Case>) {
     }
     ledger.push(("支出户", "2025-03-10", "支", "140.00", "退保/丧葬支出"));
     ledger.push(("支出户", "2025-04-08", "支", "501.25", "转移支出"));
+    ledger.push(("财政专户", "2025-04-14", "收", "300.00", "财政补贴-中央"));
+    ledger.push(("财政专户", "2025-05-02", "收", "200.00", "财政补贴-中央"));
     for (k, (account, day, dir, amount, category)) in ledger.iter().enumerate() {
         c.add(
             "fund_ledger",
@@ -1352,6 +1378,10 @@ fn books() -> (County, Vec<Case>) {
         not_found("BOOKS_DISAGREE", "expenditure refund out 2025-03", "the refund row and the ledger agree"),
         not_found("BOOKS_DISAGREE", "expenditure transfer_out out 2025-04", "501.25 both"),
         not_found("BOOKS_DISAGREE", "prepaid contribution in 2025-02", "the prepayment"),
+        found("FISCAL_LATE", "fiscal notice CZ-2025-01", "300.00", "sent Thursday 3 April, booked 7 working days later"),
+        not_found("FISCAL_LATE", "fiscal notice CZ-2025-02", "Friday to Friday across a weekend and the month end: 5 working days"),
+        found("FISCAL_DISAGREE", "fiscal subsidy_central 2025-05", "-150.00", "CZ-2025-03 never booked"),
+        not_found("FISCAL_DISAGREE", "fiscal subsidy_central 2025-04", "CZ-2025-02's booking in May counts in April"),
         found("FUND_RULE", "income 2025-03", "5.00", "5.00 left in the income account at month end"),
         found("FUND_RULE", "expenditure 2025-06", "", "380.00 is 3.45 months of payouts"),
         not_found("FUND_RULE", "income 2025-04", "swept in April"),

@@ -153,8 +153,8 @@ fn each_planted_books_and_fiscal_case_is_found_once_with_its_amount() {
             .iter()
             .filter(|t| t.code == "FISCAL_DISAGREE")
             .count(),
-        2,
-        "a wrong amount and a notice never booked"
+        3,
+        "a wrong amount, a notice never booked, one booked twice"
     );
     let mut rest: Vec<&Finding> = c.found.iter().collect();
     for t in &c.truth {

@@ -254,10 +254,8 @@ fn books_liability_difference_is_what_the_flow_differences_leave() {
          FROM findings WHERE in_latest_audit AND check_code = 'BOOKS_DISAGREE'
            AND (subject SIMILAR TO '(income (contribution|collective|subsidy_[a-z]+|transfer_in) in|prepaid contribution in|expenditure (account_pension|refund|transfer_out) out) .*')",
     );
-    let fiscal = one(
-        "SELECT coalesce(sum(amount_at_risk), 0) FROM findings
-         WHERE in_latest_audit AND check_code = 'FISCAL_DISAGREE'",
-    );
+    let fiscal = one("SELECT coalesce(sum(amount_at_risk), 0) FROM findings
+         WHERE in_latest_audit AND check_code = 'FISCAL_DISAGREE'");
     assert!(
         !flows.is_zero(),
         "the sample county has injected flow differences"

@@ -265,6 +265,8 @@ mod tests {
                 "RECEIPT_GAP",
                 "FUND_RULE",
                 "BOOKS_DISAGREE",
+                "FISCAL_DISAGREE",
+                "FISCAL_LATE",
                 "DUAL_ENROLLMENT",
                 "DUAL_PAYOUT",
                 "PAID_AFTER_DEATH_ELSEWHERE",
