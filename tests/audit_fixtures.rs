@@ -133,6 +133,9 @@ fn sex(male: bool) -> &'static str {
 struct County {
     inputs: Inputs,
     persons: BTreeMap<&'static str, P>,
+    /// Whole files (name, kind, text), for what cannot be one file per kind: bank
+    /// statements, each file consistent in itself.
+    files: Vec<(&'static str, &'static str, String)>,
 }
 
 impl County {
@@ -1366,7 +1369,8 @@ fn books() -> (County, Vec<Case>) {
             format!("{account},{day},PZ{k:03},{dir},{amount},{category},"),
         );
     }
-    let cases = vec![
+    let mut cases = bank_statements(&mut c);
+    cases.extend(vec![
         found("BOOKS_DISAGREE", "income contribution in 2025-02", "30.00", "ledger 30.00, no detail"),
         found(
             "BOOKS_DISAGREE",
@@ -1389,8 +1393,93 @@ fn books() -> (County, Vec<Case>) {
         not_found("FUND_RULE", "expenditure 2025-05", "190.00"),
         // B3 emigrated and was refunded: nothing about persons is wrong here.
         not_found("SUBSIDY_MISMATCH", "B5", "prepaid years are subsidised from October"),
-    ];
+    ]);
     (c, cases)
+}
+
+/// The expenditure account's bank statements (docs/rules.md § Bank reconciliation)
+/// beside the books above (closing 190, 190, 190, 220, 190, 380): January–April in
+/// one file, May and June each in their own. Each month's pensions leave as one
+/// debit of 110.00 (100.00 + 10.00 booked), the refund and the transfer out one to
+/// one; the bank takes fees of 2.00 on 04-20 and 1.00 on 06-28 that were never
+/// booked; June's statement opens 10.00 above May's close.
+fn bank_statements(c: &mut County) -> Vec<Case> {
+    let header = "account_no,txn_date,bank_ref,summary,income,expense,balance";
+    c.files.push((
+        "bank_account.csv",
+        "bank_account",
+        "account_no,account,bank\n6228001,支出户,中国农业银行\n".into(),
+    ));
+    let months = [
+        (
+            "bank_2025-01-04.csv",
+            "2025-01-05,B0105,拨入,300.00,,300.00
+2025-01-10,B0110,养老金代发,,110.00,190.00
+2025-02-06,B0206,拨入,110.00,,300.00
+2025-02-10,B0210,养老金代发,,110.00,190.00
+2025-03-05,B0305,拨入,250.00,,440.00
+2025-03-10,B0310,养老金代发,,110.00,330.00
+2025-03-10,B0311,退保,,140.00,190.00
+2025-04-05,B0405,拨入,641.25,,831.25
+2025-04-08,B0408,转移支出,,501.25,330.00
+2025-04-10,B0410,养老金代发,,110.00,220.00
+2025-04-20,BF0420,手续费,,2.00,218.00",
+        ),
+        (
+            "bank_2025-05.csv",
+            "2025-05-05,B0505,拨入,80.00,,298.00
+2025-05-10,B0510,养老金代发,,110.00,188.00",
+        ),
+        (
+            "bank_2025-06.csv",
+            "2025-06-05,B0605,拨入,300.00,,498.00
+2025-06-10,B0610,养老金代发,,110.00,388.00
+2025-06-28,BF0628,手续费,,1.00,387.00",
+        ),
+    ];
+    for (name, lines) in months {
+        let rows: Vec<String> = lines.lines().map(|l| format!("6228001,{l}")).collect();
+        c.files.push((
+            name,
+            "bank_statement",
+            format!("{header}\n{}\n", rows.join("\n")),
+        ));
+    }
+    vec![
+        found(
+            "BANK_UNMATCHED",
+            "bank expenditure BF0420",
+            "2.00",
+            "a fee never booked, past 5 days and a month",
+        ),
+        not_found(
+            "BANK_UNMATCHED",
+            "bank expenditure BF0628",
+            "a fee of 28 June: still within 5 days and a month",
+        ),
+        found(
+            "BANK_STATEMENT",
+            "expenditure 6228001 B0605",
+            "10.00",
+            "June opens at 298.00 + 300.00 − … : 488.00 expected, 498.00 shown",
+        ),
+        not_found(
+            "BANK_STATEMENT",
+            "expenditure 6228001 B0505",
+            "May's statement opens at April's close",
+        ),
+        found(
+            "BANK_BALANCE",
+            "expenditure 2025-06",
+            "10.00",
+            "bank side 387.00 − 2.00 … against the books: 10.00 from June",
+        ),
+        not_found(
+            "BANK_BALANCE",
+            "expenditure 2025-04",
+            "the fee is an outstanding item: both sides 218.00",
+        ),
+    ]
 }
 
 fn leak(s: String) -> &'static str {
@@ -1402,6 +1491,14 @@ fn leak(s: String) -> &'static str {
 fn audit(county: &County, ledger: bool) -> (Fixture, Vec<Finding>) {
     let fx = Fixture::new();
     county.inputs.ingest(&fx, &fx.dir.path().join("in"));
+    for (name, kind, text) in &county.files {
+        let path = crate::common::write(&fx.dir.path().join("in").join(name), text.as_bytes());
+        let opts = pension::ingest::IngestOptions {
+            kind: Some(kind.to_string()),
+            ..Default::default()
+        };
+        assert!(fx.ingest_with(&[path], &opts).committed, "{name} ingests");
+    }
     if ledger {
         ledger_through(&fx, "2025-06");
     }

@@ -270,8 +270,21 @@ mod tests {
                 "DUAL_ENROLLMENT",
                 "DUAL_PAYOUT",
                 "PAID_AFTER_DEATH_ELSEWHERE",
+                "BANK_UNMATCHED",
+                "BANK_STATEMENT",
+                "BANK_BALANCE",
             ]
         );
+        // The bank reconciliation's checks are about accounts and read its tables.
+        for code in ["BANK_UNMATCHED", "BANK_STATEMENT", "BANK_BALANCE"] {
+            let c = checks.iter().find(|c| c.code == code).unwrap();
+            assert!(
+                c.book_level && !c.holds_person && c.flags.is_empty(),
+                "{code}"
+            );
+        }
+        let unmatched = checks.iter().find(|c| c.code == "BANK_UNMATCHED").unwrap();
+        assert!(unmatched.needs.contains(&"bank_line"));
         let dup = checks.iter().find(|c| c.code == "DUP_PERSON").unwrap();
         assert!(
             dup.sql_file.is_none() && dup.holds_person && dup.title_zh == "疑似一人多证重复参保"

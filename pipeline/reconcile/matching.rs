@@ -364,6 +364,20 @@ mod tests {
     }
 
     #[test]
+    fn a_search_past_the_step_bound_gives_up() {
+        // 24 even amounts cannot make an odd sum, and proving it takes about 346,000
+        // steps: past the bound, the day is skipped rather than searched to the end.
+        let bank: Vec<Entry> = (0..24).map(|k| e(6, 1000 + 2 * k)).collect();
+        let (m, b) = match_lines(&[e(6, 8001)], &bank, &P);
+        assert!(m.is_empty());
+        assert_eq!(b.days_skipped, 1);
+        // Within the bound (about 42,500 steps) the same search ends with "none".
+        let (m, b) = match_lines(&[e(6, 6001)], &bank, &P);
+        assert!(m.is_empty());
+        assert_eq!(b.days_skipped, 0);
+    }
+
+    #[test]
     fn batch_larger_than_the_bound_is_not_made() {
         let p = ReconcileParams {
             window_days: 5,
