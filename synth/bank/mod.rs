@@ -1,6 +1,6 @@
 //! The money from outside: what the banks print for the fund's four bank accounts,
 //! derived from the fund ledger (books.rs) after it is written, with the differences a
-//! real bank shows (docs/rules.md § Bank statements of the synthetic county).
+//! real bank shows (README § The synthetic county).
 //!
 //! Every bank line belongs to a *group* that says which ledger rows it pays or
 //! receives, so the tests can reconcile without the matching engine. The differences
