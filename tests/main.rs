@@ -16,6 +16,7 @@ mod audit_fixtures;
 mod audit_status;
 mod backup;
 mod bad_files;
+mod bank_county;
 mod bank_reconcile;
 mod bank_statements;
 mod books_agree;

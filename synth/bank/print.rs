@@ -200,7 +200,6 @@ fn statement_rows(
         all_in,
         all_out,
     ));
-    let _ = m;
     rows
 }
 

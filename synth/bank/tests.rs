@@ -168,6 +168,12 @@ fn cells(path: &Path) -> Vec<Vec<String>> {
 /// The title's account number, the lines, and checks of the file against itself:
 /// running balance, page totals, total.
 fn read_statement(path: &Path) -> (String, Vec<Printed>) {
+    let (no, lines, _) = read_pages(path);
+    (no, lines)
+}
+
+/// `read_statement`, with the number of 本页合计 lines.
+fn read_pages(path: &Path) -> (String, Vec<Printed>, usize) {
     let rows = cells(path);
     // Title cells, without the empty cells a sheet pads its rows with.
     let title: Vec<String> = rows[..4]
@@ -258,7 +264,7 @@ fn read_statement(path: &Path) -> (String, Vec<Printed>) {
         path.display(),
         lines.len()
     );
-    (no, lines)
+    (no, lines, pages)
 }
 
 fn truth_of<'a>(c: &'a County, code: &str) -> Vec<&'a BTreeMap<String, String>> {
@@ -492,4 +498,48 @@ fn the_pairing_is_unambiguous_and_every_unmatched_line_is_in_the_key() {
     // A fee, a refund never paid, and the two omitted lines' book rows.
     assert_eq!(key.len(), 4, "{key:?}");
     assert!(key.iter().any(|t| t["note"].contains("手续费")));
+}
+
+/// A month of more than 50 lines prints a 本页合计 after every 50 (when the file has
+/// page totals) and the total of all at the end; read_pages checks each total.
+#[test]
+fn long_statements_print_page_totals() {
+    let mut rows = Vec::new();
+    let mut push = |date: NaiveDate, inflow: bool, amount: i64, category: &'static str| {
+        rows.push(LedgerRow {
+            account: Acct::Expenditure,
+            date,
+            voucher: format!("PZ{}", rows.len() + 1),
+            inflow,
+            amount: Decimal::new(amount, 2),
+            category,
+            counterpart: None,
+        })
+    };
+    let end = super::super::calendar::ym(2026, 6);
+    for m in end - 5..=end {
+        push(first_day(m), true, 90_000_000, "from_fiscal");
+        for j in 0..(40 + 12 * (end - m) as i64) {
+            let date = first_day(m) + days(1 + j % 27);
+            push(
+                date,
+                false,
+                10_001 + 137 * j + 7_919 * (end - m) as i64,
+                "refund",
+            );
+        }
+    }
+    let bank = Bank::build(&rows, 5, end, "确山县");
+    let dir =
+        Scratch(std::env::temp_dir().join(format!("synth-bank-pages-{}", std::process::id())));
+    let files = bank.write(&dir.0).expect("write");
+    let mut paged = 0;
+    for f in files.iter().filter(|f| f.kind == "bank_statement") {
+        let (_, lines, pages) = read_pages(&dir.0.join(&f.path));
+        assert_eq!(lines.len() as u64, f.rows);
+        if lines.len() > PAGE_LINES && pages > 1 {
+            paged += 1;
+        }
+    }
+    assert!(paged >= 2, "statements printed on several pages: {paged}");
 }
