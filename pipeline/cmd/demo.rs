@@ -13,7 +13,8 @@ use pension::warehouse::connect;
 /// On a fresh warehouse (OUT/warehouse), ingest the bundled sample county and the
 /// hand-made bad files (./data-samples/ if present, else written to
 /// OUT/data-samples/ from the program itself), show what the warehouse holds, replay the
-/// individual accounts (ledger) with a sample statement, run the audit (its
+/// individual accounts (ledger) with a sample statement, reconcile the fund's bank
+/// accounts with the banks' statements (银行存款余额调节表 per account), run the audit (its
 /// workbook and CSV go to OUT/audit/), then write the monthly report package
 /// (OUT/report/) and the leadership dashboard (OUT/dashboard_YYYY-MM.html).
 #[derive(clap::Args)]
@@ -151,7 +152,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     run_self(&["--warehouse", &wh_arg, "ledger", "--through", &month])?;
     println!("\n== 4. a sample account statement (个人账户明细表): {person} ==");
     run_self(&["--warehouse", &wh_arg, "account", &person])?;
-    println!("\n== 5. audit as of {month} ==");
+    println!("\n== 5. bank reconciliation (银行对账) through {month} ==");
+    run_self(&["--warehouse", &wh_arg, "reconcile", "--month", &month])?;
+    println!("\n== 6. audit as of {month} ==");
     let audit_out = args.out.join("audit").display().to_string();
     run_self(&[
         "--warehouse",
@@ -162,7 +165,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         "--out",
         &audit_out,
     ])?;
-    println!("\n== 6. monthly report package and dashboard for {month} ==");
+    println!("\n== 7. monthly report package and dashboard for {month} ==");
     let report_out = args.out.join("report");
     let dashboard = args.out.join(format!("dashboard_{month}.html"));
     run_self(&[
