@@ -47,7 +47,8 @@ def log(msg):
 
 
 def load_reports(folder):
-    """The monthly package's preludes and tables (no lists), as the pipeline picks them."""
+    """The monthly package's preludes and tables (no lists, none that says
+    `province = false`), as the pipeline picks them."""
     preludes, reports = [], []
     for sql in sorted(folder.glob("*.sql")):
         stem = sql.stem
@@ -60,7 +61,8 @@ def load_reports(folder):
         if not meta_path.exists():
             continue
         meta = tomllib.loads(meta_path.read_text(encoding="utf-8"))
-        if "month" not in meta.get("packages", ["month"]) or meta.get("list", False):
+        if "month" not in meta.get("packages", ["month"]) or meta.get("list", False) \
+                or not meta.get("province", True):
             continue
         reports.append((stem, sql.read_text(encoding="utf-8"), meta))
     return preludes, reports

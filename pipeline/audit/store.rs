@@ -274,7 +274,8 @@ fn run_entry(tx: &Transaction, command: &str, started: String) -> RunEntry {
 }
 
 /// The bank reconciliation, run first when there are bank statements (or an
-/// earlier reconciliation to replace): BANK_UNMATCHED and BANK_BALANCE read its
+/// earlier reconciliation to replace) and the stored one does not already answer
+/// for the month (`reconcile::current`): BANK_UNMATCHED and BANK_BALANCE read its
 /// tables (docs/rules.md § Bank reconciliation). Its window is the audit's.
 fn reconcile_first(
     wh: &mut Warehouse,
@@ -282,11 +283,16 @@ fn reconcile_first(
     month: NaiveDate,
     opts: &AuditOptions,
 ) -> Result<Option<Timing>, AuditError> {
-    if !crate::reconcile::wanted(wh, &connect(wh, catalog)?)? {
+    let conn = connect(wh, catalog)?;
+    if !crate::reconcile::wanted(wh, &conn)? {
         return Ok(None);
     }
     let mut params = crate::params::Parameters::load()?.reconcile(month)?;
     params.window_days = opts.params.bank_match_window_days;
+    if crate::reconcile::current(wh, &conn, month, &params)? {
+        return Ok(None);
+    }
+    drop(conn);
     let r = crate::reconcile::run(wh, catalog, month, &params, &opts.command)?;
     Ok(Some(Timing {
         step: "bank reconciliation (reconcile, before the checks)".into(),

@@ -148,7 +148,7 @@ pub fn run(
     report.accounts = tables::statements(&conn, month)?;
     let run = RunEntry {
         run_id: report.run_id.clone(),
-        command: command.to_string(),
+        command: format!("{command}{}", params_note(params)),
         started_at,
         finished_at: now(),
         files: Vec::new(),
@@ -158,6 +158,47 @@ pub fn run(
     tx.commit(wh, run)?;
     report.seconds = t0.elapsed().as_secs_f64();
     Ok(report)
+}
+
+/// How a run's parameters are written after its command in the manifest: what
+/// `current` compares, and what `pipeline status` shows of the run.
+fn params_note(params: &ReconcileParams) -> String {
+    format!(
+        " [window {} days, batches of at most {} lines]",
+        params.window_days, params.batch_max_lines
+    )
+}
+
+/// Whether the stored reconciliation already answers for `month` with `params`:
+/// it reaches that month, was made with the same parameters, and no run since has
+/// stored files. The audit then reads it as it is instead of writing it again (a
+/// run of its own that an audit failing afterwards would leave behind).
+pub fn current(
+    wh: &Warehouse,
+    conn: &Connection,
+    month: NaiveDate,
+    params: &ReconcileParams,
+) -> Result<bool, ReconcileError> {
+    let manifest = wh.manifest();
+    let Some(part) = manifest.derived.get(TABLES[1]).and_then(|p| p.first()) else {
+        return Ok(false);
+    };
+    let Some(at) = manifest
+        .runs
+        .iter()
+        .position(|r| part.ends_with(&format!("/{}.parquet", r.run_id)))
+    else {
+        return Ok(false);
+    };
+    let made_alike = manifest.runs[at].command.ends_with(&params_note(params));
+    let nothing_since = manifest.runs[at + 1..].iter().all(|r| r.files.is_empty());
+    let month = crate::domain::calendar::month_start(month);
+    let reaches: bool = conn.query_row(
+        "SELECT coalesce(max(month) = ?, false) FROM bank_reconciliation",
+        [month],
+        |r| r.get(0),
+    )?;
+    Ok(made_alike && nothing_since && reaches)
 }
 
 /// Whether there is anything for the reconciliation to do or undo: bank statements

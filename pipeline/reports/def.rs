@@ -118,6 +118,11 @@ pub struct ReportMeta {
     /// The packages the table is part of (default: the monthly one).
     #[serde(default = "month_only")]
     pub packages: Vec<Package>,
+    /// Whether the province roll-up carries the table (default yes). The bank and
+    /// finance-bureau reconciliations are each county's own (its bank accounts, its
+    /// notices): a county export carries no statements, so they say `province = false`.
+    #[serde(default = "yes")]
+    pub province: bool,
     pub columns: Vec<ColumnDef>,
     /// A chart drawn from this table's rows (`[chart]`; its columns by name).
     pub chart: Option<ChartMeta>,
@@ -210,6 +215,20 @@ pub struct Definitions {
     pub preludes: Vec<(PathBuf, String)>,
     pub reports: Vec<ReportDef>,
     pub charts: Vec<ChartDef>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Definitions {
+    /// The definitions the province roll-up runs per county: without the tables
+    /// that say `province = false`.
+    pub fn for_province(&self) -> Definitions {
+        let mut defs = self.clone();
+        defs.reports.retain(|d| d.meta.province);
+        defs
+    }
 }
 
 /// The metadata file of a SQL file; a SQL file without one is an error (a report

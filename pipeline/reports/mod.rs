@@ -377,6 +377,9 @@ pub fn prepare(conn: &Connection, opts: &ReportOptions) -> Result<Vec<String>, R
     audit_tables(conn, opts.month(), &mut notes)?;
     // The bank reconciliation statement reads these; empty before `pipeline reconcile`.
     crate::reconcile::ensure_tables(conn)?;
+    // A session without the bank kinds (an older warehouse) gets empty ones first:
+    // the note below reads them.
+    optional_inputs(conn)?;
     bank_note(conn, opts.month(), &mut notes)?;
     Ok(notes)
 }

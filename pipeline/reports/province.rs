@@ -205,6 +205,7 @@ pub fn compute(
     let label = month.format("%Y-%m").to_string();
     let counties = counties(dir)?;
     let opts = ReportOptions::monthly(month, false, false);
+    let defs = &defs.for_province();
     let mut by_county = Vec::new();
     for county in &counties {
         let conn = county_session(dir, county, &label)?;
@@ -340,6 +341,7 @@ fn cross_findings(conn: &Connection, masked: bool) -> Result<Table, ReportError>
             full_ids: false,
             layout: None,
             packages: vec![Package::Month],
+            province: true,
             columns: FINDING_COLUMNS
                 .iter()
                 .map(|(name, label, format)| ColumnDef {

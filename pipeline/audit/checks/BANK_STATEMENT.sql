@@ -24,6 +24,9 @@ SELECT account || ' ' || account_no || ' ' || bank_ref AS subject, NULL AS perso
        ') leaves balance ' || prev_balance::VARCHAR || ', so ' || _file || ' line ' || _line::VARCHAR ||
        ' (' || strftime(txn_date, '%Y-%m-%d') || ', ' || bank_ref || ', income ' || income::VARCHAR ||
        ', expense ' || expense::VARCHAR || ') should show ' || (prev_balance + income - expense)::VARCHAR ||
-       ' but shows ' || balance::VARCHAR AS evidence
+       ' but shows ' || balance::VARCHAR AS evidence,
+       -- the facts alone, without the files and lines (lineage, not substance)
+       account_no || ' ' || bank_ref || ' ' || strftime(txn_date, '%Y-%m-%d') || ' should show ' ||
+       (prev_balance + income - expense)::VARCHAR || ' shows ' || balance::VARCHAR AS evidence_key
 FROM s
 WHERE prev_balance IS NOT NULL AND prev_balance + income - expense <> balance

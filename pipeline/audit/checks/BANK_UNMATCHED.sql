@@ -15,7 +15,11 @@ SELECT side || ' ' || account || ' ' || ref AS subject, NULL AS person_no,
            WHEN 'bank in' THEN '银行已收企业未收'
            ELSE '银行已付企业未付' END ||
        ', unmatched at ' || strftime(as_of_end(), '%Y-%m-%d') || ', more than ' || p_bank_window_days()::VARCHAR ||
-       ' days plus one month after its date' AS evidence
+       ' days plus one month after its date' AS evidence,
+       -- the facts alone (no file, line or audit date): a dismissed finding stays
+       -- dismissed when the same line comes again in another file
+       side || ' ' || account || ' ' || ref || ' ' || strftime(date, '%Y-%m-%d') || ' ' || direction || ' ' ||
+       amount::VARCHAR AS evidence_key
 FROM bank_line
 WHERE date <= as_of_end()
   AND (match_id IS NULL OR matched_on > as_of_end())

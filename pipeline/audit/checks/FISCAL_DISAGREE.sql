@@ -44,6 +44,9 @@ SELECT 'fiscal subsidy_' || level || ' ' || ym(m) AS subject, NULL AS person_no,
        coalesce(booked, 0) - coalesce(notified, 0) AS amount_at_risk,
        'fiscal special account 财政专户 ' || ym(m) || ', level ' || level || ': the finance bureau notified ' ||
        coalesce(notified, 0)::VARCHAR || ' (' || notices || ' notices) but ' || coalesce(booked, 0)::VARCHAR ||
-       ' was booked (' || lines || ' lines)' || coalesce('; unmatched: ' || unmatched, '') AS evidence
+       ' was booked (' || lines || ' lines)' || coalesce('; unmatched: ' || unmatched, '') AS evidence,
+       -- the facts alone, without the files and lines of the unmatched items
+       level || ' ' || ym(m) || ' notified ' || coalesce(notified, 0)::VARCHAR || ' booked ' ||
+       coalesce(booked, 0)::VARCHAR AS evidence_key
 FROM months
 WHERE coalesce(booked, 0) <> coalesce(notified, 0)

@@ -10,7 +10,10 @@ SELECT 'fiscal notice ' || ref AS subject, NULL AS person_no,
        ', ' || amount::VARCHAR || ' sent ' || strftime(date, '%Y-%m-%d') || ' (' || dayname(date) || ')' ||
        ', booked ' || strftime(match_date, '%Y-%m-%d') || ' (' || dayname(match_date) || ') as ' || match_ref ||
        ' (' || match_file || ':' || match_line || '): ' || working_days_after(date, match_date) ||
-       ' working days, more than ' || p_fiscal_booking_working_days() AS evidence
+       ' working days, more than ' || p_fiscal_booking_working_days() AS evidence,
+       -- the facts alone, without the files and lines
+       ref || ' ' || strftime(date, '%Y-%m-%d') || ' ' || amount::VARCHAR || ' booked ' ||
+       strftime(match_date, '%Y-%m-%d') || ' as ' || match_ref AS evidence_key
 FROM fiscal_pair
 WHERE side = 'notice' AND match_date <= as_of_end()
   AND working_days_after(date, match_date) > p_fiscal_booking_working_days()
