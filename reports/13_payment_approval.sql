@@ -27,6 +27,9 @@ WITH due AS (
 ), pension AS (
     SELECT col, count(DISTINCT person_no) AS persons,
            sum(least(s.basic, coalesce(b.central_min, 0)))::DECIMAL(18,2) AS central,
+           -- the local part as one column: the Spark translation expands a macro's
+           -- argument as written, so local_province(a - b) would lose its brackets
+           (sum(s.basic) - sum(least(s.basic, coalesce(b.central_min, 0))))::DECIMAL(18,2) AS local,
            sum(s.basic)::DECIMAL(18,2) AS basic, sum(s.account)::DECIMAL(18,2) AS account
     FROM pension_src s LEFT JOIN r_basic_month b USING (month) GROUP BY col
 ), transfer_out AS (
@@ -64,9 +67,9 @@ WITH due AS (
     -- The lines read from the records; lines 7, 11, 12 are sums of these.
     SELECT p.col, l.ord, p.persons AS n,
            CASE l.ord WHEN 1 THEN p.central
-                      WHEN 2 THEN local_province(p.basic - p.central)
-                      WHEN 3 THEN local_city(p.basic - p.central)
-                      WHEN 4 THEN local_county(p.basic - p.central)
+                      WHEN 2 THEN local_province(p.local)
+                      WHEN 3 THEN local_city(p.local)
+                      WHEN 4 THEN local_county(p.local)
                       WHEN 5 THEN p.basic WHEN 6 THEN p.account END AS amount
     FROM pension p, (VALUES (1), (2), (3), (4), (5), (6)) l(ord)
     UNION ALL SELECT 'to_pay', ord, n, amount FROM account_payments

@@ -144,11 +144,18 @@ fn bank_files(fx: &Fixture) {
          {EXPENDITURE_NO},2026-09-28,,1500.25,5063.43,本人,,退保,B5\n\
          {EXPENDITURE_NO},2026-09-29,,4000.00,1063.43,某县社保,,转移,B6\n\
          {EXPENDITURE_NO},2026-09-30,,5.00,1058.43,,,手续费,B7\n\
-         {EXPENDITURE_NO},2026-10-02,,800.00,258.43,某县社保,,转移,B8\n\
-         6228480000000000003,2026-09-30,500.00,,500.00,,,缴费,C1\n"
+         {EXPENDITURE_NO},2026-10-02,,800.00,258.43,某县社保,,转移,B8\n"
     );
-    for (kind, text) in [("bank_account", accounts), ("bank_statement", statement)] {
-        let file = write(&dir.join(format!("{kind}.csv")), text.as_bytes());
+    // A statement is one account's (its running balance runs through the file).
+    let income = "account_no,txn_date,income,expense,balance,counterpart_name,counterpart_account,summary,bank_ref\n\
+         6228480000000000003,2026-09-30,500.00,,500.00,,,缴费,C1\n"
+        .to_string();
+    for (kind, name, text) in [
+        ("bank_account", "bank_account", accounts),
+        ("bank_statement", "支出户_2026-09", statement),
+        ("bank_statement", "收入户_2026-09", income),
+    ] {
+        let file = write(&dir.join(format!("{name}.csv")), text.as_bytes());
         let opts = IngestOptions {
             kind: Some(kind.to_string()),
             ..Default::default()
