@@ -262,15 +262,7 @@ fn summaries(conn: &Connection) -> Result<Vec<CheckSummary>, AuditError> {
 }
 
 fn run_entry(tx: &Transaction, command: &str, started: String) -> RunEntry {
-    RunEntry {
-        run_id: tx.run_id.clone(),
-        command: command.to_string(),
-        started_at: started,
-        finished_at: now(),
-        files: Vec::new(),
-        unchanged: Vec::new(),
-        refused: Vec::new(),
-    }
+    RunEntry::derived(&tx.run_id, command, started)
 }
 
 /// The bank reconciliation, run first when there are bank statements (or an

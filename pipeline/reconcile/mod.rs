@@ -146,15 +146,11 @@ pub fn run(
         tx.replace_derived(table, vec![rel]);
     }
     report.accounts = tables::statements(&conn, month)?;
-    let run = RunEntry {
-        run_id: report.run_id.clone(),
-        command: format!("{command}{}", params_note(params)),
+    let run = RunEntry::derived(
+        &report.run_id,
+        &format!("{command}{}", params_note(params)),
         started_at,
-        finished_at: now(),
-        files: Vec::new(),
-        unchanged: Vec::new(),
-        refused: Vec::new(),
-    };
+    );
     tx.commit(wh, run)?;
     report.seconds = t0.elapsed().as_secs_f64();
     Ok(report)

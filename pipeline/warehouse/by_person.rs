@@ -198,15 +198,7 @@ fn commit(root: &Path, made: Vec<Made>, started: &str) -> Result<Vec<Refreshed>,
         tx.abort();
         return Ok(kept);
     }
-    let run = RunEntry {
-        run_id: tx.run_id.clone(),
-        command: "person copies (by_person)".into(),
-        started_at: started.to_string(),
-        finished_at: super::now(),
-        files: Vec::new(),
-        unchanged: Vec::new(),
-        refused: Vec::new(),
-    };
+    let run = RunEntry::derived(&tx.run_id, "person copies (by_person)", started.to_string());
     tx.commit(&mut wh, run)?;
     Ok(kept)
 }

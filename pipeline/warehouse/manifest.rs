@@ -69,6 +69,22 @@ pub struct RunEntry {
     pub refused: Vec<Refusal>,
 }
 
+impl RunEntry {
+    /// A run of a later stage (ledger, reconciliation, audit, person copies): it
+    /// stores derived tables, no input files, and finishes now.
+    pub fn derived(run_id: &str, command: &str, started_at: String) -> RunEntry {
+        RunEntry {
+            run_id: run_id.to_string(),
+            command: command.to_string(),
+            started_at,
+            finished_at: super::now(),
+            files: Vec::new(),
+            unchanged: Vec::new(),
+            refused: Vec::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Manifest {
     pub version: u32,

@@ -266,15 +266,7 @@ pub fn run(
     for (t, rel) in TABLES.iter().zip(rels) {
         tx.replace_derived(t, vec![rel]);
     }
-    let run = RunEntry {
-        run_id,
-        command: opts.command.clone(),
-        started_at,
-        finished_at: now(),
-        files: Vec::new(),
-        unchanged: Vec::new(),
-        refused: Vec::new(),
-    };
+    let run = RunEntry::derived(&run_id, &opts.command, started_at);
     tx.commit(wh, run)?;
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
