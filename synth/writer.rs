@@ -250,6 +250,27 @@ pub enum Cell {
     Int(i64),
 }
 
+/// An XLSX error, named by its file.
+pub fn xlsx_err(path: &Path) -> impl Fn(rust_xlsxwriter::XlsxError) -> SynthError + Copy + '_ {
+    move |e| SynthError::Xlsx {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
+/// A new workbook to be saved at `abs` (its folder made): its creation time is
+/// fixed, so the file is byte-identical between runs.
+pub fn fixed_workbook(abs: &Path) -> Result<rust_xlsxwriter::Workbook, SynthError> {
+    use rust_xlsxwriter::{DocProperties, ExcelDateTime, Workbook};
+    if let Some(dir) = abs.parent() {
+        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+    }
+    let mut wb = Workbook::new();
+    let created = ExcelDateTime::from_ymd(2026, 1, 1).map_err(xlsx_err(abs))?;
+    wb.set_properties(&DocProperties::new().set_creation_datetime(&created));
+    Ok(wb)
+}
+
 /// Writes a one-sheet workbook with real date cells and numeric money cells.
 pub fn write_xlsx(
     out: &Path,
@@ -259,19 +280,10 @@ pub fn write_xlsx(
     header: &[&str],
     rows: &[Vec<Cell>],
 ) -> Result<WrittenFile, SynthError> {
-    use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook};
+    use rust_xlsxwriter::{ExcelDateTime, Format};
     let abs = out.join(rel);
-    if let Some(dir) = abs.parent() {
-        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
-    }
-    let xerr = |e: rust_xlsxwriter::XlsxError| SynthError::Xlsx {
-        path: abs.clone(),
-        message: e.to_string(),
-    };
-    let mut wb = Workbook::new();
-    // A fixed creation time keeps the file byte-identical between runs.
-    let created = ExcelDateTime::from_ymd(2026, 1, 1).map_err(xerr)?;
-    wb.set_properties(&DocProperties::new().set_creation_datetime(&created));
+    let xerr = xlsx_err(&abs);
+    let mut wb = fixed_workbook(&abs)?;
     let date_fmt = Format::new().set_num_format("yyyy-mm-dd");
     let money_fmt = Format::new().set_num_format("#,##0.00");
     let ws = wb.add_worksheet();

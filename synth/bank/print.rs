@@ -8,7 +8,7 @@ use super::super::books::Acct;
 use super::super::calendar::{
     first_day, last_day, month_of, put_date, put_money, year_of, ym_of, DateStyle, MoneyStyle, Ym,
 };
-use super::super::writer::{io_err, Enc, Style, Table};
+use super::super::writer::{fixed_workbook, io_err, xlsx_err, Enc, Style, Table};
 use super::super::{SynthError, WrittenFile};
 use super::{slot, Bank, BankAccount, BankLine, ACCTS};
 use chrono::NaiveDate;
@@ -278,19 +278,10 @@ fn write_csv(
 }
 
 fn write_xlsx(out: &Path, rel: &str, rows: &[Vec<C>]) -> Result<(), SynthError> {
-    use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook};
+    use rust_xlsxwriter::Format;
     let abs = out.join(rel);
-    if let Some(dir) = abs.parent() {
-        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
-    }
-    let xerr = |e: rust_xlsxwriter::XlsxError| SynthError::Xlsx {
-        path: abs.clone(),
-        message: e.to_string(),
-    };
-    let mut wb = Workbook::new();
-    // A fixed creation time keeps the file byte-identical between runs.
-    let created = ExcelDateTime::from_ymd(2026, 1, 1).map_err(xerr)?;
-    wb.set_properties(&DocProperties::new().set_creation_datetime(&created));
+    let xerr = xlsx_err(&abs);
+    let mut wb = fixed_workbook(&abs)?;
     let money_fmt = Format::new().set_num_format("#,##0.00");
     let ws = wb.add_worksheet();
     ws.set_name("对账单").map_err(xerr)?;
